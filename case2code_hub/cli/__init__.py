@@ -1,0 +1,18 @@
+"""The ``case2code`` command line: a thin typer app over the library, one file per command."""
+
+from __future__ import annotations
+
+import typer
+
+from . import build as _build
+from . import execute as _execute
+
+app = typer.Typer(
+    name="case2code",
+    help="Case2Code synthetic data: harvest functions, write inputs, run them in a sandbox, build datasets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("build")(_build.build)
+app.command("execute")(_execute.execute)

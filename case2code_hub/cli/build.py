@@ -1,0 +1,1 @@
+"""``case2code build``: corpus to dataset folder on embedded defaults."""

@@ -1,0 +1,56 @@
+"""One error hierarchy for case2code-hub.
+
+Each class subclasses the builtin a caller would naturally catch, and carries the fields a caller
+needs to report the problem in one line (the CLI prints ``str(err)`` and exits 1).
+"""
+
+from __future__ import annotations
+
+
+class Case2CodeError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ConfigError(Case2CodeError, ValueError):
+    """A bad option or configuration value. ``field`` names the offending option."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class CorpusError(Case2CodeError, OSError):
+    """A corpus that cannot be read at all (missing path, unreadable file, wrong columns)."""
+
+    def __init__(self, message: str, *, path: str | None = None):
+        super().__init__(message)
+        self.path = path
+
+
+class InputFileError(Case2CodeError, ValueError):
+    """A user-supplied data file (JSONL, predictions, ...) with bad content; names file and line."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
+class LiteralSyntaxError(Case2CodeError, ValueError):
+    """An argument list that is not made of literals and whitelisted pure constructors."""
+
+
+class SandboxError(Case2CodeError, RuntimeError):
+    """The sandbox itself failed (could not start, protocol broken); never raised for user code."""
+
+
+class ExecutionTimeout(SandboxError, TimeoutError):
+    """A sandbox worker did not answer within its watchdog deadline."""
+
+
+class DatasetError(Case2CodeError, ValueError):
+    """A dataset folder that is missing, malformed, or would be overwritten unsafely."""
+
+    def __init__(self, message: str, *, path: str | None = None):
+        super().__init__(message)
+        self.path = path

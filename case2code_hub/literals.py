@@ -1,0 +1,254 @@
+"""The input grammar of the data contract, read by our own evaluator over ``ast`` (never ``eval``).
+
+A case's ``input`` is the source of an argument list, ``3, b='x'``. Each argument is a Python
+literal (numbers, strings, bytes, ``None``, ``True``, ``...``, tuples, lists, dicts, sets, with unary
+signs and complex sums such as ``1-2j``), or a call of a whitelisted pure constructor
+(``set()``, ``frozenset([1])``, ``float('inf')``, ``decimal.Decimal('1.5')``,
+``datetime.date(2024, 1, 2)``, ...) whose own arguments follow the same grammar.
+
+This module is imported inside the sandbox's zygote, so it imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import ast
+import collections
+import datetime
+import decimal
+import fractions
+import math
+from typing import Any, Callable
+
+from .errors import LiteralSyntaxError
+
+MAX_NODES = 20_000
+MAX_DEPTH = 60
+MAX_ALLOC = 1 << 20  # bound on sizes a constructor may allocate from an int (bytes(n), ...)
+
+
+def _bounded_int(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ALLOC:
+        raise LiteralSyntaxError(f"size {value} is too large for a constructor argument")
+    return value
+
+
+def _sized(ctor: Callable) -> Callable:
+    def build(*args, **kwargs):
+        for arg in args:
+            _bounded_int(arg)
+        return ctor(*args, **kwargs)
+
+    return build
+
+
+# Dotted name as written in the source -> the pure constructor it denotes.
+CONSTRUCTORS: dict[str, Callable[..., Any]] = {
+    "set": set,
+    "frozenset": frozenset,
+    "tuple": tuple,
+    "list": list,
+    "dict": dict,
+    "complex": complex,
+    "float": float,
+    "int": int,
+    "str": str,
+    "bool": bool,
+    "bytes": _sized(bytes),
+    "bytearray": _sized(bytearray),
+    "range": range,
+    "slice": slice,
+    "decimal.Decimal": decimal.Decimal,
+    "Decimal": decimal.Decimal,
+    "fractions.Fraction": fractions.Fraction,
+    "Fraction": fractions.Fraction,
+    "datetime.date": datetime.date,
+    "datetime.datetime": datetime.datetime,
+    "datetime.time": datetime.time,
+    "datetime.timedelta": datetime.timedelta,
+    "collections.OrderedDict": collections.OrderedDict,
+    "OrderedDict": collections.OrderedDict,
+    "collections.deque": collections.deque,
+    "deque": collections.deque,
+    "collections.Counter": collections.Counter,
+    "Counter": collections.Counter,
+}
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+class _Evaluator:
+    def __init__(self) -> None:
+        self.nodes = 0
+
+    def __call__(self, node: ast.AST, depth: int = 0) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise LiteralSyntaxError(f"more than {MAX_NODES} nodes")
+        if depth > MAX_DEPTH:
+            raise LiteralSyntaxError(f"nested deeper than {MAX_DEPTH}")
+        d = depth + 1
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Tuple):
+            return tuple(self._items(node.elts, d))
+        if isinstance(node, ast.List):
+            return list(self._items(node.elts, d))
+        if isinstance(node, ast.Set):
+            return set(self._items(node.elts, d))
+        if isinstance(node, ast.Dict):
+            if any(key is None for key in node.keys):
+                raise LiteralSyntaxError("dict unpacking (**) is not a literal")
+            return {self(k, d): self(v, d) for k, v in zip(node.keys, node.values)}
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            operand = self(node.operand, d)
+            if isinstance(operand, (int, float, complex)) and not isinstance(operand, bool):
+                return -operand if isinstance(node.op, ast.USub) else +operand
+            raise LiteralSyntaxError("unary sign on a non-number")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+            # Only the complex-literal form ``a + bj`` / ``a - bj``, as ast.literal_eval allows.
+            left, right = self(node.left, d), self(node.right, d)
+            if isinstance(left, (int, float)) and not isinstance(left, bool) and isinstance(right, complex):
+                return left + right if isinstance(node.op, ast.Add) else left - right
+            raise LiteralSyntaxError("arithmetic is not a literal (only complex a+bj)")
+        if isinstance(node, ast.Call):
+            name = _dotted(node.func)
+            ctor = CONSTRUCTORS.get(name or "")
+            if ctor is None:
+                raise LiteralSyntaxError(f"call of {name or 'an expression'!s} is not a whitelisted constructor")
+            args = self._items(node.args, d)
+            kwargs = {}
+            for kw in node.keywords:
+                if kw.arg is None:
+                    raise LiteralSyntaxError("** in a constructor call")
+                kwargs[kw.arg] = self(kw.value, d)
+            try:
+                return ctor(*args, **kwargs)
+            except LiteralSyntaxError:
+                raise
+            except Exception as exc:  # a bad constructor argument is a bad literal, not a crash
+                raise LiteralSyntaxError(f"{name}(...) failed: {type(exc).__name__}: {exc}") from None
+        raise LiteralSyntaxError(f"{type(node).__name__} is not allowed in an input")
+
+    def _items(self, elts: list[ast.expr], depth: int) -> list[Any]:
+        out = []
+        for elt in elts:
+            if isinstance(elt, ast.Starred):
+                raise LiteralSyntaxError("* unpacking is not a literal")
+            out.append(self(elt, depth))
+        return out
+
+
+def evaluate(node: ast.AST) -> Any:
+    """Value of one expression node in the input grammar; raises LiteralSyntaxError otherwise."""
+    return _Evaluator()(node)
+
+
+def parse_value(source: str) -> Any:
+    """Value of one expression source in the input grammar."""
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise LiteralSyntaxError(f"not an expression: {exc.msg}") from None
+    return evaluate(tree.body)
+
+
+def parse_call(source: str) -> ast.Call:
+    """The ``ast.Call`` of ``f(<source>)``: checks the argument list's syntax only."""
+    try:
+        tree = ast.parse(f"f({source}\n)", mode="eval")
+    except (SyntaxError, ValueError) as exc:
+        raise LiteralSyntaxError(f"not an argument list: {getattr(exc, 'msg', exc)}") from None
+    call = tree.body
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name) or call.func.id != "f":
+        raise LiteralSyntaxError("not an argument list")
+    return call
+
+
+def parse_arguments(source: str) -> tuple[list[Any], dict[str, Any]]:
+    """Positional and keyword argument values of an argument-list source such as ``3, b='x'``."""
+    call = parse_call(source)
+    evaluator = _Evaluator()
+    args = evaluator._items(call.args, 0)
+    kwargs: dict[str, Any] = {}
+    for kw in call.keywords:
+        if kw.arg is None:
+            raise LiteralSyntaxError("** unpacking is not a literal")
+        kwargs[kw.arg] = evaluator(kw.value)
+    return args, kwargs
+
+
+# ---------------------------------------------------------------------------------------------
+# Values back to source: the inverse of parse_value, used by the input writers.
+
+
+def _float_source(value: float) -> str:
+    if math.isnan(value):
+        return "float('nan')"
+    if math.isinf(value):
+        return "float('inf')" if value > 0 else "float('-inf')"
+    return repr(value)
+
+
+def to_source(value: Any, _depth: int = 0) -> str:
+    """Source text in the input grammar that evaluates back to ``value``.
+
+    Raises:
+        LiteralSyntaxError: the value has no representation in the grammar (an object, a function).
+    """
+    if _depth > MAX_DEPTH:
+        raise LiteralSyntaxError("value nested too deeply")
+    d = _depth + 1
+    kind = type(value)
+    if value is None or value is Ellipsis or kind in (bool, int, str, bytes):
+        return repr(value)
+    if kind is float:
+        return _float_source(value)
+    if kind is complex:
+        if any(math.isnan(p) or math.isinf(p) for p in (value.real, value.imag)):
+            return f"complex({_float_source(value.real)}, {_float_source(value.imag)})"
+        return repr(value)
+    if kind is tuple:
+        inner = ", ".join(to_source(v, d) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if kind is list:
+        return "[" + ", ".join(to_source(v, d) for v in value) + "]"
+    if kind is dict:
+        return "{" + ", ".join(f"{to_source(k, d)}: {to_source(v, d)}" for k, v in value.items()) + "}"
+    if kind in (set, frozenset):
+        items = sorted((to_source(v, d) for v in value))
+        if kind is frozenset:
+            return f"frozenset({{{', '.join(items)}}})" if items else "frozenset()"
+        return "{" + ", ".join(items) + "}" if items else "set()"
+    if kind is bytearray:
+        return f"bytearray({bytes(value)!r})"
+    if kind is range:
+        return repr(value)
+    if kind is decimal.Decimal:
+        return f"decimal.Decimal({str(value)!r})"
+    if kind is fractions.Fraction:
+        return f"fractions.Fraction({value.numerator}, {value.denominator})"
+    if kind in (datetime.date, datetime.datetime, datetime.time, datetime.timedelta):
+        if getattr(value, "tzinfo", None) is not None:
+            raise LiteralSyntaxError("timezone-aware datetimes are not in the input grammar")
+        return f"datetime.{repr(value).split('datetime.', 1)[-1]}"
+    if kind is collections.OrderedDict:
+        return f"collections.OrderedDict({to_source(list(value.items()), d)})"
+    if kind is collections.deque:
+        return f"collections.deque({to_source(list(value), d)})"
+    if kind is collections.Counter:
+        return f"collections.Counter({to_source(dict(value), d)})"
+    raise LiteralSyntaxError(f"a {kind.__name__} has no source in the input grammar")
+
+
+def format_arguments(args: list[Any] | tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> str:
+    """Argument-list source for ``args`` and ``kwargs``: ``format_arguments([3], {'b': 'x'}) == "3, b='x'"``."""
+    parts = [to_source(a) for a in args]
+    parts += [f"{k}={to_source(v)}" for k, v in (kwargs or {}).items()]
+    return ", ".join(parts)

@@ -1,0 +1,171 @@
+"""The data contract: records that cross stage boundaries and the ``datasets.Features`` of each config.
+
+Field names here are what the stages, the tests, the card and users' code rely on (see the
+README's "Data contract"). Add fields freely; rename none without changing every reader.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Outcome = Literal["returned", "raised", "timeout", "memory", "crashed", "unserializable", "nondeterministic"]
+OUTCOMES: tuple[str, ...] = ("returned", "raised", "timeout", "memory", "crashed", "unserializable", "nondeterministic")
+Difficulty = Literal["easy", "medium", "hard"]
+DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
+
+
+def normalise_source(code: str) -> str:
+    """Source with formatting and comments normalised away (``ast.unparse`` of the parse)."""
+    return ast.unparse(ast.parse(code))
+
+
+def function_id(code: str) -> str:
+    """Stable id of a function: sha256 of its normalised source, 16 hex digits.
+
+    The same on every machine and run for a given Python minor version (``ast.unparse`` is the
+    normaliser). Falls back to the raw text for code that does not parse.
+    """
+    try:
+        text = normalise_source(code)
+    except SyntaxError:
+        text = code
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class Source:
+    """Where a function came from: corpus name, file path, and The Stack's provenance columns."""
+
+    corpus: str
+    path: str
+    repo: str | None = None
+    license: str | None = None
+
+
+@dataclass
+class Function:
+    """A harvested, self-contained function: ``code`` defines ``entry_point`` with all it needs."""
+
+    id: str
+    entry_point: str
+    code: str
+    source: Source
+    params: list[str] = field(default_factory=list)
+    # Normalised-AST fingerprint used for near-duplicate removal across shards.
+    fingerprint: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> "Function":
+        row = dict(row)
+        row["source"] = Source(**row["source"])
+        return cls(**{k: v for k, v in row.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class Case:
+    """One call ``entry_point(<input>)`` and what it gave.
+
+    ``input`` is the source of the argument list (``3, b='x'``); ``output`` is the canonical repr of
+    the returned value, or ``"ExcType: message"`` when ``outcome == "raised"``.
+    """
+
+    input: str
+    output: str
+    outcome: str
+    writer: str = "offline"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> "Case":
+        return cls(**{k: v for k, v in row.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class ExecutionTask:
+    """What the sandbox runs: one function and its argument lists."""
+
+    id: str
+    code: str
+    entry_point: str
+    inputs: list[str]
+
+
+@dataclass
+class ExecutionResult:
+    """What the sandbox returns for one task. ``status`` is ``ok`` when the function could be run
+    at all; otherwise a short reason (``load_error``, ``load_timeout``, ``no_entry_point``, ...)."""
+
+    id: str
+    status: str
+    cases: list[Case]
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "status": self.status, "detail": self.detail, "cases": [c.to_dict() for c in self.cases]}
+
+
+def _features():
+    # Imported lazily: the sandbox's zygote imports this module and must stay light.
+    from datasets import Features, List, Value
+
+    case = {"input": Value("string"), "output": Value("string"), "outcome": Value("string"), "writer": Value("string")}
+    source = {"corpus": Value("string"), "path": Value("string"), "repo": Value("string"), "license": Value("string")}
+    raw = Features(
+        {
+            "id": Value("string"),
+            "entry_point": Value("string"),
+            "code": Value("string"),
+            "cases": List(case),
+            "source": source,
+            "generator": Value("string"),
+            "difficulty": Value("string"),
+            "stats": {
+                "difficulty_score": Value("float64"),
+                "ast_nodes": Value("int64"),
+                "branches": Value("int64"),
+                "loops": Value("int64"),
+                "max_depth": Value("int64"),
+                "params": Value("int64"),
+                "n_cases": Value("int64"),
+                "n_raised": Value("int64"),
+                "distinct_outputs": Value("int64"),
+            },
+        }
+    )
+    prompted = Features(
+        {
+            "id": Value("string"),
+            "function_id": Value("string"),
+            "template": Value("string"),
+            "prompt": Value("string"),
+            "completion": Value("string"),
+            "messages": List({"role": Value("string"), "content": Value("string")}),
+            "text": Value("string"),
+            "difficulty": Value("string"),
+        }
+    )
+    eval_ = Features(
+        {
+            "id": Value("string"),
+            "entry_point": Value("string"),
+            "prompt": Value("string"),
+            "observed_cases": List(case),
+            "hidden_cases": List(case),
+            "reference_code": Value("string"),
+            "difficulty": Value("string"),
+        }
+    )
+    return {"raw": raw, "prompted": prompted, "eval": eval_}
+
+
+def features(config: Literal["raw", "prompted", "eval"]):
+    """``datasets.Features`` of one config of the dataset folder."""
+    return _features()[config]
