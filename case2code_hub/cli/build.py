@@ -1,1 +1,60 @@
-"""``case2code build``: corpus to dataset folder on embedded defaults."""
+"""``case2code build``: corpus to dataset folder, on embedded defaults (the standard library)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from ._common import err_console, setup_logging, user_errors
+from .options import Seed, Verbose, Workers
+
+
+def build(
+    corpus: Annotated[str, typer.Option(help="'stdlib', a folder of .py files, or JSONL/Parquet with a 'content' column.")] = "stdlib",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Dataset folder to write.")] = Path("case2code"),
+    seed: Seed = 0,
+    max_functions: Annotated[Optional[int], typer.Option(help="Harvest at most this many functions.", min=1)] = None,
+    workers: Workers = None,
+    tasks: Annotated[int, typer.Option(help="Shards (datatrove ranks) the corpus is split into.", min=1)] = 1,
+    work_dir: Annotated[Optional[Path], typer.Option(help="Keep shards here and resume from them.")] = None,
+    eval_share: Annotated[float, typer.Option(help="Share of functions held out for the eval config.")] = 0.05,
+    timeout: Annotated[float, typer.Option(help="Seconds per call in the sandbox.")] = 1.0,
+    verbose: Verbose = False,
+) -> None:
+    """Harvest functions, write inputs, run them in the sandbox, and write a dataset folder."""
+    from ..build import build as run_build
+
+    setup_logging(verbose)
+    with user_errors():
+        summary = run_build(
+            corpus,
+            out,
+            seed=seed,
+            max_functions=max_functions,
+            workers=workers,
+            tasks=tasks,
+            work_dir=work_dir,
+            eval_share=eval_share,
+            timeout=timeout,
+        )
+    table = Table(title=f"case2code build → {summary.out_dir}", show_header=True)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    c = summary.counters
+    table.add_row("files read", str(c.get("harvest/files_read", 0)))
+    table.add_row("functions harvested", str(c.get("harvest/kept", 0)))
+    for reason, count in summary.dropped().items():
+        table.add_row(f"  dropped: {reason}", str(count))
+    table.add_row("functions kept (raw + eval)", str(summary.functions + summary.eval_items))
+    table.add_row("raw rows (train)", str(summary.functions))
+    table.add_row("prompted rows", str(summary.prompted_rows))
+    table.add_row("eval items", str(summary.eval_items))
+    table.add_row("cases", str(summary.cases))
+    for level, counts in summary.by_difficulty.items():
+        table.add_row(f"  difficulty {level}", ", ".join(f"{k}={v}" for k, v in counts.items()))
+    table.add_row("time", f"{summary.seconds:.1f} s")
+    err_console.print(table)
+    typer.echo(str(summary.out_dir))

@@ -1,0 +1,188 @@
+"""Corpus to dataset folder: run the generation pipeline on a datatrove executor, then assemble.
+
+``build()`` is what ``case2code build`` calls. The per-rank stages live in :mod:`.pipeline`; the
+global steps that need every shard (cross-shard dedup, split, difficulty, prompts, card) run here
+afterwards, reading the shards back line by line.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import ConfigError, CorpusError, DatasetError
+from .pipeline import GenerationConfig, generation_steps, read_rank_stats
+from .utils.logging import get_logger
+
+logger = get_logger(__name__)
+
+CONFIG_FILE = "case2code-config.json"
+
+
+@dataclass
+class BuildSummary:
+    """What a build did: counters of every stage, the dataset's counts, and the time it took."""
+
+    out_dir: str
+    counters: dict[str, int]
+    functions: int
+    cases: int
+    eval_items: int
+    prompted_rows: int
+    seconds: float
+    by_difficulty: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def dropped(self) -> dict[str, int]:
+        """Drop reasons of every stage, ``reason -> count``."""
+        out: dict[str, int] = {}
+        for key, value in sorted(self.counters.items()):
+            if "dropped/" in key or "files_skipped/" in key:
+                out[key.replace("harvest/", "")] = value
+        return out
+
+
+def check_corpus(corpus: str) -> None:
+    """Fail early, with one line, on a corpus that cannot be read at all."""
+    if corpus == "stdlib":
+        return
+    path = Path(corpus)
+    if not path.exists():
+        raise CorpusError(f"{corpus}: corpus not found (expected 'stdlib', a folder, or a .jsonl/.parquet file)", path=corpus)
+
+
+def _prepare_work_dir(work_dir: Path, config: GenerationConfig, tasks: int) -> None:
+    """A work dir is tied to one configuration: resuming with other settings would mix shards."""
+    wanted = {"generation": config.to_json(), "tasks": tasks}
+    marker = work_dir / CONFIG_FILE
+    if marker.exists():
+        found = json.loads(marker.read_text())
+        if found != wanted:
+            raise ConfigError(
+                f"{work_dir}: work dir was made with other settings ({marker}); use another --work-dir or delete it",
+                field="work_dir",
+            )
+        logger.info("Resuming in %s: finished ranks are kept", work_dir)
+        return
+    work_dir.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(wanted, indent=2, sort_keys=True))
+
+
+def iter_shard_records(shards_dir: Path, tasks: int, counters: Counter[str]) -> Iterator[dict[str, Any]]:
+    """Rows of every shard in rank order, without exact or near duplicates across shards."""
+    seen_ids: set[str] = set()
+    seen_fingerprints: set[str] = set()
+    for rank in range(tasks):
+        path = shards_dir / f"{rank:05d}.jsonl"
+        if not path.exists():
+            raise DatasetError(f"{path}: shard of rank {rank} is missing; rerun the same command to finish it", path=str(path))
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    raise DatasetError(f"{path}:{number}: corrupt shard of rank {rank}; delete it and rerun", path=str(path)) from None
+                fingerprint = row.pop("fingerprint", "")
+                if row["id"] in seen_ids:
+                    counters["dropped/duplicate_exact_across_shards"] += 1
+                    continue
+                if fingerprint and fingerprint in seen_fingerprints:
+                    counters["dropped/duplicate_near_across_shards"] += 1
+                    continue
+                seen_ids.add(row["id"])
+                if fingerprint:
+                    seen_fingerprints.add(fingerprint)
+                yield row
+
+
+def build(
+    corpus: str = "stdlib",
+    out_dir: str | Path = "case2code",
+    *,
+    seed: int = 0,
+    max_functions: int | None = None,
+    workers: int | None = None,
+    tasks: int = 1,
+    task_workers: int = 1,
+    work_dir: str | Path | None = None,
+    eval_share: float = 0.05,
+    samples_per_function: int = 3,
+    timeout: float = 1.0,
+    memory_mb: int = 512,
+) -> BuildSummary:
+    """Build a Case2Code dataset folder from a corpus.
+
+    Args:
+        corpus: ``"stdlib"`` (the running interpreter's standard library), a folder of ``.py`` files,
+            or JSONL / Parquet files with a ``content`` column (The Stack's layout).
+        out_dir: the dataset folder to write (replaced only if it is an earlier case2code build).
+        seed: decides inputs, split and prompts; the same seed and corpus give identical files.
+        max_functions: harvest at most this many functions (split evenly across ranks).
+        workers: sandbox worker processes (default: one per core).
+        tasks: datatrove ranks the corpus is sharded into; task_workers run them in parallel.
+        work_dir: keep the shards here and resume from it; default a temporary folder.
+        eval_share: share of functions held out for the ``eval`` config.
+        samples_per_function: ``prompted`` samples per training function.
+        timeout: seconds allowed per call in the sandbox; memory_mb: its address-space limit.
+
+    Returns:
+        A :class:`BuildSummary`.
+
+    Raises:
+        ConfigError: a bad option. CorpusError: an unreadable corpus. DatasetError: an unsafe
+            ``out_dir`` or a broken shard.
+    """
+    from datatrove.executor import LocalPipelineExecutor
+
+    from .dataset.build import build_dataset
+
+    started = time.monotonic()
+    if tasks < 1:
+        raise ConfigError(f"tasks must be >= 1, got {tasks}", field="tasks")
+    if task_workers < 1:
+        raise ConfigError(f"task_workers must be >= 1, got {task_workers}", field="task_workers")
+    if workers is not None and workers < 1:
+        raise ConfigError(f"workers must be >= 1, got {workers}", field="workers")
+    if not 0 < eval_share < 1:
+        raise ConfigError(f"eval_share must be between 0 and 1, got {eval_share}", field="eval_share")
+    config = GenerationConfig(corpus=str(corpus), seed=seed, max_functions=max_functions, timeout=timeout, memory_mb=memory_mb)
+    check_corpus(config.corpus)
+
+    temporary = work_dir is None
+    work = Path(tempfile.mkdtemp(prefix="case2code-work-")) if temporary else Path(work_dir)
+    try:
+        _prepare_work_dir(work, config, tasks)
+        shards_dir = work / "shards"
+        executor = LocalPipelineExecutor(
+            generation_steps(config, shards_dir=shards_dir, tasks=tasks, workers=workers),
+            tasks=tasks,
+            workers=task_workers,
+            logging_dir=str(work / "logs"),
+        )
+        executor.run()
+        counters = read_rank_stats(work / "logs", tasks)
+        records = iter_shard_records(shards_dir, tasks, counters)
+        report = build_dataset(records, out_dir, seed=seed, eval_share=eval_share, samples_per_function=samples_per_function)
+    finally:
+        if temporary:
+            shutil.rmtree(work, ignore_errors=True)
+    return _summarise(report, counters, out_dir, time.monotonic() - started)
+
+
+def _summarise(report: Any, counters: Counter[str], out_dir: str | Path, seconds: float) -> BuildSummary:
+    counts = getattr(report, "counts", {}) or {}
+    return BuildSummary(
+        out_dir=str(out_dir),
+        counters=dict(sorted(counters.items())),
+        functions=int(getattr(report, "raw_rows", counts.get("raw", 0))),
+        cases=int(getattr(report, "cases", counters.get("cases", 0))),
+        eval_items=int(getattr(report, "eval_rows", counts.get("eval", 0))),
+        prompted_rows=int(getattr(report, "prompted_rows", counts.get("prompted", 0))),
+        seconds=seconds,
+        by_difficulty=dict(getattr(report, "by_difficulty", {}) or {}),
+    )

@@ -1,0 +1,301 @@
+"""The generation stages as datatrove ``PipelineStep``s, and the executor that runs them.
+
+corpus --HarvestStep--> Function --WriteInputsStep--> inputs --ExecuteStep (sandbox)--> cases
+      --SelectCasesStep--> kept cases --ShardWriter--> ``<work_dir>/shards/<rank>.jsonl``
+
+Each rank reads its own share of the corpus and writes one shard, atomically (write, then
+rename), so datatrove's ``completions/`` markers and our shards agree after any crash: a rerun
+skips finished ranks. Global work that needs every shard (cross-shard dedup, the train/eval
+split, difficulty thresholds) happens afterwards in :mod:`case2code_hub.build`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Literal
+
+from datatrove.pipeline.base import PipelineStep
+
+from .errors import ConfigError
+from .schema import Case, ExecutionTask, Function
+from .utils.logging import get_logger
+
+logger = get_logger(__name__)
+
+ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]+")
+
+
+def _quiet_datatrove() -> None:
+    """datatrove logs every rank's start and a stats box to stderr at INFO; keep those in its log
+    files and let only warnings reach the console, unless CASE2CODE_VERBOSE is set."""
+    if os.environ.get("CASE2CODE_VERBOSE"):
+        return
+    import datatrove.executor.base as executor_base
+    from datatrove.utils import logging as dt_logging
+
+    if getattr(executor_base.add_task_logger, "_case2code_quiet", False):
+        return
+
+    def add_task_logger(logging_dir, rank, local_rank=0, node_rank=-1):
+        dt_logging.logger.remove()
+        logfile = logging_dir.open(f"logs/task_{rank:05d}.log", "w")
+        dt_logging.logger.add(logfile, level="DEBUG")
+        dt_logging.logger.add(sys.stderr, level="WARNING", format="datatrove {level}: {message}")
+        dt_logging.logger.info(f"Launching pipeline for {rank=}")
+        return logfile
+
+    def setup_default_logger():
+        dt_logging.logger.remove()
+        dt_logging.logger.add(sys.stderr, level="WARNING", format="datatrove {level}: {message}")
+
+    add_task_logger._case2code_quiet = True
+    executor_base.add_task_logger = add_task_logger
+    # close_task_logger re-adds an INFO sink on stderr through this module-level function.
+    dt_logging.setup_default_logger = setup_default_logger
+
+
+_quiet_datatrove()
+
+
+@dataclass
+class Item:
+    """What flows between the steps of one rank: a function and what has been learnt about it."""
+
+    function: Function
+    inputs: list[str] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
+    status: str = ""
+
+
+@dataclass
+class GenerationConfig:
+    """Everything that decides the content of the shards (hashed to guard a resumed work dir)."""
+
+    corpus: str = "stdlib"
+    seed: int = 0
+    max_functions: int | None = None
+    generator: Literal["offline"] = "offline"
+    n_candidates: int = 24
+    n_cases: int = 10
+    max_raised_share: float = 0.3
+    timeout: float = 1.0
+    memory_mb: int = 512
+    min_chars: int = 50
+    max_chars: int = 4000
+
+    def __post_init__(self) -> None:
+        if self.generator != "offline":
+            raise ConfigError(f"generator must be 'offline', got {self.generator!r}", field="generator")
+        if self.max_functions is not None and self.max_functions < 1:
+            raise ConfigError(f"max_functions must be >= 1, got {self.max_functions}", field="max_functions")
+        if self.n_cases < 5:
+            raise ConfigError(f"n_cases must be >= 5, got {self.n_cases}", field="n_cases")
+        if self.n_candidates < self.n_cases:
+            raise ConfigError("n_candidates must be >= n_cases", field="n_candidates")
+        if not 0 <= self.max_raised_share < 1:
+            raise ConfigError("max_raised_share must be in [0, 1)", field="max_raised_share")
+        if self.timeout <= 0:
+            raise ConfigError(f"timeout must be > 0, got {self.timeout}", field="timeout")
+        if self.memory_mb < 64:
+            raise ConfigError(f"memory_mb must be >= 64, got {self.memory_mb}", field="memory_mb")
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+class HarvestStep(PipelineStep):
+    """Reads this rank's share of the corpus and yields self-contained, filtered functions."""
+
+    name = "harvest"
+    type = "📖 - READER"
+
+    def __init__(self, config: GenerationConfig, world_size: int):
+        super().__init__()
+        self.config = config
+        self.world_size = world_size
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1) -> Iterator[Item]:
+        from .harvest import harvest
+
+        limit = None
+        if self.config.max_functions is not None:
+            # Each rank takes an equal slice of the limit, so the total is deterministic.
+            limit = -(-self.config.max_functions // self.world_size)
+        counts: Counter[str] = Counter()
+        produced = 0
+        try:
+            for function in harvest(
+                self.config.corpus,
+                rank=rank,
+                world_size=world_size,
+                stats=counts,
+                min_chars=self.config.min_chars,
+                max_chars=self.config.max_chars,
+            ):
+                if limit is not None and produced >= limit:
+                    break
+                produced += 1
+                yield Item(function=function)
+        finally:
+            for key, value in counts.items():
+                self.stat_update(f"harvest/{key}", value=value)
+
+
+class WriteInputsStep(PipelineStep):
+    """Proposes candidate argument lists for each function (the offline writer by default)."""
+
+    name = "write inputs"
+    type = "✍️ - WRITER"
+
+    def __init__(self, config: GenerationConfig):
+        super().__init__()
+        self.config = config
+
+    def run(self, data: Iterator[Item], rank: int = 0, world_size: int = 1) -> Iterator[Item]:
+        from .inputs import OfflineInputWriter, OfflineWriterConfig
+
+        writer = OfflineInputWriter(OfflineWriterConfig(n_candidates=self.config.n_candidates, seed=self.config.seed))
+        for item in data:
+            item.inputs = writer.write(item.function)
+            if not item.inputs:
+                self.stat_update("dropped/no_inputs")
+                continue
+            self.stat_update("inputs", value=len(item.inputs))
+            yield item
+
+
+class ExecuteStep(PipelineStep):
+    """Runs every function on its inputs in the sandbox; streams, keeping order."""
+
+    name = "execute"
+    type = "🏃 - SANDBOX"
+
+    def __init__(self, config: GenerationConfig, workers: int | None = None):
+        super().__init__()
+        self.config = config
+        self.workers = workers
+
+    def run(self, data: Iterator[Item], rank: int = 0, world_size: int = 1) -> Iterator[Item]:
+        from .sandbox import Sandbox, SandboxConfig
+
+        pending: deque[Item] = deque()
+
+        def tasks() -> Iterator[ExecutionTask]:
+            for item in data:
+                pending.append(item)
+                fn = item.function
+                yield ExecutionTask(id=fn.id, code=fn.code, entry_point=fn.entry_point, inputs=item.inputs)
+
+        from .utils.logging import progress
+
+        sandbox_config = SandboxConfig(workers=self.workers, timeout=self.config.timeout, memory_mb=self.config.memory_mb)
+        with Sandbox(sandbox_config) as sandbox, progress() as bar:
+            task = bar.add_task(f"rank {rank}: executing functions", total=None)
+            for result in sandbox.run(tasks()):
+                bar.advance(task)
+                item = pending.popleft()
+                item.status = result.status
+                item.cases = result.cases
+                for case in result.cases:
+                    self.stat_update(f"outcome/{case.outcome}")
+                yield item
+
+
+class SelectCasesStep(PipelineStep):
+    """Keeps the returned (and a minority of raised) cases; drops functions left with too few."""
+
+    name = "select cases"
+    type = "🔻 - FILTER"
+
+    def __init__(self, config: GenerationConfig):
+        super().__init__()
+        self.config = config
+
+    def run(self, data: Iterator[Item], rank: int = 0, world_size: int = 1) -> Iterator[Item]:
+        from .inputs.select import drop_reason, select_cases
+
+        for item in data:
+            if item.status != "ok":
+                self.stat_update(f"dropped/{item.status or 'not_run'}")
+                continue
+            # A last guard of the contract: no memory address ever reaches the data.
+            cases = [c for c in item.cases if not ADDRESS.search(c.output)]
+            selected = select_cases(cases, n=self.config.n_cases, max_raised_share=self.config.max_raised_share)
+            reason = drop_reason(selected)
+            if reason:
+                self.stat_update(f"dropped/{reason}")
+                continue
+            item.cases = selected
+            self.stat_update("kept")
+            self.stat_update("cases", value=len(selected))
+            yield item
+
+
+class ShardWriter(PipelineStep):
+    """Writes this rank's functions with their cases to ``<shards_dir>/<rank>.jsonl``, atomically."""
+
+    name = "shard writer"
+    type = "💽 - WRITER"
+
+    def __init__(self, shards_dir: str, generator: str = "offline"):
+        super().__init__()
+        self.shards_dir = shards_dir
+        self.generator = generator
+
+    def run(self, data: Iterator[Item], rank: int = 0, world_size: int = 1) -> Iterator[Item]:
+        from .utils.files import atomic_open
+
+        path = Path(self.shards_dir) / f"{rank:05d}.jsonl"
+        with atomic_open(path) as handle:
+            for item in data:
+                row = shard_row(item, generator=self.generator)
+                handle.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+        return
+        yield  # a generator, like every step
+
+
+def shard_row(item: Item, *, generator: str) -> dict[str, Any]:
+    fn = item.function
+    return {
+        "id": fn.id,
+        "entry_point": fn.entry_point,
+        "code": fn.code,
+        "fingerprint": fn.fingerprint,
+        "source": fn.to_dict()["source"],
+        "cases": [c.to_dict() for c in item.cases],
+        "generator": generator,
+    }
+
+
+def generation_steps(config: GenerationConfig, *, shards_dir: str | Path, tasks: int, workers: int | None) -> list:
+    """The per-rank pipeline, ready for any datatrove executor."""
+    return [
+        HarvestStep(config, world_size=tasks),
+        WriteInputsStep(config),
+        ExecuteStep(config, workers=workers),
+        SelectCasesStep(config),
+        ShardWriter(str(shards_dir), generator=config.generator),
+    ]
+
+
+def read_rank_stats(logging_dir: str | Path, tasks: int) -> Counter[str]:
+    """Our counters from datatrove's per-rank stats files (present for ranks finished earlier too)."""
+    totals: Counter[str] = Counter()
+    for rank in range(tasks):
+        path = Path(logging_dir) / "stats" / f"{rank:05d}.json"
+        if not path.exists():
+            continue
+        for step in json.loads(path.read_text()):
+            for label, value in step.get("stats", {}).items():
+                # datatrove stores a bare number for unit increments, a dict with "total" otherwise.
+                if isinstance(value, dict):
+                    totals[label] += int(value.get("total", 0))
+                elif isinstance(value, (int, float)):
+                    totals[label] += int(value)
+    return totals

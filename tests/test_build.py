@@ -1,0 +1,120 @@
+"""End to end: a corpus folder becomes a dataset folder that stock ``load_dataset`` reads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from datasets import load_dataset
+
+from case2code_hub.build import build
+from case2code_hub.errors import ConfigError, CorpusError
+from case2code_hub.schema import features
+
+from .corpus import write_corpus
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    corpus = write_corpus(root / "corpus")
+    out = root / "ds"
+    summary = build(str(corpus), out, seed=7, eval_share=0.25, workers=2, timeout=1.0)
+    return corpus, out, summary
+
+
+def test_build_summary_counts_every_stage(built):
+    _, _, summary = built
+    counters = summary.counters
+    assert counters["harvest/files_read"] >= 4
+    assert counters.get("harvest/files_skipped/decode_error", 0) == 1
+    assert counters.get("harvest/files_skipped/syntax_error", 0) == 1
+    dropped = summary.dropped()
+    # The bad module's functions are each dropped for a named reason.
+    assert sum(dropped.values()) >= 5
+    assert summary.functions + summary.eval_items >= 15
+    assert summary.eval_items >= 1
+
+
+def test_all_configs_load_offline(built):
+    _, out, summary = built
+    cache = out.parent / "cache"
+    raw = load_dataset(str(out), "raw", split="train", cache_dir=str(cache))
+    prompted = load_dataset(str(out), "prompted", split="train", cache_dir=str(cache))
+    hard = load_dataset(str(out), "eval", split="hard", cache_dir=str(cache))
+    evals = load_dataset(str(out), "eval", cache_dir=str(cache))
+    default = load_dataset(str(out), split="train", cache_dir=str(cache))
+    assert raw.features == features("raw")
+    assert prompted.features == features("prompted")
+    assert evals["test"].features == features("eval")
+    assert len(raw) == summary.functions and len(default) == len(raw)
+    assert len(evals["test"]) == summary.eval_items
+    assert len(evals["test"]) == sum(len(evals[s]) for s in ("easy", "medium", "hard"))
+    assert set(hard["difficulty"]) <= {"hard"}
+    raw_ids = set(raw["id"])
+    assert not raw_ids & set(evals["test"]["id"]), "a function is in both train and eval"
+    assert set(prompted["function_id"]) <= raw_ids
+    for row in raw:
+        assert row["difficulty"] in {"easy", "medium", "hard"}
+        returned = [c for c in row["cases"] if c["outcome"] == "returned"]
+        assert len(returned) >= 3
+        assert len({c["output"] for c in row["cases"]}) > 1
+        assert all(" at 0x" not in c["output"] for c in row["cases"])
+    for item in evals["test"]:
+        assert len(item["hidden_cases"]) >= 5
+        assert item["entry_point"] in item["reference_code"]
+
+
+def test_eval_references_reproduce_hidden_cases(built):
+    from case2code_hub.sandbox import Sandbox, SandboxConfig
+    from case2code_hub.schema import ExecutionTask
+
+    _, out, _ = built
+    evals = load_dataset(str(out), "eval", split="test", cache_dir=str(out.parent / "cache"))
+    tasks = [
+        ExecutionTask(id=row["id"], code=row["reference_code"], entry_point=row["entry_point"], inputs=[c["input"] for c in row["hidden_cases"]])
+        for row in evals
+    ]
+    with Sandbox(SandboxConfig(workers=2, timeout=1.0)) as sandbox:
+        for row, result in zip(evals, sandbox.run(tasks)):
+            assert result.status == "ok"
+            got = [(c.outcome, c.output) for c in result.cases]
+            want = [(c["outcome"], c["output"]) for c in row["hidden_cases"]]
+            assert got == want, row["id"]
+
+
+def test_same_seed_same_bytes(built, tmp_path):
+    corpus, out, _ = built
+    again = tmp_path / "again"
+    build(str(corpus), again, seed=7, eval_share=0.25, workers=2, timeout=1.0)
+    assert _digest(again) == _digest(out)
+
+
+def test_work_dir_resume_and_guard(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus")
+    work = tmp_path / "work"
+    first = build(str(corpus), tmp_path / "a", seed=1, tasks=2, work_dir=work, eval_share=0.2)
+    marker = json.loads((work / "case2code-config.json").read_text())
+    assert marker["tasks"] == 2
+    # A rerun finds every rank finished and rebuilds the same folder from the shards.
+    second = build(str(corpus), tmp_path / "b", seed=1, tasks=2, work_dir=work, eval_share=0.2)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    assert second.functions == first.functions
+    with pytest.raises(ConfigError, match="other settings"):
+        build(str(corpus), tmp_path / "c", seed=2, tasks=2, work_dir=work)
+
+
+def test_missing_corpus_is_a_clear_error(tmp_path):
+    with pytest.raises(CorpusError, match="not found"):
+        build(str(tmp_path / "nope"), tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,47 @@
+"""The ``case2code`` CLI, driven with typer's CliRunner: results on stdout, user errors in one line."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from case2code_hub.cli import app
+
+from .corpus import write_corpus
+
+runner = CliRunner()
+
+
+def test_build_command_writes_a_dataset(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus")
+    out = tmp_path / "ds"
+    result = runner.invoke(app, ["build", "--corpus", str(corpus), "--out", str(out), "--eval-share", "0.2", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert (out / "README.md").exists()
+    assert str(out) in result.stdout
+    assert "functions harvested" in result.output
+
+
+def test_missing_corpus_is_one_line_and_exit_1(tmp_path):
+    result = runner.invoke(app, ["build", "--corpus", str(tmp_path / "missing"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "missing" in lines[0] and "not found" in lines[0]
+
+
+def test_bad_option_value_is_rejected(tmp_path):
+    result = runner.invoke(app, ["build", "--eval-share", "1.5", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "eval_share" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_out_dir_that_is_not_a_build_is_never_overwritten(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus")
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    result = runner.invoke(app, ["build", "--corpus", str(corpus), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert (out / "notes.txt").read_text() == "mine"
