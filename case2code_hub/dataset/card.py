@@ -1,0 +1,188 @@
+"""The dataset card: ``dataset_card/README.md`` rendered with ``string.Template``, checked with
+``huggingface_hub.DatasetCard`` and the ``datasets`` metadata reader before it is written.
+
+The YAML ``configs:`` block comes from :func:`configs_metadata`, the one place that says where each
+config's files live; the builder names its files to match. Later features (plots, changelog) add
+placeholders to the template and keys to the mapping given to :func:`render_card`.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from .. import __version__
+from ..errors import DatasetError
+from ..schema import DIFFICULTIES
+
+#: Written into every card; a folder whose README.md has it is a previous build, safe to replace.
+CARD_MARKER = "<!-- case2code-hub:dataset-card -->"
+TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "dataset_card" / "README.md"
+
+_ALL_SPLITS = {"raw": ("train",), "prompted": ("train",), "eval": DIFFICULTIES}
+_SIZE_CATEGORIES = (
+    (1_000, "n<1K"),
+    (10_000, "1K<n<10K"),
+    (100_000, "10K<n<100K"),
+    (1_000_000, "100K<n<1M"),
+    (10_000_000, "1M<n<10M"),
+    (100_000_000, "10M<n<100M"),
+)
+
+
+def configs_metadata(splits: Mapping[str, Iterable[str]] | None = None) -> list[dict[str, Any]]:
+    """The card's ``configs:``: file patterns per config and split (eval difficulty splits share files).
+
+    Args:
+        splits: the non-empty splits per config (``{"eval": {"easy", "hard"}, ...}``); all of them
+            by default. ``datasets`` refuses to load a split without rows, so an empty split is
+            left out of the card, and a config without any split is left out entirely; ``eval``'s
+            ``test`` is the union of whichever difficulty splits remain.
+    """
+    present = {config: set(names) for config, names in (_ALL_SPLITS if splits is None else splits).items()}
+    levels = [level for level in DIFFICULTIES if level in present.get("eval", ())]
+    configs: list[dict[str, Any]] = []
+    for config in ("raw", "prompted"):
+        if "train" in present.get(config, ()):
+            configs.append({"config_name": config, "data_files": [{"split": "train", "path": f"{config}/train-*.parquet"}]})
+    if configs and configs[0]["config_name"] == "raw":
+        configs[0]["default"] = True
+    if levels:
+        by_level = {level: f"eval/{level}-*.parquet" for level in levels}
+        data_files = [{"split": "test", "path": list(by_level.values())}]
+        data_files += [{"split": level, "path": path} for level, path in by_level.items()]
+        configs.append({"config_name": "eval", "data_files": data_files})
+    return configs
+
+
+def size_category(n_rows: int) -> str:
+    """The Hub's ``size_categories`` bucket for a row count."""
+    for bound, name in _SIZE_CATEGORIES:
+        if n_rows < bound:
+            return name
+    return "n>100M"
+
+
+def is_case2code_folder(path: str | Path) -> bool:
+    """Whether ``path`` holds a dataset folder written by this builder (its card has our marker)."""
+    readme = Path(path) / "README.md"
+    try:
+        return CARD_MARKER in readme.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _md(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def summary_table(counts: Mapping[str, Mapping[str, Mapping[str, int]]]) -> str:
+    """Markdown table of rows per config / split and difficulty.
+
+    Args:
+        counts: ``{config: {split: {"easy": n, "medium": n, "hard": n}}}``.
+    """
+    lines = ["| Config | Split | Rows | " + " | ".join(DIFFICULTIES) + " |", "| --- | --- | ---: |" + " ---: |" * 3]
+    for config, splits in counts.items():
+        for split, levels in splits.items():
+            cells = [str(levels.get(level, 0)) for level in DIFFICULTIES]
+            lines.append(f"| `{config}` | `{split}` | {sum(levels.values())} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    items: list[tuple[str, Any]] = []
+    for key in sorted(mapping, key=str):
+        value = mapping[key]
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            items += _flatten(value, f"{name}.") if value else [(name, "none")]
+        else:
+            items.append((name, value))
+    return items
+
+
+def how_made_table(facts: Mapping[str, Any]) -> str:
+    """Markdown table of build facts (nested mappings such as drop reasons become dotted keys)."""
+    lines = ["| | |", "| --- | --- |"]
+    lines += [f"| {_md(key)} | {_md(value)} |" for key, value in _flatten(facts)]
+    return "\n".join(lines)
+
+
+def validate_card(text: str, *, splits: Mapping[str, Iterable[str]] | None = None) -> Any:
+    """Parse a card with ``huggingface_hub.DatasetCard`` and check its ``configs`` as ``datasets`` does.
+
+    Args:
+        text: the README.md text.
+        splits: the non-empty splits the card should declare (see :func:`configs_metadata`).
+
+    Returns:
+        The parsed ``DatasetCard``.
+
+    Raises:
+        DatasetError: the YAML does not parse, or its configs are not the ones we declare.
+    """
+    from datasets.utils.metadata import MetadataConfigs
+    from huggingface_hub import DatasetCard
+
+    try:
+        card = DatasetCard(text)
+        MetadataConfigs.from_dataset_card_data(card.data)
+    except Exception as exc:  # yaml, ValueError from either parser: all mean a broken card
+        raise DatasetError(f"the rendered dataset card is invalid: {exc}") from None
+    if card.data.to_dict().get("configs") != configs_metadata(splits):
+        raise DatasetError("the dataset card's configs differ from the files the builder writes")
+    return card
+
+
+def render_card(
+    values: Mapping[str, Any], *, template: str | Path | None = None, extra_sections: str = ""
+) -> str:
+    """Render and validate the README.md card.
+
+    Args:
+        values: template values. Required: ``pretty_name``, ``n_rows`` (sizes the card),
+            ``counts`` (see :func:`summary_table`), ``facts`` (see :func:`how_made_table`),
+            ``thresholds``, ``licenses``, ``load_name``, ``samples_per_function``,
+            ``n_instructions``, ``n_formats``, ``min_hidden``. Optional: ``splits``, the non-empty
+            splits (see :func:`configs_metadata`). Any other key fills a placeholder
+            of the same name in a custom template.
+        template: path of the template; ``dataset_card/README.md`` of this checkout by default.
+        extra_sections: markdown inserted before the citation (plots, changelog).
+
+    Returns:
+        The card text.
+
+    Raises:
+        DatasetError: template missing, a placeholder without a value, or an invalid result.
+    """
+    path = Path(template) if template is not None else TEMPLATE_PATH
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DatasetError(f"cannot read the dataset card template {path}: {exc.strerror}", path=str(path)) from None
+    mapping = {key: value for key, value in values.items() if key not in ("counts", "facts", "thresholds", "splits")}
+    t1, t2 = values["thresholds"]
+    mapping.update(
+        marker=CARD_MARKER,
+        toolkit_version=__version__,
+        size_category=size_category(values["n_rows"]),
+        configs=yaml.safe_dump({"configs": configs_metadata(values.get("splits"))}, sort_keys=False).rstrip("\n"),
+        summary_table=summary_table(values["counts"]),
+        how_made=how_made_table(values["facts"]),
+        threshold_easy=f"{t1:g}",
+        threshold_hard=f"{t2:g}",
+        licenses=", ".join(f"`{name}`" for name in values["licenses"]) or "none recorded",
+        extra_sections=f"\n{extra_sections.strip()}\n" if extra_sections.strip() else "",
+    )
+    try:
+        text = string.Template(source).substitute(mapping)
+    except KeyError as exc:
+        raise DatasetError(f"the dataset card template needs a value for ${exc.args[0]}", path=str(path)) from None
+    except ValueError as exc:
+        raise DatasetError(f"the dataset card template is malformed: {exc}", path=str(path)) from None
+    validate_card(text, splits=values.get("splits"))
+    return text

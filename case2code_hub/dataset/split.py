@@ -1,0 +1,68 @@
+"""Train / eval split by function id: a stable hash decides, so a function keeps its side across
+builds, machines and corpus growth, and no function is ever on both sides.
+
+A function is an eval *candidate* iff ``int(sha256(f"{seed}:{id}"), 16) % 10000 < eval_share * 10000``.
+A candidate becomes eval only if it has enough cases to be graded: ``min_observed`` to show in the
+prompt plus ``min_hidden`` to grade on (3 + 5 by default). Candidates with fewer cases go to train
+instead (counted as ``demoted``), so the eval share is a ceiling, not an exact fraction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Literal
+
+from ..errors import ConfigError
+
+Side = Literal["train", "eval"]
+_BUCKETS = 10_000
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """How functions are split.
+
+    Attributes:
+        seed: salts the hash, so another seed draws another eval set.
+        eval_share: fraction of function ids drawn as eval candidates, in ``[0, 1]``.
+        min_observed: cases an eval prompt shows at least.
+        min_hidden: cases an eval item is graded on at least.
+    """
+
+    seed: int = 0
+    eval_share: float = 0.05
+    min_observed: int = 3
+    min_hidden: int = 5
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.eval_share <= 1.0:
+            raise ConfigError(f"eval_share must be between 0 and 1, got {self.eval_share}", field="eval_share")
+        if self.min_observed < 1:
+            raise ConfigError(f"min_observed must be at least 1, got {self.min_observed}", field="min_observed")
+        if self.min_hidden < 1:
+            raise ConfigError(f"min_hidden must be at least 1, got {self.min_hidden}", field="min_hidden")
+
+    @property
+    def min_eval_cases(self) -> int:
+        return self.min_observed + self.min_hidden
+
+
+def bucket(function_id: str, *, seed: int = 0) -> int:
+    """The function's bucket in ``[0, 10000)``: ``int(sha256(f"{seed}:{id}"), 16) % 10000``."""
+    digest = hashlib.sha256(f"{seed}:{function_id}".encode("utf-8")).hexdigest()
+    return int(digest, 16) % _BUCKETS
+
+
+def is_eval_candidate(function_id: str, *, seed: int = 0, eval_share: float = 0.05) -> bool:
+    """Whether the hash draws this function id for eval (before the case-count check)."""
+    # Integer comparison: ``0.05 * 10000`` is not exactly 500 in floating point.
+    return bucket(function_id, seed=seed) < round(eval_share * _BUCKETS)
+
+
+def assign(function_id: str, n_cases: int, *, config: SplitConfig | None = None) -> Side:
+    """``"eval"`` for a drawn function with at least ``min_observed + min_hidden`` cases, else ``"train"``."""
+    config = config or SplitConfig()
+    if not is_eval_candidate(function_id, seed=config.seed, eval_share=config.eval_share):
+        return "train"
+    return "eval" if n_cases >= config.min_eval_cases else "train"
