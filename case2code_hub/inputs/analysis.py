@@ -149,6 +149,9 @@ _STR_METHODS = frozenset(
     "isidentifier istitle isprintable isascii replace join encode format zfill center ljust rjust "
     "partition rpartition expandtabs translate removeprefix removesuffix find rfind format_map".split()
 )
+# Methods mostly called on single characters: their receiver's container is probably a str.
+_CHAR_METHODS = frozenset("isdigit isalpha isalnum isspace isupper islower isnumeric isdecimal".split())
+_CHAR_NAMES = frozenset("c ch char letter digit symbol".split())
 _LIST_METHODS = frozenset("append extend insert sort reverse remove".split())
 _DICT_METHODS = frozenset("items keys values get setdefault popitem fromkeys".split())
 _SET_METHODS = frozenset(
@@ -175,7 +178,7 @@ _CALL_VOTES = {
     "int": {"str": 0.8, "float": 0.8, "int": 0.4},
     "float": {"str": 0.8, "int": 0.8},
     "str": {"int": 0.6},
-    "ord": {"str": 3.0},
+    "ord": {"str": 3.0, "char": 1.0},
     "chr": {"int": 3.0},
     "hex": {"int": 3.0},
     "bin": {"int": 3.0},
@@ -247,7 +250,12 @@ class _UsageCollector:
         for parent in ast.walk(func):
             for child in ast.iter_child_nodes(parent):
                 self.parents[child] = parent
-        for node in ast.walk(func):
+        # Source order, so that constants and keys are listed as the reader meets them.
+        nodes = sorted(
+            (n for n in ast.walk(func) if isinstance(n, (ast.Name, ast.AugAssign))),
+            key=lambda n: (n.lineno, n.col_offset),
+        )
+        for node in nodes:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 self._classify(node, self._get(node.id))
             elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
@@ -310,7 +318,7 @@ class _UsageCollector:
 
     def _method(self, name: str, call: ast.Call, usage: _Usage) -> None:
         if name in _STR_METHODS:
-            usage.vote({"str": 3.0})
+            usage.vote({"str": 3.0, "char": 1.0} if name in _CHAR_METHODS else {"str": 3.0})
             for arg in call.args[:1]:
                 value = _constant(arg)
                 if isinstance(value, str):
@@ -453,9 +461,16 @@ def _resolve(name: str, usage: dict[str, _Usage], seen: set[str]) -> _Usage:
                 _merge(element, resolved.element, 0.8)
         else:
             _merge(element, resolved, 1.0)
+            if other in _CHAR_NAMES:
+                element.votes["char"] += 1.0
     for other in own.value_names:
         if other not in seen:
             _merge(element, _resolve(other, usage, seen), 1.0)
+    # Elements that are characters (``for c in s: c.isdigit()``) mean the container is a str.
+    chars = element.votes.pop("char", 0)
+    result.votes.pop("char", None)
+    if chars:
+        result.votes["str"] += 2.0 * chars
     if element.votes:
         result.element = element
     return result

@@ -1,0 +1,395 @@
+"""The offline input writer: static inference, candidate grammar, determinism, and case selection."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from case2code_hub import literals
+from case2code_hub.errors import ConfigError
+from case2code_hub.inputs import OfflineInputWriter, OfflineWriterConfig, drop_reason, select_cases
+from case2code_hub.inputs.analysis import TypeSpec, analyse, annotation_spec, name_kind, ranked_types
+from case2code_hub.inputs.values import Context, Limits, mutate
+from case2code_hub.schema import Case, Function, Source, function_id
+
+import ast
+import random
+
+
+def make(code: str, entry_point: str | None = None) -> Function:
+    code = textwrap.dedent(code)
+    if entry_point is None:
+        entry_point = next(n.name for n in ast.parse(code).body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    return Function(id=function_id(code), entry_point=entry_point, code=code, source=Source("test", "t.py"))
+
+
+def top_kind(code: str, param: str) -> str:
+    analysis = analyse(make(code))
+    types, _ = ranked_types(analysis.param(param))
+    return str(types[0][0])
+
+
+def values_of(sources: list[str], index: int) -> list:
+    return [literals.parse_arguments(s)[0][index] for s in sources if len(literals.parse_arguments(s)[0]) > index]
+
+
+# --- analysis ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("list[int]", "list[int]"),
+        ("List[str]", "list[str]"),
+        ("Optional[str]", "union[str, none]"),
+        ("str | None", "union[str, none]"),
+        ("Dict[str, int]", "dict[str, int]"),
+        ("tuple[int, ...]", "tuple[int, ...]"),
+        ("Tuple[int, str]", "tuple[int, str]"),
+        ("typing.Sequence[float]", "list[float]"),
+        ("'list[int]'", "list[int]"),
+        ("Literal['a', 'b']", "Literal['a', 'b']"),
+        ("Union[int, float, None]", "union[int, float, none]"),
+        ("MyClass", "object"),
+        ("Callable[[int], int]", "object"),
+    ],
+)
+def test_annotation_spec(source, expected):
+    assert str(annotation_spec(ast.parse(source, mode="eval").body)) == expected
+
+
+def test_annotations_drive_generated_values():
+    fn = make(
+        """
+        from typing import Dict, Optional
+        def f(a: list[int], b: Optional[str], c: Dict[str, int], d: bool):
+            return a, b, c, d
+        """
+    )
+    sources = OfflineInputWriter(n_candidates=16).write(fn)
+    assert len(sources) == 16
+    for source in sources:
+        args, _ = literals.parse_arguments(source)
+        a, b, c, d = args
+        assert isinstance(a, list) and all(isinstance(x, int) for x in a)
+        assert b is None or isinstance(b, str)
+        assert isinstance(c, dict) and all(isinstance(k, str) for k in c)
+        assert isinstance(d, bool)
+    assert None in values_of(sources, 1)  # Optional: None is tried
+
+
+def test_defaults_are_read_and_used():
+    fn = make("def f(x, sep=', ', width=3, opts=None, factory=object()):\n    return x\n")
+    params = {p.name: p for p in analyse(fn).params}
+    assert params["sep"].default == ", " and params["sep"].default_is_literal
+    assert params["width"].default == 3
+    assert params["opts"].default is None and params["opts"].default_is_literal
+    assert params["factory"].has_default and not params["factory"].default_is_literal
+    types, _ = ranked_types(params["width"])
+    assert types[0][0].kind == "int"
+    sources = OfflineInputWriter().write(fn)
+    # The "defaults" candidate passes only the required argument.
+    assert len(literals.parse_arguments(sources[0])[0]) == 1 and not literals.parse_arguments(sources[0])[1]
+
+
+def test_doctest_examples_come_first():
+    fn = make(
+        '''
+        def clamp(value, low=0, high=10):
+            """Clamp a value.
+
+            >>> clamp(15)
+            10
+            >>> clamp(-3, low=-1)
+            -1
+            >>> clamp(5, 0,
+            ...       4)
+            4
+            >>> clamp(object())   # not a literal: skipped, never evaluated
+            >>> print(clamp(2))
+            2
+            """
+            return max(low, min(high, value))
+        '''
+    )
+    analysis = analyse(fn)
+    assert analysis.doctests == [([15], {}), ([-3], {"low": -1}), ([5, 0, 4], {}), ([2], {})]
+    sources = OfflineInputWriter().write(fn)
+    assert sources[:4] == ["15", "-3, low=-1", "5, 0, 4", "2"]
+
+
+@pytest.mark.parametrize(
+    "body, param, expected",
+    [
+        ("return s.split(',')", "s", "str"),
+        ("return q.lower().startswith('a')", "q", "str"),
+        ("q.append(1)\n    return q", "q", "list[int]"),
+        ("return sum(q) / len(q)", "q", "list[int]"),
+        ("return q['name'] + q['age']", "q", "dict[str, int]"),
+        ("return [k for k, v in q.items()]", "q", "dict[str, int]"),
+        ("q.add(3)\n    return q", "q", "set[int]"),
+        ("return q + 1", "q", "int"),
+        ("return q * 2.5", "q", "float"),
+        ("return [i for i in range(q)]", "q", "int"),
+        ("return q % 2 == 0", "q", "int"),
+        ("return 'yes' if isinstance(q, str) else 'no'", "q", "str"),
+        ("return [c for c in q if c.isdigit()]", "q", "str"),
+        ("return [w.upper() for w in q]", "q", "list[str]"),
+        ("return ', '.join(q)", "q", "list[str]"),
+        ("return q[0] + 1", "q", "list[int]"),
+        ("total = 0\n    for v in q:\n        total += v * 1.5\n    return total", "q", "list[float]"),
+        ("return q == 'stop'", "q", "str"),
+    ],
+)
+def test_usage_drives_inference(body, param, expected):
+    assert top_kind(f"def f(q, s=None):\n    {body}\n", param) == expected
+
+
+def test_usage_collects_keys_and_compared_constants():
+    fn = make(
+        """
+        def f(rec, level):
+            if level >= 3 and rec.get('kind') == 'x':
+                return rec['name']
+            return None
+        """
+    )
+    params = {p.name: p for p in analyse(fn).params}
+    assert params["rec"].keys == ("kind", "name")
+    assert 3 in params["level"].constants
+    sources = OfflineInputWriter().write(fn)
+    recs = [v for v in values_of(sources, 0) if isinstance(v, dict) and v]
+    assert "kind" in recs[0] and any(set(r) >= {"kind", "name"} for r in recs)  # the body's keys first
+    levels = set(values_of(sources, 1))
+    assert {2, 3, 4} <= levels  # the compared constant and its neighbours
+
+
+@pytest.mark.parametrize(
+    "name, kind",
+    [("n", "int"), ("count", "int"), ("max_size", "int"), ("s", "str"), ("text", "str"), ("colour", None), ("file_path", "str"),
+     ("items", "list"), ("lst", "list"), ("d", "dict"), ("mapping", "dict"), ("flag", "bool"), ("is_valid", "bool"),
+     ("x", "number"), ("num_rows", "int")],
+)  # fmt: skip
+def test_name_hints(name, kind):
+    assert name_kind(name) == kind
+
+
+def test_names_drive_inference_without_other_evidence():
+    code = "def f(n, text, items, mapping, is_ok, x):\n    return helper(n, text, items, mapping, is_ok, x)\n"
+    kinds = {p: top_kind(code, p) for p in ("n", "text", "items", "mapping", "is_ok", "x")}
+    assert kinds == {"n": "int", "text": "str", "items": "list[int]", "mapping": "dict[str, int]", "is_ok": "bool", "x": "int"}
+
+
+def test_body_literals_become_seeds():
+    fn = make(
+        """
+        def f(code):
+            if code == 404:
+                return 'not found'
+            return code.split('-')
+        """
+    )
+    analysis = analyse(fn)
+    assert 404 in analysis.int_constants and "-" in analysis.str_constants
+    sources = OfflineInputWriter(n_candidates=40).write(fn)
+    values = values_of(sources, 0)
+    assert 404 in values
+    assert any(isinstance(v, str) and "-" in v for v in values)
+
+
+# --- writer output ----------------------------------------------------------------------------
+
+ODD_FUNCTIONS = [
+    "def f(*args):\n    return len(args)\n",
+    "def f(**kwargs):\n    return kwargs\n",
+    "def f(a, *args, b, c=2, **kwargs):\n    return a\n",
+    "def f(a, /, b=1, *, c):\n    return a + b + c\n",
+    "def f(x=[1, {2: (3,)}], y=lambda: 0, z=-1.5, w=float('inf')):\n    return x\n",
+    "def f(cb: Callable[[int], int], obj: 'SomeClass', t: 'not valid ]'):\n    return cb(obj)\n",
+    "def f():\n    return 1\n",
+    "async def f(x):\n    return x\n",
+    "def f(x: Literal['r', 'w'] = 'r', *, y: tuple[int, str]):\n    return x\n",
+    "def f(data: bytes, when: datetime.date, amount: Decimal, ratio: Fraction, z: complex):\n    return data\n",
+    "def f(nested: dict[str, list[tuple[int, ...]]]):\n    return nested\n",
+    "def f(x):\n    '''>>> f(1, 2, 3, **{'a': 1})\n    >>> f(\n    '''\n    return x\n",
+    "def f(s):\n    return s.encode().decode('utf-8')[::-1]\n",
+]
+
+
+@pytest.mark.parametrize("code", ODD_FUNCTIONS)
+def test_odd_functions_never_crash_and_every_candidate_round_trips(code):
+    fn = make(code)
+    analysis = analyse(fn)
+    sources = OfflineInputWriter().write(fn)
+    assert len(sources) == len(set(sources))
+    required = [p for p in analysis.params if p.required]
+    for source in sources:
+        assert len(source) <= 400
+        args, kwargs = literals.parse_arguments(source)
+        assert literals.format_arguments(args, kwargs) == source
+        # Every required parameter gets a value, positional or keyword.
+        positional = [p for p in analysis.params if p.kind in ("positional_only", "positional")]
+        bound = {p.name for p in positional[: len(args)]} | set(kwargs)
+        assert all(p.name in bound for p in required), source
+        assert not any(p.kind == "positional_only" and p.name in kwargs for p in analysis.params)
+
+
+def test_unparsable_or_missing_entry_point_gives_no_candidates():
+    broken = Function(id="x", entry_point="f", code="def f(:\n", source=Source("t", "t"))
+    assert OfflineInputWriter().write(broken) == []
+    assert OfflineInputWriter().write(make("def g(x):\n    return x\n", "f")) == []
+
+
+def test_small_input_spaces_end_early():
+    sources = OfflineInputWriter().write(make("def f(flag: bool):\n    return not flag\n"))
+    assert sorted(sources) == ["False", "True"]
+
+
+VARIED = """
+def f(items: list[int], text: str, n: int = 3):
+    return [t for t in text.split()][:n] + items
+"""
+
+
+def test_deterministic_for_seed_and_function():
+    fn = make(VARIED)
+    first = OfflineInputWriter(seed=7).write(fn)
+    assert first == OfflineInputWriter(seed=7).write(fn)
+    assert first == OfflineInputWriter(OfflineWriterConfig(seed=7)).write(fn)
+    assert first != OfflineInputWriter(seed=8).write(fn)
+    assert len(first) == 24
+
+
+def test_deterministic_across_hash_seeds(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "run.py"
+    script.write_text(
+        "from case2code_hub.inputs import OfflineInputWriter\n"
+        "from case2code_hub.schema import Function, Source, function_id\n"
+        f"code = {VARIED!r}\n"
+        "fn = Function(id=function_id(code), entry_point='f', code=code, source=Source('t', 't'))\n"
+        "print('\\n'.join(OfflineInputWriter().write(fn)))\n"
+    )
+    outputs = {
+        subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True,
+                       env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout  # fmt: skip
+        for seed in ("0", "1", "12345")
+    }
+    assert len(outputs) == 1 and outputs.pop().count("\n") == 24
+
+
+def test_sizes_stay_small():
+    fn = make("def f(s: str, xs: list[list[int]], d: dict, n: int):\n    return s\n")
+    for source in OfflineInputWriter(n_candidates=60).write(fn):
+        (s, xs, d, n), _ = literals.parse_arguments(source)
+        assert len(s) <= 40 and len(xs) <= 8 and len(d) <= 8 and abs(n) <= 10**6
+        assert all(len(inner) <= 8 for inner in xs if isinstance(inner, list))
+
+
+def test_mutations_cover_edge_cases():
+    fn = make("def f(s: str, xs: list[int], n: int):\n    return s\n")
+    sources = OfflineInputWriter(n_candidates=80).write(fn)
+    strs, lists, ints = values_of(sources, 0), values_of(sources, 1), values_of(sources, 2)
+    assert "" in strs and any(any(ord(c) > 127 for c in s) for s in strs)
+    assert [] in lists and any(len(x) >= 5 for x in lists)
+    assert 0 in ints and any(i < 0 for i in ints) and any(i >= 100 for i in ints)
+
+
+def test_mutate_keeps_types_and_limits():
+    rng = random.Random("t")
+    ctx = Context(limits=Limits(max_str_len=10, max_container_len=3))
+    for _ in range(200):
+        assert len(mutate("abcdefghij", rng, ctx=ctx)) <= 10
+        assert len(mutate([1, 2, 3], rng, spec=TypeSpec("list", (TypeSpec("int"),)), ctx=ctx)) <= 3
+        assert isinstance(mutate(frozenset({1}), rng, ctx=ctx), frozenset)
+        assert isinstance(mutate((1, 2), rng, ctx=ctx), tuple)
+        assert mutate(True, rng) is False
+
+
+@pytest.mark.parametrize(
+    "options, field",
+    [({"n_candidates": 0}, "n_candidates"), ({"max_str_len": -1}, "max_str_len"), ({"seed": "1"}, "seed"),
+     ({"n_candidates": True}, "n_candidates")],
+)  # fmt: skip
+def test_config_validation_names_the_field(options, field):
+    with pytest.raises(ConfigError) as info:
+        OfflineWriterConfig(**options)
+    assert info.value.field == field
+    with pytest.raises(ConfigError):
+        OfflineInputWriter(**options)
+
+
+def test_unknown_option_is_a_config_error():
+    with pytest.raises(ConfigError):
+        OfflineInputWriter(n_candidate=3)
+
+
+def test_code_is_never_run(tmp_path):
+    marker = tmp_path / "ran"
+    code = f"open({str(marker)!r}, 'w').write('x')\ndef f(x):\n    open({str(marker)!r}, 'w')\n    return x\n"
+    assert OfflineInputWriter().write(make(code, "f"))
+    assert not marker.exists()
+
+
+# --- select_cases -----------------------------------------------------------------------------
+
+
+def case(input: str, output: str, outcome: str = "returned") -> Case:
+    return Case(input=input, output=output, outcome=outcome)
+
+
+def test_select_keeps_returned_and_raised_only_in_original_order():
+    cases = [
+        case("1", "1"), case("2", "", "timeout"), case("3", "ValueError: bad", "raised"), case("4", "4"),
+        case("5", "", "crashed"), case("6", "6"), case("7", "7"), case("8", "8"), case("9", "", "memory"),
+        case("10", "10"), case("11", "x", "unserializable"), case("12", "y", "nondeterministic"),
+    ]  # fmt: skip
+    chosen = select_cases(cases, n=10)
+    assert [c.input for c in chosen] == ["1", "3", "4", "6", "7", "8", "10"]
+
+
+def test_select_prefers_distinct_outputs_then_distinct_exceptions():
+    cases = [case(str(i), "same") for i in range(6)] + [case(f"'{c}'", c) for c in "abcde"]
+    cases += [case("-1", "ValueError: a", "raised"), case("-2", "ValueError: b", "raised"), case("-3", "KeyError: 'k'", "raised")]
+    chosen = select_cases(cases, n=8, max_raised_share=0.25)
+    outputs = [c.output for c in chosen]
+    assert set("abcde") <= set(outputs) and outputs.count("same") == 1
+    raised = [c for c in chosen if c.outcome == "raised"]
+    assert {c.output.split(":")[0] for c in raised} == {"ValueError", "KeyError"}  # distinct types first
+    assert len(chosen) == 8 and chosen == sorted(chosen, key=cases.index)
+
+
+def test_select_caps_the_raised_share():
+    cases = [case(str(i), str(i)) for i in range(4)] + [case(f"-{i}", f"E{i}: x", "raised") for i in range(10)]
+    chosen = select_cases(cases, n=10, max_raised_share=0.3)
+    raised = sum(c.outcome == "raised" for c in chosen)
+    assert raised == 1 and len(chosen) == 5  # 1/5 fits 30%; 2/6 would not
+    assert select_cases(cases, n=10, max_raised_share=0.0) == cases[:4]
+
+
+def test_select_dedupes_inputs_drops_addresses_and_needs_min_returned():
+    cases = [case("1", "1"), case(" 1", "1"), case("2", "<object at 0x7f00>"), case("3", "3")]
+    assert [c.input for c in select_cases(cases)] == ["1", "3"]
+    assert select_cases(cases, min_returned=3) == []
+    assert select_cases([case("1", "E: x", "raised")]) == []
+
+
+def test_select_validates_options():
+    with pytest.raises(ConfigError) as info:
+        select_cases([], max_raised_share=1.5)
+    assert info.value.field == "max_raised_share"
+    with pytest.raises(ConfigError):
+        select_cases([], n=0)
+
+
+def test_drop_reason():
+    good = [case(str(i), str(i)) for i in range(5)]
+    assert drop_reason(good) is None
+    assert drop_reason(good[:4]) == "too_few_cases"
+    assert drop_reason([]) == "too_few_cases"
+    assert drop_reason([case(str(i), "0") for i in range(6)]) == "constant_output"
+    mixed = good[:3] + [case(f"-{i}", "E: x", "raised") for i in range(3)]
+    assert drop_reason(mixed) == "mostly_raised"
