@@ -71,6 +71,7 @@ class BuildReport:
         thresholds: difficulty cut points ``(easy below, hard from)``.
         counts: rows per config, split and difficulty.
         files: data files and card, relative to ``out_dir``.
+        cases: cases of all functions kept, train and eval.
     """
 
     out_dir: Path
@@ -82,6 +83,28 @@ class BuildReport:
     counts: dict[str, dict[str, dict[str, int]]]
     dropped: dict[str, int] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    cases: int = 0
+
+    def _rows(self, config: str) -> int:
+        return sum(sum(levels.values()) for levels in self.counts.get(config, {}).values() if levels)
+
+    @property
+    def raw_rows(self) -> int:
+        return self._rows("raw")
+
+    @property
+    def prompted_rows(self) -> int:
+        return self._rows("prompted")
+
+    @property
+    def eval_rows(self) -> int:
+        return sum(self.counts.get("eval", {}).get("test", {}).values())
+
+    @property
+    def by_difficulty(self) -> dict[str, int]:
+        """Functions per difficulty level, train and eval together."""
+        raw, held_out = self.counts["raw"]["train"], self.counts["eval"]["test"]
+        return {level: raw.get(level, 0) + held_out.get(level, 0) for level in schema.DIFFICULTIES}
 
 
 def _case(case: Any, default_writer: str) -> dict[str, str]:
@@ -342,6 +365,7 @@ def build_dataset(
         counts=counts,
         dropped=dict(dropped),
         files=[path.relative_to(staged).as_posix() for path in files] + ["README.md"],
+        cases=sum(len(row["cases"]) for row in rows),
     )
     logger.info(
         "built %s: %d train functions, %d prompted samples, %d eval items (thresholds %g / %g)",

@@ -9,17 +9,18 @@ placeholders to the template and keys to the mapping given to :func:`render_card
 from __future__ import annotations
 
 import string
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import yaml
 
-from .. import __version__
 from ..errors import DatasetError
 from ..schema import DIFFICULTIES
 
 #: Written into every card; a folder whose README.md has it is a previous build, safe to replace.
 CARD_MARKER = "<!-- case2code-hub:dataset-card -->"
+#: The template in a checkout; an installed package falls back to its copy in ``_card_template``.
 TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "dataset_card" / "README.md"
 
 _ALL_SPLITS = {"raw": ("train",), "prompted": ("train",), "eval": DIFFICULTIES}
@@ -31,6 +32,15 @@ _SIZE_CATEGORIES = (
     (10_000_000, "1M<n<10M"),
     (100_000_000, "10M<n<100M"),
 )
+
+
+def _toolkit_version() -> str:
+    # From the installed metadata, not ``case2code_hub.__version__``: the package may be imported
+    # as a namespace (editable installs under pytest) where ``__init__`` never ran.
+    try:
+        return metadata.version("case2code-hub")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def configs_metadata(splits: Mapping[str, Iterable[str]] | None = None) -> list[dict[str, Any]]:
@@ -150,7 +160,8 @@ def render_card(
             ``n_instructions``, ``n_formats``, ``min_hidden``. Optional: ``splits``, the non-empty
             splits (see :func:`configs_metadata`). Any other key fills a placeholder
             of the same name in a custom template.
-        template: path of the template; ``dataset_card/README.md`` of this checkout by default.
+        template: path of the template; by default ``dataset_card/README.md`` of this checkout,
+            or the installed copy of it.
         extra_sections: markdown inserted before the citation (plots, changelog).
 
     Returns:
@@ -160,15 +171,18 @@ def render_card(
         DatasetError: template missing, a placeholder without a value, or an invalid result.
     """
     path = Path(template) if template is not None else TEMPLATE_PATH
-    try:
-        source = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DatasetError(f"cannot read the dataset card template {path}: {exc.strerror}", path=str(path)) from None
+    if template is None and not path.is_file():
+        from ._card_template import TEMPLATE as source
+    else:
+        try:
+            source = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise DatasetError(f"cannot read the dataset card template {path}: {exc.strerror}", path=str(path)) from None
     mapping = {key: value for key, value in values.items() if key not in ("counts", "facts", "thresholds", "splits")}
     t1, t2 = values["thresholds"]
     mapping.update(
         marker=CARD_MARKER,
-        toolkit_version=__version__,
+        toolkit_version=_toolkit_version(),
         size_category=size_category(values["n_rows"]),
         configs=yaml.safe_dump({"configs": configs_metadata(values.get("splits"))}, sort_keys=False).rstrip("\n"),
         summary_table=summary_table(values["counts"]),

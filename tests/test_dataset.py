@@ -1,0 +1,353 @@
+"""The dataset builder end to end: synthetic functions with real cases in, a folder that stock
+``datasets.load_dataset`` reads out (raw / prompted / eval, difficulty splits, the card)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from case2code_hub import schema
+from case2code_hub.dataset import build as build_mod
+from case2code_hub.dataset import build_dataset
+from case2code_hub.dataset.card import CARD_MARKER, configs_metadata, is_case2code_folder
+from case2code_hub.errors import ConfigError, DatasetError
+from case2code_hub.literals import format_arguments
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Six families of small real functions, ten variants each: simple to nested, some raising.
+FAMILIES = [
+    ("scale_{k}", "def scale_{k}(x):\n    return x * {k}\n", [(i,) for i in range(-3, 7)]),
+    (
+        "clip_{k}",
+        "def clip_{k}(x, lo=0):\n    if x < lo:\n        return lo\n    if x > {k}:\n        return {k}\n    return x\n",
+        [(i,) for i in range(-2, 12, 2)] + [(5, 7), (1, -1), (3, 3)],
+    ),
+    (
+        "count_{k}",
+        "def count_{k}(items):\n    n = 0\n    for it in items:\n        if it > {k}:\n            n += 1\n    return n\n",
+        [([],), ([1, 2, 3],), ([10, 20],), ([5] * 4,), ([0, 9, 3, 12],), (list(range(15)),)],
+    ),
+    (
+        "pairs_{k}",
+        "def pairs_{k}(n):\n    return [(i, [i * {k}] * (i % 3)) for i in range(n)]\n",
+        [(i,) for i in range(10)],
+    ),
+    (
+        "div_{k}",
+        "def div_{k}(a, b):\n    if b == 0:\n        raise ValueError('division by zero')\n    return a // b + {k}\n",
+        [(7, 2), (9, 3), (1, 0), (-8, 3), (100, 7), (5, 0), (0, 5), (64, 8), (3, 9)],
+    ),
+    (
+        "grid_{k}",
+        "def grid_{k}(m):\n    total = 0\n    for row in m:\n        for v in row:\n            if v % 2:\n"
+        "                total += v\n            elif v > {k}:\n                total -= 1\n"
+        "    return {{'total': total, 'rows': len(m), 'shape': [(len(r), {{'w': len(r)}}) for r in m]}}\n",
+        [([[1, 2], [3, 4]],), ([],), ([[5]],), ([[20, 21, 22]],), ([[1], [2], [3]],), ([[8, 9], [10]],),
+         ([[0, 0, 0]],), ([[11, 13], [15, 100]],), ([[2, 4, 6, 8]],)],
+    ),
+]
+
+
+def _run_case(func, args: tuple) -> dict:
+    try:
+        value = func(*args)
+    except Exception as exc:  # the record stores what the sandbox would: type and message
+        return {"input": format_arguments(list(args)), "output": f"{type(exc).__name__}: {exc}",
+                "outcome": "raised", "writer": "offline"}
+    return {"input": format_arguments(list(args)), "output": repr(value), "outcome": "returned", "writer": "offline"}
+
+
+def make_records(n_variants: int = 10) -> list[dict]:
+    records = []
+    for name_tpl, code_tpl, inputs in FAMILIES:
+        for k in range(1, n_variants + 1):
+            name, code = name_tpl.format(k=k), code_tpl.format(k=k)
+            namespace: dict = {}
+            # Test-authored code, run here to get consistent cases; the builder itself never runs code.
+            exec(compile(code, name, "exec"), namespace)
+            records.append(
+                {
+                    "id": schema.function_id(code),
+                    "entry_point": name,
+                    "code": code,
+                    "source": {"corpus": "synthetic", "path": f"{name}.py", "repo": None, "license": "MIT"},
+                    "cases": [_run_case(namespace[name], args) for args in inputs],
+                    "generator": "offline",
+                }
+            )
+    return records
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict]:
+    return make_records()
+
+
+@pytest.fixture(scope="module")
+def built(records, tmp_path_factory):
+    out = tmp_path_factory.mktemp("build") / "case2code"
+    report = build_dataset(records, out, seed=1, eval_share=0.25, summary={"corpus": "synthetic", "writer": "offline"})
+    return out, report
+
+
+def _load(*args, **kwargs):
+    from datasets import load_dataset
+
+    return load_dataset(*args, **kwargs)
+
+
+def test_report_counts(built, records):
+    out, report = built
+    assert report.out_dir == out.absolute()
+    assert report.n_input == len(records) == 60
+    assert report.n_train + report.n_eval == 60
+    assert report.n_eval >= 5
+    assert report.raw_rows == report.n_train and report.prompted_rows == 3 * report.n_train
+    assert report.eval_rows == report.n_eval
+    assert report.cases == sum(len(r["cases"]) for r in records)
+    # count_* has 6 cases: never enough for eval (3 observed + 5 hidden), so drawn ones are demoted.
+    assert report.eval_demoted >= 1
+    assert sorted(report.files) == sorted(
+        str(p.relative_to(out).as_posix()) for p in out.rglob("*") if p.is_file()
+    )
+    t1, t2 = report.thresholds
+    assert t1 <= t2
+    # Tertiles: each level holds a fair share of the 60 functions.
+    assert all(12 <= n <= 28 for n in report.by_difficulty.values()), report.by_difficulty
+
+
+def test_load_every_config_with_contract_features(built):
+    out, report = built
+    for config in ("raw", "prompted", "eval"):
+        dataset = _load(str(out), config)
+        for split in dataset:
+            assert dataset[split].features == schema.features(config), (config, split)
+            assert set(dataset[split]["difficulty"]) <= set(schema.DIFFICULTIES)
+            assert all(dataset[split]["difficulty"])
+    default = _load(str(out))
+    assert list(default) == ["train"] and default["train"].num_rows == report.n_train
+    assert default["train"].features == schema.features("raw")
+
+
+def test_eval_difficulty_splits_share_files_with_test(built):
+    out, report = built
+    test = _load(str(out), "eval", split="test")
+    hard = _load(str(out), "eval", split="hard")
+    assert hard.num_rows == report.counts["eval"]["test"]["hard"] > 0
+    assert set(hard["difficulty"]) == {"hard"}
+    assert set(hard["id"]) <= set(test["id"])
+    by_level = sum(_load(str(out), "eval", split=level).num_rows for level in report.counts["eval"]["test"]
+                   if report.counts["eval"]["test"][level])
+    assert by_level == test.num_rows
+    # No copies: three eval files, one per level.
+    assert sorted(p.name.split("-")[0] for p in (out / "eval").glob("*.parquet")) == sorted(
+        level for level, n in report.counts["eval"]["test"].items() if n
+    )
+
+
+def test_no_function_in_both_sides(built):
+    out, _ = built
+    raw_ids = set(_load(str(out), "raw", split="train")["id"])
+    prompted_ids = set(_load(str(out), "prompted", split="train")["function_id"])
+    eval_ids = set(_load(str(out), "eval", split="test")["id"])
+    assert raw_ids and eval_ids
+    assert not raw_ids & eval_ids
+    assert prompted_ids == raw_ids
+
+
+def test_eval_rows_hold_observed_and_hidden_cases(built, records):
+    out, _ = built
+    by_id = {r["id"]: r for r in records}
+    for row in _load(str(out), "eval", split="test"):
+        source = by_id[row["id"]]
+        assert 3 <= len(row["observed_cases"]) <= 5
+        assert len(row["hidden_cases"]) >= 5
+        assert [c["input"] for c in row["observed_cases"] + row["hidden_cases"]] == [c["input"] for c in source["cases"]]
+        assert row["reference_code"] == source["code"]
+        assert f">>> {row['entry_point']}(" in row["prompt"]
+        for case in row["observed_cases"]:
+            assert case["output"].replace("\n", "\\n") in row["prompt"]
+        for case in row["hidden_cases"]:
+            assert f"{row['entry_point']}({case['input']})" not in row["prompt"]
+
+
+def test_prompted_rows(built):
+    out, _ = built
+    rows = _load(str(out), "prompted", split="train")
+    assert rows["id"] == sorted(rows["id"])
+    templates_seen = set()
+    for row in rows:
+        assert row["id"].startswith(row["function_id"] + "-")
+        assert row["messages"] == [
+            {"role": "user", "content": row["prompt"]},
+            {"role": "assistant", "content": row["completion"]},
+        ]
+        assert row["text"] == row["prompt"] + "\n\n" + row["completion"]
+        assert "```python\ndef " in row["completion"]
+        templates_seen.add(row["template"])
+    assert any(t.endswith("-named") for t in templates_seen) and any(t.endswith("-anon") for t in templates_seen)
+    per_function: dict[str, list[str]] = {}
+    for row in rows:
+        per_function.setdefault(row["function_id"], []).append(row["template"])
+    assert all(len(set(t)) == len(t) == 3 for t in per_function.values())
+
+
+def test_two_builds_are_byte_identical(records, tmp_path, built):
+    first, _ = built
+    second = tmp_path / "case2code"
+    build_dataset(list(reversed(records)), second, seed=1, eval_share=0.25,
+                  summary={"corpus": "synthetic", "writer": "offline"})
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    for rel in files:
+        assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
+
+
+def test_another_seed_draws_another_split(records, tmp_path, built):
+    _, first = built
+    other = build_dataset(records, tmp_path / "other", seed=2, eval_share=0.25)
+    eval_1 = set(_load(str(built[0]), "eval", split="test")["id"])
+    eval_2 = set(_load(str(tmp_path / "other"), "eval", split="test")["id"])
+    assert eval_1 != eval_2
+    assert other.thresholds == first.thresholds  # thresholds come from all functions, whatever the split
+
+
+def test_card_parses_and_declares_the_configs(built):
+    from datasets.utils.metadata import MetadataConfigs
+    from huggingface_hub import DatasetCard
+
+    out, report = built
+    text = (out / "README.md").read_text(encoding="utf-8")
+    assert CARD_MARKER in text and is_case2code_folder(out)
+    card = DatasetCard.load(out / "README.md")
+    data = card.data.to_dict()
+    present = {"raw": ["train"], "prompted": ["train"],
+               "eval": [level for level, n in report.counts["eval"]["test"].items() if n]}
+    assert data["configs"] == configs_metadata(present)
+    assert [c["config_name"] for c in data["configs"]] == ["raw", "prompted", "eval"]
+    assert data["configs"][0]["default"] is True
+    assert set(MetadataConfigs.from_dataset_card_data(card.data)) == {"raw", "prompted", "eval"}
+    assert data["license"] == "other" and data["task_categories"] == ["text-generation"]
+    assert data["language"] == ["en", "code"] and data["size_categories"] == ["n<1K"]
+    assert {"code", "synthetic", "case2code"} <= set(data["tags"])
+    assert "arXiv:2407.12504" in card.text and 'load_dataset("case2code", "eval", split="hard")' in card.text
+    t1, t2 = report.thresholds
+    assert f"easy below {t1:g}" in card.text and f"| `raw` | `train` | {report.n_train} |" in card.text
+    assert "| corpus | synthetic |" in card.text
+
+
+def test_refuses_to_overwrite_a_foreign_folder(records, tmp_path):
+    target = tmp_path / "mine"
+    target.mkdir()
+    (target / "notes.txt").write_text("keep me")
+    with pytest.raises(DatasetError, match="not a case2code dataset folder"):
+        build_dataset(records, target)
+    assert (target / "notes.txt").read_text() == "keep me"
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"]  # no leftover staging folder
+
+
+def test_rebuild_replaces_a_previous_build(records, tmp_path):
+    out = tmp_path / "ds"
+    build_dataset(records, out, eval_share=0.25)
+    (out / "raw" / "stale-00000-of-00001.parquet").write_bytes(b"old")
+    report = build_dataset(records[:30], out, eval_share=0.25)
+    assert not (out / "raw" / "stale-00000-of-00001.parquet").exists()
+    assert report.n_input == 30
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds"]
+
+
+def test_failed_build_keeps_the_previous_one(records, tmp_path, monkeypatch):
+    out = tmp_path / "ds"
+    build_dataset(records, out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def broken_card(*args, **kwargs):
+        raise DatasetError("card exploded")
+
+    monkeypatch.setattr(build_mod.card_mod, "render_card", broken_card)
+    with pytest.raises(DatasetError, match="card exploded"):
+        build_dataset(records[:10], out)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds"]
+
+
+def test_empty_input_gives_one_clear_error(tmp_path):
+    with pytest.raises(DatasetError) as info:
+        build_dataset([], tmp_path / "ds")
+    message = str(info.value)
+    assert "no functions" in message and "\n" not in message
+    assert not (tmp_path / "ds").exists()
+
+
+def test_unusable_records_are_dropped_and_counted(records, tmp_path):
+    broken = dict(records[0], id="broken", code="def other(x):\n    return x\n")
+    no_cases = dict(records[1], id="nocases", cases=[{"input": "1", "output": "", "outcome": "timeout"}])
+    report = build_dataset([broken, no_cases, *records[:20], records[5]], tmp_path / "ds")
+    assert report.dropped == {
+        "code does not define its entry point": 1,
+        "no cases": 1,
+        "case outcome timeout": 1,
+        "duplicate id": 1,
+    }
+    assert report.n_train + report.n_eval == 20
+
+
+def test_malformed_record_is_an_error(tmp_path):
+    with pytest.raises(DatasetError, match="record 0 lacks"):
+        build_dataset([{"id": "x", "code": "def f(x):\n    return x\n"}], tmp_path / "ds")
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [({"eval_share": 1.5}, "eval_share"), ({"samples_per_function": 0}, "samples_per_function"),
+     ({"max_observed": 11}, "max_observed"), ({"shard_rows": 0}, "shard_rows")],
+)
+def test_bad_options_name_the_field(records, tmp_path, options, field):
+    with pytest.raises(ConfigError) as info:
+        build_dataset(records, tmp_path / "ds", **options)
+    assert info.value.field == field
+
+
+def test_large_builds_are_sharded(records, tmp_path):
+    out = tmp_path / "ds"
+    report = build_dataset(records, out, shard_rows=40, eval_share=0.0)
+    assert sorted(p.name for p in (out / "prompted").iterdir()) == [
+        f"train-{i:05d}-of-00005.parquet" for i in range(5)
+    ]
+    assert report.n_eval == 0 and not (out / "eval").exists()
+    assert _load(str(out), "prompted", split="train").num_rows == 180
+    text = (out / "README.md").read_text()
+    assert "config_name: eval" not in text
+
+
+def test_builds_do_not_depend_on_the_hash_seed(tmp_path):
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2]);"
+        "from test_dataset import make_records; from case2code_hub.dataset import build_dataset;"
+        "build_dataset(make_records(3), sys.argv[3], eval_share=0.3)"
+    )
+    for hash_seed in ("1", "2"):
+        env = {"PYTHONHASHSEED": hash_seed, "CASE2CODE_DISABLE_PROGRESS_BARS": "1", "PATH": "/usr/bin:/bin"}
+        subprocess.run([sys.executable, "-c", script, str(REPO), str(REPO / "tests"), str(tmp_path / hash_seed / "ds")],
+                       check=True, env=env, timeout=120)
+    first, second = tmp_path / "1" / "ds", tmp_path / "2" / "ds"
+    for path in first.rglob("*.parquet"):
+        assert path.read_bytes() == (second / path.relative_to(first)).read_bytes(), path
+
+
+def test_installed_card_template_matches_the_checkout():
+    from case2code_hub.dataset._card_template import TEMPLATE
+
+    assert TEMPLATE == (REPO / "dataset_card" / "README.md").read_text(encoding="utf-8")
+
+
+def test_card_renders_from_the_installed_copy(monkeypatch, tmp_path, records):
+    from case2code_hub.dataset import card
+
+    monkeypatch.setattr(card, "TEMPLATE_PATH", tmp_path / "missing.md")
+    build_dataset(records[:12], tmp_path / "ds")
+    assert CARD_MARKER in (tmp_path / "ds" / "README.md").read_text()
