@@ -524,6 +524,7 @@ class ParamInfo:
     votes: dict[str, float] = field(default_factory=dict)
     element_votes: dict[str, float] = field(default_factory=dict)
     constants: tuple[Any, ...] = ()
+    element_constants: tuple[Any, ...] = ()
     keys: tuple[str, ...] = ()
     name_hint: str | None = None
 
@@ -585,6 +586,7 @@ def analyse(function: Function) -> FunctionAnalysis:
         param.votes = _rounded(usage.votes)
         if usage.element is not None:
             param.element_votes = _rounded(usage.element.votes)
+            param.element_constants = tuple(_dedupe(usage.element.constants)[:MAX_CONSTANTS])
         param.constants = tuple(_dedupe(usage.constants)[:MAX_CONSTANTS])
         param.keys = tuple(_dedupe(usage.keys)[:MAX_CONSTANTS])
         param.name_hint = name_kind(param.name)

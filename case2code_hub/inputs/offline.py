@@ -97,7 +97,8 @@ def _slots(analysis: FunctionAnalysis, rng: random.Random, limits: Limits) -> li
             types = [(element, 1.0)]
         ctx = Context(
             ints=analysis.int_constants, floats=analysis.float_constants, strs=analysis.str_constants,
-            param_constants=param.constants, keys=param.keys, name=param.name, limits=limits,
+            param_constants=param.constants, element_constants=param.element_constants, keys=param.keys,
+            name=param.name, limits=limits,
         )  # fmt: skip
         column: list[Any] = []
         for i, (spec, weight) in enumerate(types):

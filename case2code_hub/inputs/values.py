@@ -11,6 +11,7 @@ import datetime
 import decimal
 import fractions
 import random
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,7 @@ class Context:
     floats: tuple[float, ...] = ()
     strs: tuple[str, ...] = ()
     param_constants: tuple[Any, ...] = ()
+    element_constants: tuple[Any, ...] = ()  # compared with its elements (``for c in s: c == '*'``)
     keys: tuple[str, ...] = ()
     name: str = ""
     limits: Limits = Limits()
@@ -68,6 +70,34 @@ _NAMED_STRS = (
 )
 
 
+# Integer parameters whose names fix their range: a month of 13 only tests the error path.
+_NAMED_INTS = (
+    (re.compile(r"month"), (1, 2, 6, 12, 11)),
+    (re.compile(r"^(day|mday|dd)$|_day$"), (1, 15, 28, 31, 2)),
+    (re.compile(r"year"), (2024, 2000, 1999, 1900, 2023)),
+    (re.compile(r"hour"), (0, 12, 23, 9)),
+    (re.compile(r"minute|second|^sec$|^min$"), (0, 30, 59, 1)),
+    (re.compile(r"weekday|dow"), (0, 3, 6)),
+    (re.compile(r"port"), (80, 8080, 443)),
+    (re.compile(r"base|radix"), (10, 2, 16, 8)),
+)
+
+
+def _named_ints(name: str) -> list[int]:
+    lowered = name.lower()
+    for pattern, values in _NAMED_INTS:
+        if pattern.search(lowered):
+            return list(values)
+    return []
+
+
+def _char_mixes(chars: list[str]) -> list[str]:
+    """Strings made of the characters the body compares against, so its branches fire."""
+    if not chars:
+        return []
+    return ["a" + "b".join(chars[:6]) + "c", chars[0], "x" + chars[-1] + "y" + chars[0]]
+
+
 def _clamp_int(value: int, limits: Limits) -> int:
     return max(-limits.max_abs_int, min(limits.max_abs_int, value))
 
@@ -81,6 +111,9 @@ def typical_values(spec: TypeSpec, ctx: Context, rng: random.Random) -> list[Any
     own = [c for c in ctx.param_constants if _fits_kind(c, kind)]
     if kind == "int":
         near = [c + d for c in own if isinstance(c, int) for d in (0, 1, -1)]
+        named = _named_ints(ctx.name)
+        if named:  # a month or an hour: stay in range, with one step outside for the error path
+            return _unique([*near, *named, 0, named[0] - 1])
         return _unique([*near, *_TYPICAL_INTS[:8], *ctx.ints[:4], rng.randint(-20, 50)])
     if kind == "float":
         near = [float(c) + d for c in own for d in (0.0, 0.5, -0.5)]
@@ -90,7 +123,10 @@ def typical_values(spec: TypeSpec, ctx: Context, rng: random.Random) -> list[Any
     if kind == "none":
         return [None]
     if kind == "str":
-        return _unique([*own, *_named_strs(ctx.name), *_TYPICAL_STRS[:10], *_body_strs(ctx), _random_str(rng, ctx)])
+        chars = [c for c in ctx.element_constants if isinstance(c, str) and 0 < len(c) <= 3]
+        return _unique([
+            *own, *_named_strs(ctx.name), *_char_mixes(chars), *_TYPICAL_STRS[:10], *_body_strs(ctx), _random_str(rng, ctx),
+        ])  # fmt: skip
     if kind == "bytes":
         return [b"hello", b"", b"\x00\xff\x10", b"abc def"]
     if kind == "complex":
@@ -179,7 +215,7 @@ def _container_values(spec: TypeSpec, ctx: Context, rng: random.Random) -> list[
 def _inner(ctx: Context) -> Context:
     limits = ctx.limits
     return Context(
-        ints=ctx.ints, floats=ctx.floats, strs=ctx.strs, name="",
+        ints=ctx.ints, floats=ctx.floats, strs=ctx.strs, name="", param_constants=ctx.element_constants,
         limits=Limits(min(limits.max_str_len, 12), min(limits.max_container_len, 4), limits.max_abs_int, limits.max_depth - 1),
     )  # fmt: skip
 
