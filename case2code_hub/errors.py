@@ -54,3 +54,19 @@ class DatasetError(Case2CodeError, ValueError):
     def __init__(self, message: str, *, path: str | None = None):
         super().__init__(message)
         self.path = path
+
+
+class HubError(Case2CodeError, RuntimeError):
+    """Publishing to, or reading from, the Hugging Face Hub failed. ``repo_id`` names the repo."""
+
+    def __init__(self, message: str, *, repo_id: str | None = None):
+        super().__init__(message)
+        self.repo_id = repo_id
+
+
+class VersionError(HubError, ValueError):
+    """A release version that is malformed, already published, or not above the latest one."""
+
+    def __init__(self, message: str, *, repo_id: str | None = None, version: str | None = None):
+        super().__init__(message, repo_id=repo_id)
+        self.version = version
