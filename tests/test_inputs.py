@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import random
 import textwrap
 
 import pytest
@@ -12,9 +14,6 @@ from case2code_hub.inputs import OfflineInputWriter, OfflineWriterConfig, drop_r
 from case2code_hub.inputs.analysis import TypeSpec, analyse, annotation_spec, name_kind, ranked_types
 from case2code_hub.inputs.values import Context, Limits, mutate
 from case2code_hub.schema import Case, Function, Source, function_id
-
-import ast
-import random
 
 
 def make(code: str, entry_point: str | None = None) -> Function:

@@ -19,13 +19,6 @@ from ..schema import Function
 
 ParamKind = Literal["positional_only", "positional", "var_positional", "keyword_only", "var_keyword"]
 
-# Concrete kinds the writer knows how to build. "any" means "no idea"; "object" means a type we
-# cannot write as a literal (a class, a callable), so only None or a guess can be passed.
-BUILDABLE = (
-    "int", "float", "complex", "bool", "str", "bytes", "none", "list", "tuple", "dict", "set",
-    "frozenset", "decimal", "fraction", "date", "datetime", "literal", "union",
-)  # fmt: skip
-
 
 @dataclass(frozen=True)
 class TypeSpec:
