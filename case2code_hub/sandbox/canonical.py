@@ -1,0 +1,94 @@
+"""Canonical output text: the builtin ``repr``, except that sets and frozensets list their elements
+sorted by canonical repr, so a set of strings prints the same under every hash seed.
+
+Outputs that would depend on the process (memory addresses), exceed the size cap, or whose repr
+fails are not data: ``Unserializable`` says why, in words that do not vary between runs.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+# Saved before any user code runs: a function may replace builtins.repr, len, sorted, ...
+_repr = builtins.repr
+_type = builtins.type
+_len = builtins.len
+_id = builtins.id
+_sorted = builtins.sorted
+_str = builtins.str
+_bytes = builtins.bytes
+
+ADDRESS_MARK = " at 0x"
+_LEAVES = frozenset({int, float, complex, bool, type(None), type(Ellipsis)})
+
+
+class Unserializable(Exception):
+    """The value has no canonical text; the message is the case's output."""
+
+
+class _Printer:
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.used = 0
+        self.active: set[int] = set()
+
+    def _account(self, text: str) -> str:
+        self.used += _len(text)
+        if self.used > self.cap:
+            raise Unserializable(f"<unserializable: repr longer than {self.cap} characters>")
+        return text
+
+    def __call__(self, value: object) -> str:
+        kind = _type(value)
+        if kind in _LEAVES:
+            return self._account(_repr(value))
+        if kind is _str or kind is _bytes or kind is bytearray:
+            if _len(value) > self.cap:
+                raise Unserializable(f"<unserializable: repr longer than {self.cap} characters>")
+            return self._account(_repr(value))
+        if kind is list or kind is tuple or kind is dict or kind is set or kind is frozenset:
+            return self._container(value, kind)
+        return self._account(_repr(value))
+
+    def _container(self, value, kind) -> str:
+        key = _id(value)
+        if key in self.active:  # a cycle: print it the way the builtin repr does
+            return self._account("[...]" if kind is list else "{...}")
+        self.active.add(key)
+        try:
+            if kind is list:
+                return "[" + ", ".join([self(v) for v in value]) + "]"
+            if kind is tuple:
+                items = [self(v) for v in value]
+                return "(" + items[0] + ",)" if _len(items) == 1 else "(" + ", ".join(items) + ")"
+            if kind is dict:
+                return "{" + ", ".join([self(k) + ": " + self(v) for k, v in value.items()]) + "}"
+            items = _sorted([self(v) for v in value])
+            if kind is set:
+                return "{" + ", ".join(items) + "}" if items else "set()"
+            return "frozenset({" + ", ".join(items) + "})" if items else "frozenset()"
+        finally:
+            self.active.discard(key)
+
+
+def canonical_repr(value: object, *, cap: int = 10_000) -> str:
+    """Canonical text of ``value``.
+
+    Raises:
+        Unserializable: the text holds a memory address, is longer than ``cap``, or repr failed.
+    """
+    try:
+        text = _Printer(cap)(value)
+    except Unserializable:
+        raise
+    except RecursionError:
+        raise Unserializable("<unserializable: repr nested too deeply>") from None
+    except MemoryError:
+        raise Unserializable("<unserializable: repr ran out of memory>") from None
+    except Exception as exc:
+        raise Unserializable(f"<unserializable: repr raised {_type(exc).__name__}>") from None
+    if _type(text) is not _str:
+        raise Unserializable("<unserializable: repr did not return a str>")
+    if ADDRESS_MARK in text:
+        raise Unserializable("<unserializable: repr shows a memory address>")
+    return text

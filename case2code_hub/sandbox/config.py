@@ -1,0 +1,78 @@
+"""Configuration of the sandbox: one dataclass, validated on construction."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Literal
+
+from ..errors import ConfigError
+
+Isolation = Literal["auto", "bwrap", "unshare", "none"]
+ISOLATIONS: tuple[str, ...] = ("auto", "bwrap", "unshare", "none")
+
+
+@dataclass
+class SandboxConfig:
+    """How the sandbox runs untrusted functions.
+
+    Attributes:
+        workers: Zygote processes in all; ``None`` means ``os.cpu_count()``. With ``runs`` > 1 each
+            hash seed gets ``ceil(workers / runs)`` zygotes (at least one), so ``workers=2, runs=2``
+            is one zygote per seed: two busy processes on two cores, which measured fastest.
+        timeout: Seconds one call (and the repr of its result) may take.
+        memory_mb: Address-space limit of the child that runs a function (RLIMIT_AS).
+        runs: Times each case is run, in zygotes with different ``PYTHONHASHSEED``s; cases whose
+            outcome or output differ become ``nondeterministic``. ``1`` disables the check.
+        isolation: ``auto`` picks ``bwrap``, then ``unshare``, then ``none``; naming one that does
+            not work here raises ``SandboxError`` when the sandbox starts.
+        load_timeout: Seconds the module code may take to load; ``None`` means ``max(timeout, 1.0)``.
+        grace: Extra seconds a silent child gets past its deadline before it is killed.
+        output_cap: Longest canonical repr kept; longer outputs are ``unserializable``.
+        scratch_mb: Size of the private ``/tmp`` (bwrap only) where scratch directories live.
+        file_mb: Largest file a function may write (RLIMIT_FSIZE).
+        seed: Base of the hash seeds: run ``r`` uses ``PYTHONHASHSEED = seed + r``.
+    """
+
+    workers: int | None = None
+    timeout: float = 1.0
+    memory_mb: int = 512
+    runs: int = 2
+    isolation: Isolation = "auto"
+    load_timeout: float | None = None
+    grace: float = 0.25
+    output_cap: int = 10_000
+    scratch_mb: int = 256
+    file_mb: int = 16
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        if self.workers is None:
+            self.workers = os.cpu_count() or 1
+        if not isinstance(self.workers, int) or self.workers < 1:
+            raise ConfigError(f"workers must be a positive integer, got {self.workers!r}", field="workers")
+        for name in ("timeout", "grace"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or value <= 0 or value != value:
+                raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}", field=name)
+        if self.load_timeout is None:
+            self.load_timeout = max(float(self.timeout), 1.0)
+        if not isinstance(self.load_timeout, (int, float)) or self.load_timeout <= 0:
+            raise ConfigError(f"load_timeout must be positive, got {self.load_timeout!r}", field="load_timeout")
+        if not isinstance(self.memory_mb, int) or self.memory_mb < 64:
+            raise ConfigError(f"memory_mb must be an integer >= 64, got {self.memory_mb!r}", field="memory_mb")
+        if not isinstance(self.runs, int) or not 1 <= self.runs <= 4:
+            raise ConfigError(f"runs must be 1, 2, 3 or 4, got {self.runs!r}", field="runs")
+        if self.isolation not in ISOLATIONS:
+            raise ConfigError(f"isolation must be one of {', '.join(ISOLATIONS)}, got {self.isolation!r}", field="isolation")
+        for name in ("output_cap", "scratch_mb", "file_mb"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}", field=name)
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}", field="seed")
+
+    @property
+    def zygotes_per_run(self) -> int:
+        """Zygotes sharing one hash seed."""
+        return max(1, -(-int(self.workers) // self.runs))

@@ -1,0 +1,391 @@
+"""The parent side of the sandbox: starts the zygotes, hands them tasks, watches them, and merges
+the runs of each case into one ``ExecutionResult``, yielded in input order."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Iterable, Iterator
+
+from ..errors import SandboxError
+from ..schema import Case, ExecutionResult, ExecutionTask
+from ..utils.logging import get_logger
+from . import isolation, protocol
+from .config import SandboxConfig
+
+logger = get_logger(__name__)
+
+RESULT_FRAME_CAP = 64 << 20
+START_TIMEOUT = 30.0
+PER_ZYGOTE_INFLIGHT = 3
+WATCHDOG_SLACK = 1.0
+ZYGOTE_CRASH = "Crashed: sandbox worker died"
+
+
+class _Zygote:
+    """One zygote process and our end of its pipes."""
+
+    def __init__(self, command: list[str], env: dict[str, str], run: int, cwd: str) -> None:
+        self.run = run
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=cwd,
+                                     start_new_session=True, close_fds=True)
+        self.in_fd = self.proc.stdin.fileno()
+        self.out_fd = self.proc.stdout.fileno()
+        os.set_blocking(self.in_fd, False)
+        self.frames = protocol.FrameBuffer(max_size=RESULT_FRAME_CAP)
+        self.outbuf = bytearray()
+        self.inflight: collections.deque[int] = collections.deque()
+        self.last_heard = time.monotonic()
+        self.ready = False
+        self.protections: list[str] = []
+        self.alive = True
+
+    def queue(self, data: bytes) -> None:
+        self.outbuf += data
+
+    def pump_out(self) -> None:
+        try:
+            written = os.write(self.in_fd, self.outbuf)
+        except BlockingIOError:
+            return
+        except (BrokenPipeError, OSError):
+            self.alive = False
+            return
+        del self.outbuf[:written]
+
+    def kill(self) -> None:
+        """SIGKILL the zygote's whole session (bwrap/unshare take their namespace down with them)."""
+        self.alive = False
+        for target in (lambda: os.killpg(self.proc.pid, signal.SIGKILL), lambda: self.proc.kill()):
+            try:
+                target()
+            except (ProcessLookupError, PermissionError, OSError):
+                pass
+        self.close_pipes()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            logger.warning("sandbox worker %d did not exit after SIGKILL", self.proc.pid)
+
+    def close_pipes(self) -> None:
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+class _Pending:
+    """A task on its way: what each run reported so far."""
+
+    def __init__(self, task: ExecutionTask, runs: int) -> None:
+        self.task = task
+        self.results: list[list] = [[None] * len(task.inputs) for _ in range(runs)]
+        self.status: list[tuple[str, str] | None] = [None] * runs
+        self.ended = [False] * runs
+
+    @property
+    def complete(self) -> bool:
+        return all(self.ended)
+
+
+class Sandbox:
+    """A pool of zygotes that runs untrusted functions on their inputs.
+
+    Use as a context manager; ``run`` streams one ``ExecutionResult`` per task, in input order.
+    """
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self.protections: list[str] = []
+        self.isolation = "none"
+        self._zygotes: list[_Zygote] = []
+        self._scratch_host: str | None = None
+        self._launch: isolation.Launch | None = None
+        self._started = False
+        self.start_seconds = 0.0
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def __enter__(self) -> "Sandbox":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the zygotes and wait until each is ready.
+
+        Raises:
+            SandboxError: a zygote did not start, or the requested isolation is unavailable.
+        """
+        if self._started:
+            return
+        began = time.monotonic()
+        cfg = self.config
+        self._launch = isolation.choose(cfg.isolation, scratch_mb=cfg.scratch_mb)
+        self.isolation = self._launch.kind
+        self._scratch_host = tempfile.mkdtemp(prefix="case2code-sandbox-")
+        self._started = True
+        try:
+            for run in range(cfg.runs):
+                for _ in range(cfg.zygotes_per_run):
+                    self._zygotes.append(self._spawn(run))
+            for zygote in self._zygotes:
+                self._await_ready(zygote)
+        except BaseException:
+            self.close()
+            raise
+        self.protections = list(self._launch.protections) + list(self._zygotes[0].protections)
+        self.start_seconds = time.monotonic() - began
+        log = logger.warning if self.isolation == "none" else logger.info
+        log("sandbox: %d workers (%d per hash seed), isolation %s; active protections: %s",
+            len(self._zygotes), cfg.zygotes_per_run, self.isolation, ", ".join(self.protections))
+        if self.isolation == "none":
+            logger.warning("sandbox: no namespaces available; functions can reach the network and write files "
+                           "outside scratch (install bubblewrap or allow user namespaces)")
+
+    def close(self) -> None:
+        """Stop every zygote (and all it started) and remove the scratch space. Idempotent."""
+        for zygote in self._zygotes:
+            zygote.kill()
+        self._zygotes = []
+        if self._scratch_host:
+            shutil.rmtree(self._scratch_host, ignore_errors=True)
+            self._scratch_host = None
+        self._started = False
+
+    def _settings(self, run: int) -> dict:
+        cfg = self.config
+        bwrap = self._launch.kind == "bwrap"
+        return {
+            "timeout": float(cfg.timeout), "load_timeout": float(cfg.load_timeout), "grace": float(cfg.grace),
+            "memory_mb": cfg.memory_mb, "file_mb": cfg.file_mb, "output_cap": cfg.output_cap,
+            "scratch_root": os.path.join(isolation.BWRAP_SCRATCH if bwrap else self._scratch_host, f"run{run}"),
+            "pidns": self._launch.pidns, "seccomp": True,
+        }
+
+    def _spawn(self, run: int) -> _Zygote:
+        cfg = self.config
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": str(cfg.seed + run),
+            "PYTHONPATH": isolation.package_root(), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
+        }
+        command = [*self._launch.prefix, sys.executable, "-s", "-m", "case2code_hub.sandbox.zygote",
+                   json.dumps(self._settings(run))]
+        cwd = "/" if self._launch.kind == "bwrap" else self._scratch_host
+        return _Zygote(command, env, run, cwd)
+
+    def _await_ready(self, zygote: _Zygote) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not zygote.ready:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([zygote.out_fd], [], [], wait)[0]:
+                raise SandboxError("a sandbox worker did not start in time")
+            chunk = os.read(zygote.out_fd, 1 << 16)
+            if not chunk:
+                raise SandboxError(f"a sandbox worker exited while starting (isolation {self.isolation})")
+            for message in zygote.frames.feed(chunk):
+                if message.get("k") == "ready":
+                    zygote.ready = True
+                    zygote.protections = [str(p) for p in message.get("protections", [])]
+        zygote.last_heard = time.monotonic()
+
+    def _restart(self, zygote: _Zygote) -> _Zygote:
+        zygote.kill()
+        fresh = self._spawn(zygote.run)
+        self._await_ready(fresh)
+        self._zygotes[self._zygotes.index(zygote)] = fresh
+        return fresh
+
+    # -- running ------------------------------------------------------------------------------
+    def run(self, tasks: Iterable[ExecutionTask]) -> Iterator[ExecutionResult]:
+        """Run every task's inputs; yield one result per task, in input order, as they finish.
+
+        At most a few tasks per worker are in flight, so ``tasks`` may be a long lazy iterable.
+
+        Raises:
+            SandboxError: the sandbox was not started, or a worker cannot be restarted.
+        """
+        if not self._started:
+            raise SandboxError("the sandbox is not started; use it as `with Sandbox(cfg) as sb:`")
+        cfg = self.config
+        source = iter(tasks)
+        pending: dict[int, _Pending] = {}
+        sent: dict[int, bytes] = {}
+        next_seq = next_yield = 0
+        exhausted = False
+        max_outstanding = cfg.zygotes_per_run * (PER_ZYGOTE_INFLIGHT + 2)
+        watchdog = max(cfg.load_timeout, cfg.timeout) + 2 * cfg.grace + WATCHDOG_SLACK
+        while True:
+            while not exhausted and next_seq - next_yield < max_outstanding:
+                choice = self._pick_zygotes()
+                if choice is None:
+                    break
+                try:
+                    task = next(source)
+                except StopIteration:
+                    exhausted = True
+                    break
+                pending[next_seq] = _Pending(task, cfg.runs)
+                frame = protocol.encode({"t": next_seq, "code": task.code, "entry_point": task.entry_point,
+                                         "inputs": list(task.inputs)})
+                sent[next_seq] = frame
+                for zygote in choice:
+                    zygote.queue(frame)
+                    zygote.inflight.append(next_seq)
+                next_seq += 1
+            while next_yield in pending and pending[next_yield].complete:
+                done = pending.pop(next_yield)
+                sent.pop(next_yield, None)
+                next_yield += 1
+                yield _merge(done)
+                now = time.monotonic()
+                for zygote in self._zygotes:  # time spent in the consumer is not worker silence
+                    zygote.last_heard = now
+            if exhausted and not pending:
+                return
+            if next_yield in pending or not exhausted:
+                self._step(pending, sent, watchdog)
+
+    def _pick_zygotes(self) -> list[_Zygote] | None:
+        choice = []
+        for run in range(self.config.runs):
+            group = [z for z in self._zygotes if z.run == run]
+            best = min(group, key=lambda z: len(z.inflight))
+            if len(best.inflight) >= PER_ZYGOTE_INFLIGHT:
+                return None
+            choice.append(best)
+        return choice
+
+    def _step(self, pending: dict[int, _Pending], sent: dict[int, bytes], watchdog: float) -> None:
+        zygotes = list(self._zygotes)
+        readers = [z.out_fd for z in zygotes if z.inflight]
+        writers = [z.in_fd for z in zygotes if z.outbuf]
+        now = time.monotonic()
+        busy = [z.last_heard + watchdog for z in zygotes if z.inflight]
+        wait = max(0.0, min(busy) - now) if busy else 1.0
+        readable, writable, _ = select.select(readers, writers, [], wait)
+        heard = set()
+        for zygote in zygotes:
+            if zygote.in_fd in writable:
+                zygote.pump_out()
+            if zygote.out_fd in readable:
+                heard.add(zygote)
+                if not self._read(zygote, pending):
+                    self._replace(zygote, pending, sent, "died")
+                    continue
+            if zygote.alive is False:
+                self._replace(zygote, pending, sent, "died")
+                continue
+            if zygote.inflight and zygote not in heard and time.monotonic() - zygote.last_heard > watchdog:
+                self._replace(zygote, pending, sent, "silent")
+
+    def _read(self, zygote: _Zygote, pending: dict[int, _Pending]) -> bool:
+        """Take what the zygote wrote; ``False`` when it died or broke the protocol."""
+        try:
+            chunk = os.read(zygote.out_fd, 1 << 20)
+        except OSError:
+            return False
+        if not chunk:
+            return False
+        zygote.last_heard = time.monotonic()
+        try:
+            for message in zygote.frames.feed(chunk):
+                self._apply(zygote, message, pending)
+        except (protocol.ProtocolError, KeyError, TypeError, ValueError, IndexError):
+            logger.warning("sandbox worker %d broke the protocol; restarting it", zygote.proc.pid)
+            return False
+        return True
+
+    def _apply(self, zygote: _Zygote, message: dict, pending: dict[int, _Pending]) -> None:
+        seq = message["t"]
+        if not zygote.inflight or zygote.inflight[0] != seq:
+            raise protocol.ProtocolError("result for a task this worker is not running")
+        entry = pending[seq]
+        kind = message["k"]
+        if kind == "cases":
+            results = entry.results[zygote.run]
+            for index, outcome, output in message["r"]:
+                results[index] = (outcome, output)
+        elif kind == "load":
+            entry.status[zygote.run] = (str(message["status"]), str(message["detail"]))
+        elif kind == "end":
+            entry.ended[zygote.run] = True
+            zygote.inflight.popleft()
+        else:
+            raise protocol.ProtocolError(f"unexpected frame {kind!r}")
+
+    def _replace(self, zygote: _Zygote, pending: dict[int, _Pending], sent: dict[int, bytes], why: str) -> None:
+        """Kill a dead or silent zygote, fail its current task's unreported cases, restart it, and
+        resend the tasks it had queued but not started."""
+        if why == "silent":
+            logger.warning("sandbox worker %d was silent too long; killing it", zygote.proc.pid)
+        queued = list(zygote.inflight)
+        if queued:
+            head = pending[queued[0]]
+            results = head.results[zygote.run]
+            for index, value in enumerate(results):
+                if value is None:
+                    results[index] = ("crashed", ZYGOTE_CRASH)
+            if head.status[zygote.run] is None:
+                head.status[zygote.run] = ("crashed", ZYGOTE_CRASH)
+            head.ended[zygote.run] = True
+        try:
+            fresh = self._restart(zygote)
+        except SandboxError:
+            raise
+        for seq in queued[1:]:
+            fresh.queue(sent[seq])
+            fresh.inflight.append(seq)
+
+
+def _fill(status: str, detail: str, count: int) -> list[tuple[str, str]]:
+    outcome = "timeout" if status == "load_timeout" else "crashed"
+    return [(outcome, f"{status}: {detail}" if detail else status)] * count
+
+
+def _merge(entry: _Pending) -> ExecutionResult:
+    task, runs = entry.task, len(entry.results)
+    statuses = [s or ("crashed", ZYGOTE_CRASH) for s in entry.status]
+    bad = next((s for s in statuses if s[0] != "ok"), None)
+    if bad is not None:
+        status, detail = bad
+        cases = [Case(input=src, output=out, outcome=outcome)
+                 for src, (outcome, out) in zip(task.inputs, _fill(status, detail, len(task.inputs)))]
+        return ExecutionResult(id=task.id, status=status, cases=cases, detail=detail)
+    cases = []
+    first = entry.results[0]
+    for index, source in enumerate(task.inputs):
+        outcome, output = first[index] or ("crashed", ZYGOTE_CRASH)
+        for other in range(1, runs):
+            if (entry.results[other][index] or ("crashed", ZYGOTE_CRASH)) != (outcome, output):
+                outcome = "nondeterministic"
+                break
+        cases.append(Case(input=source, output=output, outcome=outcome))
+    return ExecutionResult(id=task.id, status="ok", cases=cases, detail="")
+
+
+def execute(tasks: Iterable[ExecutionTask], *, config: SandboxConfig | None = None) -> Iterator[ExecutionResult]:
+    """Run ``tasks`` in a fresh sandbox; yield results in input order (the sandbox closes at the end).
+
+    Args:
+        tasks: Functions with their inputs.
+        config: Sandbox options; defaults to ``SandboxConfig()``.
+
+    Returns:
+        An iterator of ``ExecutionResult``, one per task, in input order.
+
+    Raises:
+        SandboxError: the sandbox could not start.
+    """
+    with Sandbox(config) as sandbox:
+        yield from sandbox.run(tasks)

@@ -1,0 +1,250 @@
+"""The forked child that runs one function: it locks itself down, loads the module code, then
+runs its batch of inputs, each under a per-call deadline, and streams results to the zygote.
+
+Only the zygote imports this module; it never returns from ``child_main`` (it ``os._exit``s).
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import re
+import resource
+import signal
+import sys
+import time
+import types
+
+from .. import literals
+from . import protocol
+from .canonical import Unserializable, canonical_repr
+
+# Saved before user code runs (it may replace builtins or patch modules it shares with us).
+_monotonic = time.monotonic
+_write = os.write
+_exit = os._exit
+_dumps = json.dumps
+_type = builtins.type
+_str = builtins.str
+_len = builtins.len
+_callable = builtins.callable
+_getattr = builtins.getattr
+_address = re.compile(r" at 0x[0-9a-fA-F]+")
+_INF = float("inf")
+
+PHASE_LOAD, PHASE_CALL, PHASE_REPR, PHASE_REPORT = 0, 1, 2, 3
+EXIT_OK, EXIT_REPORT_FAILED, EXIT_MEMORY, EXIT_INTERNAL = 0, 70, 71, 72
+FLUSH_CASES = 256
+FLUSH_SECONDS = 0.02
+MESSAGE_CAP = 1000
+NOFILE = 64
+
+
+class _CallTimeout(BaseException):
+    """Raised by the timer's handler once the current call is past its deadline.
+
+    A BaseException so ``except Exception`` in user code does not swallow it; code that swallows
+    it anyway is caught by the after-call deadline check or, failing that, by the zygote's kill.
+    """
+
+
+_deadline = _INF
+
+
+def _on_alarm(signum, frame) -> None:
+    if _monotonic() > _deadline:
+        raise _CallTimeout()
+
+
+def _clean_text(text: str) -> str:
+    # Lone surrogates cannot be written as UTF-8 later; escape them here, once.
+    if not text.isascii():
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _exception_text(exc: BaseException) -> str:
+    """``"ExcType: message"`` (just ``"ExcType"`` for an empty message), addresses masked."""
+    name = _type(exc).__name__
+    try:
+        message = _str(exc)
+        if _type(message) is not _str:
+            message = ""
+    except BaseException:  # a hostile __str__: the type name is all we report
+        message = "<str() failed>"
+    if _len(message) > MESSAGE_CAP:
+        message = message[:MESSAGE_CAP] + "..."
+    message = _address.sub(" at 0x...", message)
+    return _clean_text(f"{name}: {message}" if message else name)
+
+
+def lock_down(*, result_fd: int, scratch: str, memory_mb: int, file_mb: int) -> None:
+    """Own process group, only ``result_fd`` kept, fds 0-2 on /dev/null, rlimits, clean env, cwd."""
+    os.setpgid(0, 0)  # killpg(0) from user code now reaches only its own group
+    devnull = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.closerange(3, result_fd)
+    os.closerange(result_fd + 1, 1 << 20)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write raises OSError instead of killing us
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # the zygote ignores Ctrl-C; calls see it as usual
+    limit = memory_mb << 20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_mb << 20, file_mb << 20))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (NOFILE, NOFILE))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    os.environ.clear()
+    os.environ.update({"HOME": scratch, "TMPDIR": scratch, "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"})
+    os.chdir(scratch)
+
+
+class _Reporter:
+    def __init__(self, fd: int, flush_through: int) -> None:
+        self.fd = fd
+        self.flush_through = flush_through
+        self.batch: list = []
+        self.last = _monotonic()
+
+    def send(self, message: dict) -> None:
+        body = _dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        data = protocol._HEADER.pack(_len(body)) + body
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[_write(self.fd, view):]
+        except OSError:  # user code closed or replaced our pipe: nothing left to report to
+            _exit(EXIT_REPORT_FAILED)
+
+    def add(self, index: int, outcome: str, output: str) -> None:
+        self.batch.append([index, outcome, output])
+        if index <= self.flush_through or _len(self.batch) >= FLUSH_CASES or _monotonic() - self.last > FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.batch:
+            self.send({"k": "cases", "r": self.batch})
+            self.batch = []
+        self.last = _monotonic()
+
+
+def _call(fn, args, kwargs, timeout: float, cap: int, progress) -> tuple[str, str]:
+    global _deadline
+    _deadline = _monotonic() + timeout
+    try:
+        value = fn(*args, **kwargs)
+    except _CallTimeout:
+        _deadline = _INF
+        return "timeout", ""
+    except MemoryError:
+        _deadline = _INF
+        return "memory", ""
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the call raised them
+        if _monotonic() > _deadline:  # user code turned our timeout into another exception
+            _deadline = _INF
+            return "timeout", ""
+        try:
+            text = _exception_text(exc)
+        except BaseException:
+            text = _type(exc).__name__
+        _deadline = _INF
+        return "raised", text
+    if _monotonic() > _deadline:  # user code swallowed our timeout and then returned
+        _deadline = _INF
+        return "timeout", ""
+    progress[1] = PHASE_REPR
+    try:
+        text = canonical_repr(value, cap=cap)
+        outcome = "returned"
+    except Unserializable as exc:
+        text, outcome = exc.args[0], "unserializable"
+    except _CallTimeout:
+        text, outcome = "<unserializable: repr timed out>", "unserializable"
+    except BaseException as exc:
+        text, outcome = f"<unserializable: repr raised {_type(exc).__name__}>", "unserializable"
+    _deadline = _INF
+    return outcome, _clean_text(text)
+
+
+def _parse_all(inputs: list[str], todo: list[int]) -> dict[int, tuple]:
+    parsed: dict[int, tuple] = {}
+    for index in todo:
+        try:
+            parsed[index] = literals.parse_arguments(inputs[index])
+        except literals.LiteralSyntaxError as exc:
+            parsed[index] = (None, _clean_text(f"LiteralSyntaxError: {exc}"))
+        except (RecursionError, MemoryError, ValueError) as exc:
+            parsed[index] = (None, _clean_text(f"LiteralSyntaxError: {_type(exc).__name__}"))
+    return parsed
+
+
+def _resolve(namespace: dict, entry_point: str):
+    head, *rest = entry_point.split(".")
+    target = namespace.get(head)
+    for attr in rest:
+        target = _getattr(target, attr, None)
+    return target
+
+
+def child_main(task: dict, *, todo: list[int], flush_through: int, result_fd: int, progress, scratch: str, settings: dict, seccomp_filter) -> None:
+    """Run ``task``'s inputs listed in ``todo`` and exit; never returns."""
+    try:
+        _child(task, todo, flush_through, result_fd, progress, scratch, settings, seccomp_filter)
+    except MemoryError:
+        _exit(EXIT_MEMORY)
+    except BaseException:
+        _exit(EXIT_INTERNAL)
+    _exit(EXIT_OK)
+
+
+def _child(task, todo, flush_through, result_fd, progress, scratch, settings, seccomp_filter) -> None:
+    global _deadline
+    lock_down(result_fd=result_fd, scratch=scratch, memory_mb=settings["memory_mb"], file_mb=settings["file_mb"])
+    reporter = _Reporter(result_fd, flush_through)
+    # Inputs are parsed before any user code runs, so the code cannot tamper with the parser.
+    parsed = _parse_all(task["inputs"], todo)
+    if seccomp_filter is not None:
+        seccomp_filter()
+    timeout, cap = settings["timeout"], settings["output_cap"]
+    tick = min(0.05, max(0.005, timeout / 10))
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, tick, tick)
+
+    progress[1] = PHASE_LOAD
+    module = types.ModuleType("case2code_function")
+    sys.modules["case2code_function"] = module  # dataclasses and pickling look modules up by name
+    _deadline = _monotonic() + settings["load_timeout"]
+    try:
+        exec(compile(task["code"], "<function>", "exec"), module.__dict__)
+        _deadline = _INF
+    except _CallTimeout:
+        _deadline = _INF
+        reporter.send({"k": "load", "status": "load_timeout", "detail": "module code did not finish loading"})
+        return
+    except BaseException as exc:
+        _deadline = _INF
+        reporter.send({"k": "load", "status": "load_error", "detail": _exception_text(exc)})
+        return
+    fn = _resolve(module.__dict__, task["entry_point"])
+    if not _callable(fn):
+        reporter.send({"k": "load", "status": "no_entry_point", "detail": f"no callable named {task['entry_point']!r}"})
+        return
+    reporter.send({"k": "load", "status": "ok", "detail": ""})
+
+    for index in todo:
+        progress[0] = index
+        progress[1] = PHASE_CALL
+        args, kwargs = parsed[index]
+        if args is None:
+            reporter.add(index, "unserializable", kwargs)
+            continue
+        try:
+            outcome, output = _call(fn, args, kwargs, timeout, cap, progress)
+        except _CallTimeout:  # the timer fired in the instant between the call and our bookkeeping
+            _deadline = _INF
+            outcome, output = "timeout", ""
+        progress[1] = PHASE_REPORT
+        reporter.add(index, outcome, output)
+    reporter.flush()
+    reporter.send({"k": "end"})

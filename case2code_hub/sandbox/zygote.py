@@ -1,0 +1,359 @@
+"""The per-worker zygote: a long-lived, warm Python that forks one child per function, watches
+it with a deadline, classifies the case that killed or hung it, and relays results to the parent.
+
+Run as ``python -m case2code_hub.sandbox.zygote '<settings json>'``; frames on stdin are tasks,
+frames on stdout are results (see ``protocol``). It imports only the standard library,
+``case2code_hub.literals`` and ``case2code_hub.sandbox`` modules.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import json
+import mmap
+import os
+import select
+import shutil
+import signal
+import sys
+import time
+
+from . import protocol, runner, seccomp
+
+# Modules functions commonly import: loaded once here so each forked child finds them warm.
+PRELOAD = (
+    "re", "math", "cmath", "string", "collections", "itertools", "functools", "operator", "heapq",
+    "bisect", "typing", "json", "random", "datetime", "decimal", "fractions", "textwrap", "copy",
+    "statistics", "enum", "numbers", "unicodedata", "colorsys", "fnmatch", "posixpath", "html",
+    "struct", "binascii", "base64", "hashlib", "zlib", "array", "calendar", "dataclasses",
+    "urllib.parse", "difflib", "keyword", "ctypes", "threading", "socket",
+)
+CHILD_FRAME_CAP = 16 << 20
+TASK_FRAME_CAP = 256 << 20
+CHILD_OUTCOMES = frozenset({"returned", "raised", "timeout", "memory", "unserializable"})
+PR_SET_CHILD_SUBREAPER = 36
+
+
+class _Task:
+    def __init__(self, message: dict, settings: dict) -> None:
+        self.seq = message["t"]
+        self.task = {"code": message["code"], "entry_point": message["entry_point"], "inputs": message["inputs"]}
+        self.n = len(message["inputs"])
+        self.done = bytearray(self.n)
+        self.loaded = False
+        self.settings = settings
+
+    def first_todo(self) -> int:
+        index = self.done.find(0)
+        return self.n if index < 0 else index
+
+    def todo(self) -> list[int]:
+        return [i for i in range(self.n) if not self.done[i]]
+
+
+class Zygote:
+    def __init__(self, settings: dict) -> None:
+        self.settings = settings
+        self.out_fd = 1
+        self.in_fd = 0
+        self.own_pidns = bool(settings.get("pidns")) and os.getpid() in (1, 2)
+        self.scratch_root = settings["scratch_root"]
+        self.counter = 0
+        self.progress_map = mmap.mmap(-1, 16)
+        self.progress = memoryview(self.progress_map).cast("q")
+        self.seccomp = bool(settings.get("seccomp", True)) and seccomp.supported() and self._probe_seccomp()
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def send(self, message: dict) -> None:
+        protocol.write_all(self.out_fd, protocol.encode(message))
+
+    def serve(self) -> None:
+        os.makedirs(self.scratch_root, exist_ok=True)
+        protections = ["fork-per-function", "rlimits", "fds-closed", "env-scrubbed", "scratch-dir"]
+        if self._set_subreaper():
+            protections.append("subreaper")
+        if self.seccomp:
+            protections.append("seccomp")
+        self.send({"k": "ready", "protections": protections})
+        while True:
+            message = protocol.read_frame(self.in_fd, max_size=TASK_FRAME_CAP)
+            if message is None:
+                return
+            self.run_task(_Task(message, self.settings))
+
+    def _set_subreaper(self) -> bool:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        except OSError:
+            return False
+
+    def _probe_seccomp(self) -> bool:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ok = seccomp.install()
+                try:
+                    os.kill(1, 0) if os.getpid() != 1 else None
+                    blocked = os.getpid() == 1
+                except PermissionError:
+                    blocked = True
+                os._exit(0 if ok and blocked else 1)
+            except BaseException:
+                os._exit(1)
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status) == 0
+
+    # -- one task -----------------------------------------------------------------------------
+    def run_task(self, task: _Task) -> None:
+        flush_through = -1
+        while True:
+            todo = task.todo()
+            if task.loaded and not todo:
+                break
+            kind, status, made_progress, load = self._run_child(task, todo, flush_through)
+            if not task.loaded:
+                if load is not None and load["status"] != "ok":
+                    self.send({"t": task.seq, "k": "load", "status": load["status"], "detail": load["detail"]})
+                elif kind == "silence":
+                    self.send({"t": task.seq, "k": "load", "status": "load_timeout", "detail": "module code did not finish loading"})
+                else:
+                    self.send({"t": task.seq, "k": "load", "status": "crashed", "detail": _death(status)})
+                break
+            if load is not None and load["status"] != "ok":  # loaded once, fails on a rerun
+                self._mark(task, task.todo(), "crashed", "Crashed: module failed to load on a rerun")
+                break
+            if kind == "end" and not any(not task.done[i] for i in todo):
+                continue
+            if kind == "end":  # claimed to be done without reporting everything: a forged frame
+                kind = "died"
+            index, phase = self.progress[0], self.progress[1]
+            valid = 0 <= index < task.n and not task.done[index]
+            if kind == "silence":
+                culprit = index if valid else task.first_todo()
+                if phase == runner.PHASE_REPR:
+                    self._mark(task, [culprit], "unserializable", "<unserializable: repr timed out>")
+                else:
+                    self._mark(task, [culprit], "timeout", "")
+            elif valid and index <= flush_through or (not made_progress and task.first_todo() <= flush_through):
+                culprit = index if valid else task.first_todo()
+                code = os.waitstatus_to_exitcode(status) if status is not None else None
+                if code == runner.EXIT_MEMORY:
+                    self._mark(task, [culprit], "memory", "")
+                else:
+                    self._mark(task, [culprit], "crashed", _death(status))
+            else:
+                # The death is not pinned on one case yet: rerun up to it reporting every case.
+                flush_through = index if valid else task.n - 1
+        self.send({"t": task.seq, "k": "end"})
+
+    def _mark(self, task: _Task, indices: list[int], outcome: str, output: str) -> None:
+        records = []
+        for index in indices:
+            task.done[index] = 1
+            records.append([index, outcome, _standard_output(outcome, output, self.settings)])
+        if records:
+            self.send({"t": task.seq, "k": "cases", "r": records})
+
+    def _run_child(self, task: _Task, todo: list[int], flush_through: int):
+        """Fork a child for ``todo``; relay what it reports. Returns (how it ended, wait status, progress?, load)."""
+        self.counter += 1
+        scratch = os.path.join(self.scratch_root, f"f{self.counter}")
+        os.makedirs(scratch, exist_ok=True)
+        self.progress[0], self.progress[1] = -1, runner.PHASE_LOAD
+        read_fd, write_fd = os.pipe()
+        install = (lambda: seccomp.install(os.getpid())) if self.seccomp else None
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            runner.child_main(task.task, todo=todo, flush_through=flush_through, result_fd=write_fd,
+                              progress=self.progress, scratch=scratch, settings=self.settings, seccomp_filter=install)
+            os._exit(runner.EXIT_INTERNAL)  # not reached
+        os.close(write_fd)
+        try:
+            kind, made_progress, load = self._supervise(task, read_fd)
+        finally:
+            os.close(read_fd)
+            status = self._finish(pid)
+            shutil.rmtree(scratch, ignore_errors=True)
+        if kind == "end" and status is not None and os.waitstatus_to_exitcode(status) != 0:
+            kind = "died"
+        return kind, status, made_progress, load
+
+    def _supervise(self, task: _Task, fd: int):
+        settings = self.settings
+        frames = protocol.FrameBuffer(max_size=CHILD_FRAME_CAP)
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        limit = (settings["timeout"] if task.loaded else settings["load_timeout"]) + settings["grace"]
+        deadline = time.monotonic() + limit
+        made_progress = False
+        load = None
+        while True:
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                return "silence", made_progress, load
+            if not poller.poll(max(1, int(wait * 1000) + 1)):
+                continue
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return "eof", made_progress, load
+            try:
+                for message in frames.feed(chunk):
+                    kind = message.get("k")
+                    if kind == "cases" and task.loaded:
+                        self._relay(task, message)
+                        made_progress = True
+                    elif kind == "load" and load is None:
+                        load = self._check_load(message)
+                        if load["status"] != "ok":
+                            return "end", made_progress, load
+                        if not task.loaded:
+                            self.send({"t": task.seq, "k": "load", "status": "ok", "detail": ""})
+                        task.loaded = True
+                        limit = settings["timeout"] + settings["grace"]
+                    elif kind == "end" and task.loaded:
+                        return "end", made_progress, load
+                    else:
+                        raise protocol.ProtocolError(f"unexpected frame {kind!r}")
+            except (protocol.ProtocolError, TypeError, ValueError, KeyError, IndexError):
+                return "protocol", made_progress, load
+            deadline = time.monotonic() + limit
+
+    def _check_load(self, message: dict) -> dict:
+        status, detail = message.get("status"), message.get("detail")
+        if status not in ("ok", "load_error", "load_timeout", "no_entry_point") or not isinstance(detail, str):
+            raise protocol.ProtocolError("bad load frame")
+        return {"status": status, "detail": _clean(detail[:2000])}
+
+    def _relay(self, task: _Task, message: dict) -> None:
+        records = message["r"]
+        if not isinstance(records, list):
+            raise protocol.ProtocolError("cases is not a list")
+        cap = self.settings["output_cap"] + 200
+        checked = []
+        for record in records:
+            index, outcome, output = record
+            if type(index) is not int or not 0 <= index < task.n or task.done[index]:
+                raise protocol.ProtocolError("bad case index")
+            if outcome not in CHILD_OUTCOMES or type(output) is not str or len(output) > cap:
+                raise protocol.ProtocolError("bad case record")
+            checked.append([index, outcome, _standard_output(outcome, _clean(output), self.settings)])
+        for index, _, _ in checked:
+            task.done[index] = 1
+        if checked:
+            self.send({"t": task.seq, "k": "cases", "r": checked})
+
+    def _finish(self, pid: int) -> int | None:
+        """Kill the child and everything it left behind; return the child's wait status."""
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        status = None
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        self._kill_leftovers()
+        return status
+
+    def _kill_leftovers(self) -> None:
+        for _ in range(1000):
+            if self.own_pidns:
+                # In our own pid namespace everyone but init and us is a leftover of the child;
+                # kill(-1) reaches setsid'd grandchildren that killpg would miss.
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            else:
+                for pid in _children_of(os.getpid()):
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+            reaped = _reap_all()
+            if not reaped and not (_others_in_namespace() if self.own_pidns else _children_of(os.getpid())):
+                return
+            if not reaped:
+                time.sleep(0.001)
+
+
+def _reap_all() -> int:
+    count = 0
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return count
+        if pid == 0:
+            return count
+        count += 1
+
+
+def _pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _others_in_namespace() -> list[int]:
+    me = os.getpid()
+    return [pid for pid in _pids() if pid not in (1, me)]
+
+
+def _children_of(parent: int) -> list[int]:
+    children = []
+    for pid in _pids():
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == parent:
+            children.append(pid)
+    return children
+
+
+def _death(status: int | None) -> str:
+    if status is None:
+        return "Crashed: lost"
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"Crashed: killed by {name}"
+    return f"Crashed: exited with code {code}"
+
+
+def _standard_output(outcome: str, output: str, settings: dict) -> str:
+    if outcome == "timeout":
+        return f"Timeout: no result within {settings['timeout']:g} s"
+    if outcome == "memory":
+        return f"MemoryError: over {settings['memory_mb']} MB"
+    return output
+
+
+def _clean(text: str) -> str:
+    if not text.isascii():
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "backslashreplace")
+    return text
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    settings = json.loads(argv[0])
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    Zygote(settings).serve()
+
+
+if __name__ == "__main__":
+    main()
