@@ -70,3 +70,13 @@ class VersionError(HubError, ValueError):
     def __init__(self, message: str, *, repo_id: str | None = None, version: str | None = None):
         super().__init__(message, repo_id=repo_id)
         self.version = version
+
+
+class InferenceServerError(Case2CodeError, ConnectionError):
+    """A writer model's server that cannot serve this run: unreachable, refusing the token, or
+    without the route asked for. ``status`` is the HTTP status, when there was one."""
+
+    def __init__(self, message: str, *, endpoint: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.status = status
