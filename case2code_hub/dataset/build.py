@@ -202,13 +202,15 @@ def _swap_into_place(staged: Path, out: Path) -> None:
         return
     holder = Path(tempfile.mkdtemp(prefix=f".{out.name}.previous-", dir=out.parent))
     previous = holder / out.name
-    out.rename(previous)
     try:
-        staged.rename(out)
-    except BaseException:
-        previous.rename(out)
-        raise
-    shutil.rmtree(holder, ignore_errors=True)
+        out.rename(previous)
+        try:
+            staged.rename(out)
+        except BaseException:
+            previous.rename(out)
+            raise
+    finally:
+        shutil.rmtree(holder, ignore_errors=True)
 
 
 def _level_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
