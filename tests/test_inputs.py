@@ -391,4 +391,8 @@ def test_drop_reason():
     assert drop_reason([]) == "too_few_cases"
     assert drop_reason([case(str(i), "0") for i in range(6)]) == "constant_output"
     mixed = good[:3] + [case(f"-{i}", "E: x", "raised") for i in range(3)]
-    assert drop_reason(mixed) == "mostly_raised"
+    assert drop_reason(mixed) == "too_few_returning"
+    assert drop_reason(mixed, min_returned=3) == "mostly_raised"
+    four_returning = good[:4] + [case("-1", "E: x", "raised"), case("-2", "F: y", "raised")]
+    assert drop_reason(four_returning) == "too_few_returning"
+    assert drop_reason(good + [case("-1", "E: x", "raised")]) is None

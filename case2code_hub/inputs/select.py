@@ -104,20 +104,24 @@ def _raised_allowance(n_returned: int, n_raised: int, n: int, share: float) -> i
     return 0
 
 
-def drop_reason(selected: list[Case], *, min_cases: int = 5) -> str | None:
+def drop_reason(selected: list[Case], *, min_cases: int = 5, min_returned: int = 5) -> str | None:
     """Why a function with these selected cases cannot go into the dataset, or None if it can.
 
     Args:
         selected: the output of ``select_cases``.
         min_cases: fewest cases a function needs.
+        min_returned: fewest returning cases a function needs (the data promises five per function).
 
     Returns:
-        ``too_few_cases`` (fewer than ``min_cases``), ``mostly_raised`` (returned cases are not a
+        ``too_few_cases`` (fewer than ``min_cases``), ``too_few_returning`` (fewer than
+        ``min_returned`` returned cases), ``mostly_raised`` (returned cases are not a
         majority), ``constant_output`` (every returned output is the same), or None.
     """
     if len(selected) < min_cases:
         return "too_few_cases"
     returned = [c for c in selected if c.outcome == "returned"]
+    if len(returned) < min_returned:
+        return "too_few_returning"
     if 2 * len(returned) <= len(selected):
         return "mostly_raised"
     if len({c.output for c in returned}) == 1:
