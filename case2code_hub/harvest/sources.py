@@ -1,0 +1,249 @@
+"""Corpus readers: the standard library, folders of ``.py`` files, and The Stack-style JSONL / Parquet.
+
+Each yields this rank's deterministic share of the corpus as ``SourceDocument``s; nothing here
+parses or runs the code.
+
+Corpus specs:
+
+- ``"stdlib"``: the running interpreter's standard library (library folders only; tests, IDLE,
+  tkinter, ``site-packages`` and the like are left out). The word wins over a folder named so.
+- a folder: if it holds any ``.py`` file it is a code folder (its ``.py`` files, recursively);
+  otherwise it is a data folder (its ``.jsonl``, ``.jsonl.gz`` and ``.parquet`` files).
+- a ``.py`` file, or a ``.jsonl`` / ``.jsonl.gz`` / ``.parquet`` file.
+
+Sharding: files are dealt out by index (``index % world_size == rank``) over the sorted file list.
+A single data file, or a data folder with fewer files than ranks, is dealt out by row instead.
+
+Data files: each row needs a ``content`` string. A file whose first row (JSONL) or schema
+(Parquet) has no ``content`` column raises ``CorpusError``; later rows that are not valid JSON or
+have no string ``content`` are skipped and counted (``rows_skipped/bad_json``,
+``rows_skipped/no_content``), since one bad line in a multi-gigabyte dump should not lose it all.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import sysconfig
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import CorpusError
+from ..schema import Source
+from ..utils.logging import get_logger
+
+logger = get_logger(__name__)
+
+DATA_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
+
+# Standard-library folders that are tests, GUIs, demos, installers or third-party packages.
+STDLIB_EXCLUDED_DIRS = frozenset(
+    {
+        "site-packages",
+        "dist-packages",
+        "test",
+        "tests",
+        "idlelib",
+        "lib2to3",
+        "tkinter",
+        "turtledemo",
+        "ensurepip",
+        "__pycache__",
+        "pydoc_data",
+        "__phello__",
+        "lib-dynload",
+        "venv",
+    }
+)
+STDLIB_REPO = "python/cpython"
+STDLIB_LICENSE = "PSF-2.0"
+
+# The Stack's provenance columns, most specific first (v1 uses max_stars_*, v2 and others plain).
+PATH_COLUMNS = ("max_stars_repo_path", "path", "max_forks_repo_path", "max_issues_repo_path")
+REPO_COLUMNS = ("max_stars_repo_name", "repo_name", "repo", "max_forks_repo_name", "max_issues_repo_name")
+LICENSE_COLUMNS = ("max_stars_repo_licenses", "licenses", "license", "detected_licenses", "license_type")
+PARQUET_BATCH_ROWS = 1024
+
+
+@dataclass
+class SourceDocument:
+    """One source file: ``raw`` bytes (files on disk, decoded by the caller) or ``text`` (data rows)."""
+
+    text: str | None
+    raw: bytes | None
+    source: Source
+    # Dotted package the module belongs to when the sandbox can import that package (standard
+    # library only), so relative imports can be made absolute; ``None`` otherwise.
+    package: str | None = None
+
+
+def iter_documents(
+    corpus: str | os.PathLike = "stdlib",
+    *,
+    rank: int = 0,
+    world_size: int = 1,
+    stats: Counter | None = None,
+) -> Iterator[SourceDocument]:
+    """Yield this rank's share of a corpus, in a deterministic order.
+
+    Args:
+        corpus: ``"stdlib"``, a folder, a ``.py`` file, or a JSONL / JSONL.gz / Parquet file.
+        rank: this worker's index, ``0 <= rank < world_size``.
+        world_size: number of workers sharing the corpus.
+        stats: counter for skipped rows (``rows_skipped/<reason>``).
+
+    Returns:
+        An iterator of ``SourceDocument``.
+
+    Raises:
+        CorpusError: missing path, a folder with no usable files, an unknown file type, or a data
+            file without a ``content`` column (checked before yielding anything from that file).
+    """
+    stats = Counter() if stats is None else stats
+    if str(corpus) == "stdlib":
+        root = Path(sysconfig.get_paths()["stdlib"])
+        for index, path in enumerate(_stdlib_files(root)):
+            if index % world_size == rank:
+                relative = path.relative_to(root)
+                document = _read_file(path, Source("stdlib", relative.as_posix(), STDLIB_REPO, STDLIB_LICENSE))
+                document.package = ".".join(relative.parent.parts) or None
+                yield document
+        return
+
+    path = Path(corpus)
+    if not path.exists():
+        raise CorpusError(f"corpus not found: {path}", path=str(path))
+    name = path.name
+    if path.is_file():
+        if path.name.endswith(".py"):
+            if rank == 0:
+                yield _read_file(path, Source(name, path.name))
+            return
+        if not path.name.endswith(DATA_SUFFIXES):
+            raise CorpusError(
+                f"unsupported corpus file {path}: expected .py, .jsonl, .jsonl.gz or .parquet", path=str(path)
+            )
+        yield from _iter_rows(path, corpus_name=name, label=path.name, rank=rank, world_size=world_size, stats=stats)
+        return
+
+    code_files = _sorted_files(path, lambda p: p.name.endswith(".py"))
+    if code_files:
+        for index, file in enumerate(code_files):
+            if index % world_size == rank:
+                yield _read_file(file, Source(name, file.relative_to(path).as_posix()))
+        return
+    data_files = _sorted_files(path, lambda p: p.name.endswith(DATA_SUFFIXES))
+    if not data_files:
+        raise CorpusError(f"no .py, .jsonl, .jsonl.gz or .parquet files under {path}", path=str(path))
+    by_file = len(data_files) >= world_size
+    for index, file in enumerate(data_files):
+        if by_file and index % world_size != rank:
+            continue
+        yield from _iter_rows(
+            file,
+            corpus_name=name,
+            label=file.relative_to(path).as_posix(),
+            rank=0 if by_file else rank,
+            world_size=1 if by_file else world_size,
+            stats=stats,
+        )
+
+
+def _sorted_files(root: Path, keep) -> list[Path]:
+    # Sorted by relative posix path, so the order (and thus the sharding) is the same everywhere.
+    found = [p for p in root.rglob("*") if p.is_file() and keep(p) and "__pycache__" not in p.parts]
+    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+
+
+def _stdlib_files(root: Path) -> list[Path]:
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(root):
+        # Pruning in place keeps os.walk out of excluded trees (site-packages can be large).
+        dirs[:] = [d for d in dirs if d not in STDLIB_EXCLUDED_DIRS and not d.startswith("config-")]
+        found.extend(Path(folder, f) for f in files if f.endswith(".py"))
+    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+
+
+def _read_file(path: Path, source: Source) -> SourceDocument:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"cannot read corpus file {path}: {exc.strerror or exc}", path=str(path)) from exc
+    return SourceDocument(text=None, raw=raw, source=source)
+
+
+def _iter_rows(
+    path: Path, *, corpus_name: str, label: str, rank: int, world_size: int, stats: Counter
+) -> Iterator[SourceDocument]:
+    rows = _parquet_rows(path) if path.name.endswith(".parquet") else _jsonl_rows(path, stats)
+    for index, row in enumerate(rows):
+        if index % world_size != rank or row is None:
+            continue
+        content = row.get("content")
+        if not isinstance(content, str):
+            stats["rows_skipped/no_content"] += 1
+            continue
+        source = Source(
+            corpus_name,
+            _first(row, PATH_COLUMNS) or f"{label}#{index}",
+            _first(row, REPO_COLUMNS),
+            _first(row, LICENSE_COLUMNS),
+        )
+        yield SourceDocument(text=content, raw=None, source=source)
+
+
+def _first(row: dict[str, Any], columns: tuple[str, ...]) -> str | None:
+    for column in columns:
+        value = row.get(column)
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) for v in value if v is not None)
+        if value not in (None, ""):
+            return str(value)
+    return None
+
+
+def _jsonl_rows(path: Path, stats: Counter) -> Iterator[dict[str, Any] | None]:
+    """Rows of a JSONL file; ``None`` stands in for a bad line so row indices stay line-based."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    checked = False
+    try:
+        with opener(path, "rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    row = None
+                if not isinstance(row, dict):
+                    stats["rows_skipped/bad_json"] += 1
+                    logger.debug("%s:%d: not a JSON object, skipped", path, number)
+                    yield None
+                    continue
+                if not checked:
+                    if "content" not in row:
+                        raise CorpusError(f"{path} has no 'content' column (first row's keys: {sorted(row)})", path=str(path))
+                    checked = True
+                yield row
+    except (OSError, EOFError) as exc:
+        raise CorpusError(f"cannot read {path}: {exc}", path=str(path)) from exc
+
+
+def _parquet_rows(path: Path) -> Iterator[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises its own ArrowInvalid for a file that is not Parquet
+        raise CorpusError(f"cannot read {path} as Parquet: {exc}", path=str(path)) from exc
+    names = parquet.schema_arrow.names
+    if "content" not in names:
+        raise CorpusError(f"{path} has no 'content' column (columns: {sorted(names)})", path=str(path))
+    wanted = {"content", *PATH_COLUMNS, *REPO_COLUMNS, *LICENSE_COLUMNS}
+    columns = [name for name in names if name in wanted]
+    # Row-group batches keep memory bounded however large the file is.
+    for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=columns):
+        yield from batch.to_pylist()
