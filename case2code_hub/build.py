@@ -36,7 +36,8 @@ class BuildSummary:
     eval_items: int
     prompted_rows: int
     seconds: float
-    by_difficulty: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_difficulty: dict[str, int] = field(default_factory=dict)
+    thresholds: tuple[float, float] = (0.0, 0.0)
 
     def dropped(self) -> dict[str, int]:
         """Drop reasons of every stage, ``reason -> count``."""
@@ -140,6 +141,7 @@ def build(
     from datatrove.executor import LocalPipelineExecutor
 
     from .dataset.build import build_dataset
+    from .dataset.build import check_target as check_out_dir
 
     started = time.monotonic()
     if tasks < 1:
@@ -152,6 +154,8 @@ def build(
         raise ConfigError(f"eval_share must be between 0 and 1, got {eval_share}", field="eval_share")
     config = GenerationConfig(corpus=str(corpus), seed=seed, max_functions=max_functions, timeout=timeout, memory_mb=memory_mb)
     check_corpus(config.corpus)
+    # Refuse an unsafe --out before spending minutes on generation.
+    check_out_dir(Path(out_dir))
 
     temporary = work_dir is None
     work = Path(tempfile.mkdtemp(prefix="case2code-work-")) if temporary else Path(work_dir)
@@ -167,7 +171,12 @@ def build(
         executor.run()
         counters = read_rank_stats(work / "logs", tasks)
         records = iter_shard_records(shards_dir, tasks, counters)
-        report = build_dataset(records, out_dir, seed=seed, eval_share=eval_share, samples_per_function=samples_per_function)
+        facts = {"corpus": config.corpus, "generator": config.generator, "seed": seed, "tasks": tasks}
+        facts.update({key: value for key, value in sorted(counters.items())})
+        report = build_dataset(
+            records, out_dir, seed=seed, eval_share=eval_share, samples_per_function=samples_per_function, summary=facts
+        )
+        counters.update({f"build/dropped/{k}": v for k, v in report.dropped.items()})
     finally:
         if temporary:
             shutil.rmtree(work, ignore_errors=True)
@@ -175,14 +184,14 @@ def build(
 
 
 def _summarise(report: Any, counters: Counter[str], out_dir: str | Path, seconds: float) -> BuildSummary:
-    counts = getattr(report, "counts", {}) or {}
     return BuildSummary(
         out_dir=str(out_dir),
         counters=dict(sorted(counters.items())),
-        functions=int(getattr(report, "raw_rows", counts.get("raw", 0))),
-        cases=int(getattr(report, "cases", counters.get("cases", 0))),
-        eval_items=int(getattr(report, "eval_rows", counts.get("eval", 0))),
-        prompted_rows=int(getattr(report, "prompted_rows", counts.get("prompted", 0))),
+        functions=report.raw_rows,
+        cases=report.cases,
+        eval_items=report.eval_rows,
+        prompted_rows=report.prompted_rows,
         seconds=seconds,
-        by_difficulty=dict(getattr(report, "by_difficulty", {}) or {}),
+        by_difficulty=dict(report.by_difficulty),
+        thresholds=tuple(report.thresholds),
     )

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from case2code_hub.cli import app
 
-from .corpus import write_corpus
+from sample_corpus import write_corpus
 
 runner = CliRunner()
 

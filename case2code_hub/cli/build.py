@@ -53,8 +53,8 @@ def build(
     table.add_row("prompted rows", str(summary.prompted_rows))
     table.add_row("eval items", str(summary.eval_items))
     table.add_row("cases", str(summary.cases))
-    for level, counts in summary.by_difficulty.items():
-        table.add_row(f"  difficulty {level}", ", ".join(f"{k}={v}" for k, v in counts.items()))
+    for level, count in summary.by_difficulty.items():
+        table.add_row(f"  {level}", str(count))
     table.add_row("time", f"{summary.seconds:.1f} s")
     err_console.print(table)
     typer.echo(str(summary.out_dir))

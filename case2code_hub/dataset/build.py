@@ -182,7 +182,8 @@ def _write_shards(rows: list[dict[str, Any]], folder: Path, name: str, config: s
     return paths
 
 
-def _check_target(out: Path) -> None:
+def check_target(out: Path) -> None:
+    """Refuse an ``out`` that exists and is neither empty nor an earlier case2code build."""
     if not out.exists():
         return
     if not out.is_dir():
@@ -255,7 +256,7 @@ def build_dataset(
     """
     cfg = BuildConfig(seed, eval_share, samples_per_function, max_observed, shard_rows, pretty_name)
     out = Path(out_dir).absolute()
-    _check_target(out)
+    check_target(out)
 
     dropped: Counter = Counter()
     functions: dict[str, dict[str, Any]] = {}
@@ -351,7 +352,7 @@ def build_dataset(
             }
         )
         (staged / "README.md").write_text(text, encoding="utf-8")
-        _check_target(out)  # it may have changed while we were writing
+        check_target(out)  # it may have changed while we were writing
         _swap_into_place(staged, out)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
