@@ -1,0 +1,68 @@
+"""Small dataset folders shaped like ``case2code build`` output, made with pyarrow, for hub tests.
+
+Independent of the builder: a README.md with the YAML ``configs:`` the card declares, and Parquet
+files under ``raw/``, ``prompted/`` and ``eval/{easy,medium,hard}-*``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from case2code_hub.dataset.card import configs_metadata
+from case2code_hub.schema import DIFFICULTIES
+
+
+def card_text(pretty_name: str = "Case2Code test") -> str:
+    header = {"pretty_name": pretty_name, "license": "other", "language": ["en", "code"], "configs": configs_metadata()}
+    return (
+        "---\n"
+        + yaml.safe_dump(header, sort_keys=False)
+        + "---\n\n# "
+        + pretty_name
+        + "\n\nA test build.\n\n## Citation\n\n```bibtex\n@article{shao2024case2code}\n```\n"
+    )
+
+
+def _rows(prefix: str, count: int, level_of: int | None = None) -> pa.Table:
+    levels = [DIFFICULTIES[(i if level_of is None else level_of) % 3] for i in range(count)]
+    return pa.table(
+        {
+            "id": [f"{prefix}-{i:06d}" for i in range(count)],
+            "entry_point": [f"f{i}" for i in range(count)],
+            "text": [f"def f{i}(x):\n    return x + {i}\n" for i in range(count)],
+            "difficulty": levels,
+        }
+    )
+
+
+def write_dataset_folder(
+    root: Path,
+    *,
+    tag: str = "a",
+    raw_rows: int = 12,
+    prompted_rows: int = 24,
+    eval_rows: dict[str, int] | None = None,
+    raw_shards: int = 1,
+) -> Path:
+    """Write a dataset folder under ``root``; ``tag`` goes into every id, so builds differ by tag."""
+    eval_rows = eval_rows or {"easy": 2, "medium": 3, "hard": 4}
+    root.mkdir(parents=True, exist_ok=True)
+    per_shard = raw_rows // raw_shards
+    for shard in range(raw_shards):
+        (root / "raw").mkdir(exist_ok=True)
+        count = per_shard if shard < raw_shards - 1 else raw_rows - per_shard * (raw_shards - 1)
+        table = _rows(f"{tag}-raw{shard}", count)
+        pq.write_table(table, root / "raw" / f"train-{shard:05d}-of-{raw_shards:05d}.parquet")
+    (root / "prompted").mkdir(exist_ok=True)
+    pq.write_table(_rows(f"{tag}-prompted", prompted_rows), root / "prompted" / "train-00000-of-00001.parquet")
+    (root / "eval").mkdir(exist_ok=True)
+    for index, level in enumerate(DIFFICULTIES):
+        pq.write_table(_rows(f"{tag}-eval-{level}", eval_rows[level], level_of=index), root / "eval" / f"{level}-00000-of-00001.parquet")
+    (root / "README.md").write_text(card_text(), encoding="utf-8")
+    (root / "build.json").write_text(json.dumps({"corpus": "stdlib", "seed": 0, "writer": "offline"}), encoding="utf-8")
+    return root

@@ -1,0 +1,104 @@
+"""Versioned releases against a Hub-protocol server on 127.0.0.1, with the real clients."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from case2code_hub import hub
+from case2code_hub.errors import ConfigError, DatasetError, VersionError
+
+from hub_folder import write_dataset_folder
+from hub_server import running_hub
+
+REPO = "org/case2code"
+TOKEN = "hf_testtoken"
+
+
+@pytest.fixture
+def server(monkeypatch):
+    with running_hub(monkeypatch) as server:
+        yield server
+
+
+def _ids(dataset) -> list[str]:
+    return sorted(dataset["id"])
+
+
+def test_two_versions_load_each_their_own_rows(server, tmp_path):
+    v1 = write_dataset_folder(tmp_path / "v1", tag="a")
+    v2 = write_dataset_folder(tmp_path / "v2", tag="b", eval_rows={"easy": 3, "medium": 3, "hard": 5})
+
+    first = hub.push(v1, REPO, version="1.0.0", message="first release", token=TOKEN)
+    second = hub.push(v2, REPO, version="1.1.0", message="more hard functions", token=TOKEN)
+
+    assert first.commit and second.commit and first.commit != second.commit
+    repo = server.state.repos[REPO]
+    assert repo.tags == {"v1.0.0": first.commit, "v1.1.0": second.commit}
+
+    old_hard = hub.load(REPO, "eval", version="1.0.0", difficulty="hard")
+    new_hard = hub.load(REPO, "eval", version="1.1.0", split="hard")
+    assert _ids(old_hard) == [f"a-eval-hard-{i:06d}" for i in range(4)]
+    assert _ids(new_hard) == [f"b-eval-hard-{i:06d}" for i in range(5)]
+    from datasets import load_dataset
+
+    old_test = load_dataset(REPO, "eval", revision="v1.0.0", split="test")
+    new_test = load_dataset(REPO, "eval", revision="v1.1.0", split="test")
+    assert len(old_test) == 9 and all(i.startswith("a-") for i in old_test["id"])
+    assert len(new_test) == 11 and all(i.startswith("b-") for i in new_test["id"])
+    raw_hard = hub.load(REPO, "raw", version="1.0.0", difficulty="hard")
+    assert len(raw_hard) == 4 and set(raw_hard["difficulty"]) == {"hard"}
+
+    manifest = json.loads(server.state.read_file(REPO, "v1.1.0", "case2code.json"))
+    assert manifest["version"] == "1.1.0" and manifest["previous_version"] == "1.0.0"
+    assert manifest["rows"]["eval"] == {"test": 11, "easy": 3, "medium": 3, "hard": 5}
+    assert manifest["difficulty"]["eval"]["test"] == {"easy": 3, "medium": 3, "hard": 5}
+    assert manifest["metadata"]["build.json"]["corpus"] == "stdlib"
+    import hashlib
+
+    for path, entry in manifest["files"].items():
+        assert hashlib.sha256(server.state.read_file(REPO, "v1.1.0", path)).hexdigest() == entry["sha256"], path
+
+    card = server.state.read_file(REPO, "v1.1.0", "README.md").decode()
+    assert "## Changelog" in card and "`v1.1.0`" in card and "`v1.0.0`" in card
+    assert card.index("## Changelog") < card.index("## Citation")
+    assert "| `v1.1.0` | this version | more hard functions | 12 (+0) | 24 (+0) | 11 (+2) |" in card
+
+    listed = hub.versions(REPO)
+    assert [v.version for v in listed] == ["1.0.0", "1.1.0"]
+    assert listed[1].message == "more hard functions" and listed[1].rows["eval"]["hard"] == 5
+    assert listed[0].date is not None and listed[0].date < listed[1].date
+
+
+def test_existing_or_lower_version_is_refused(server, tmp_path):
+    folder = write_dataset_folder(tmp_path / "v", tag="a")
+    hub.push(folder, REPO, version="1.0.0", token=TOKEN)
+    hub.push(write_dataset_folder(tmp_path / "w", tag="b"), REPO, version="1.1.0", token=TOKEN)
+    commits = server.state.counts["commits"]
+    with pytest.raises(VersionError, match="1.1.0 already exists"):
+        hub.push(folder, REPO, version="1.1.0", token=TOKEN)
+    with pytest.raises(VersionError, match="1.0.5 is not above the latest version 1.1.0"):
+        hub.push(folder, REPO, version="1.0.5", token=TOKEN)
+    with pytest.raises(VersionError, match="must look like"):
+        hub.push(folder, REPO, version="1.2", token=TOKEN)
+    assert server.state.counts["commits"] == commits
+
+
+def test_dry_run_lists_uploads_and_writes_nothing(server, tmp_path):
+    folder = write_dataset_folder(tmp_path / "v", tag="a")
+    plan = hub.push(folder, REPO, version="1.0.0", dry_run=True, token=TOKEN)
+    assert plan.dry_run and plan.commit is None
+    assert "eval/hard-00000-of-00001.parquet" in plan.uploaded and "case2code.json" in plan.uploaded
+    assert REPO not in server.state.repos
+
+
+def test_load_checks_its_options(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        hub.load(tmp_path, "eval", difficulty="impossible")
+    assert err.value.field == "difficulty"
+    with pytest.raises(ConfigError) as err:
+        hub.load(tmp_path, "eval", version="1.0.0")
+    assert err.value.field == "version"
+    with pytest.raises(DatasetError):
+        hub.read_folder(tmp_path)
