@@ -1,0 +1,86 @@
+"""The writer prompt: show a function, ask for an analysis of its arguments and N diverse inputs.
+
+Like the Case2Code paper's writer prompt (analyse the argument types, then write N example inputs
+as ``dict(arg=value)`` entries), and asks besides for edge cases and for inputs that reach
+different branches. ``grammar_schema`` is the JSON schema for servers that constrain decoding.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..schema import Function
+
+PROMPT_VERSION = "writer-v1"  # part of every cache key: a changed prompt is a new request
+
+_RULES = """Rules:
+- Use only literal values: numbers, strings, bytes, None, True, False, and lists, tuples, dicts and sets of them. \
+No variables, no expressions, no function calls except set(), frozenset(), float('inf'), float('nan'), \
+decimal.Decimal('1.5'), fractions.Fraction(1, 3) and datetime.date(2024, 1, 31).
+- Make the {n} inputs different from each other. Include edge cases (empty strings and containers, zero, \
+negative and very large numbers, None where it is allowed, unusual characters) and inputs that reach \
+different branches of the function, including one or two that make it raise an error.
+- Keep every input small: a few elements per container, short strings.
+- Name every argument: dict({example})."""
+
+_FREE_TEXT_TAIL = """
+First write a short analysis of the type and meaning of each argument. Then write the {n} inputs \
+in one ```python code block, one dict(...) per line and nothing else in the block."""
+
+_JSON_TAIL = """
+Answer with a JSON object: "analysis" is a short analysis of the type and meaning of each argument, \
+"inputs" is a list of {n} strings, each one dict(...) entry."""
+
+
+def _params(signature_names: list[str]) -> str:
+    return ", ".join(signature_names) if signature_names else "no arguments"
+
+
+def _example(signature_names: list[str]) -> str:
+    return ", ".join(f"{name}=..." for name in signature_names[:3]) or ""
+
+
+def writer_instructions(function: Function, *, n_inputs: int, params: list[str], structured: bool = False) -> str:
+    """The instructions of the writer prompt for ``function``, shared by both routes.
+
+    Args:
+        function: the function to write inputs for; its code is shown verbatim.
+        n_inputs: how many inputs to ask for.
+        params: the names of its parameters, in order (``*args``/``**kwargs`` without stars).
+        structured: ask for a JSON answer (for a server that constrains decoding to the schema).
+
+    Returns:
+        The instruction text, without any chat template.
+    """
+    code = function.code.strip("\n")
+    head = (
+        f"You are an expert Python tester. Here is a Python function `{function.entry_point}` "
+        f"with arguments ({_params(params)}):\n\n```python\n{code}\n```\n\n"
+        f"Write {n_inputs} different example inputs for `{function.entry_point}`.\n"
+    )
+    rules = _RULES.format(n=n_inputs, example=_example(params))
+    tail = (_JSON_TAIL if structured else _FREE_TEXT_TAIL).format(n=n_inputs)
+    return head + rules + "\n" + tail.strip("\n")
+
+
+def completion_prompt(function: Function, *, n_inputs: int, params: list[str], structured: bool = False) -> str:
+    """The prompt for a plain text-generation route (TGI ``/generate``): instructions and a cue."""
+    cue = "\n\nAnswer:\n" if structured else "\n\nAnalysis:\n"
+    return writer_instructions(function, n_inputs=n_inputs, params=params, structured=structured) + cue
+
+
+def chat_messages(function: Function, *, n_inputs: int, params: list[str]) -> list[dict[str, str]]:
+    """The messages for an OpenAI-style chat route: the instructions as one user turn."""
+    return [{"role": "user", "content": writer_instructions(function, n_inputs=n_inputs, params=params)}]
+
+
+def grammar_schema(n_inputs: int) -> dict[str, Any]:
+    """JSON schema of a structured answer: ``{"analysis": str, "inputs": [str, ...]}``."""
+    return {
+        "type": "object",
+        "properties": {
+            "analysis": {"type": "string"},
+            "inputs": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": n_inputs},
+        },
+        "required": ["analysis", "inputs"],
+    }
