@@ -416,12 +416,20 @@ def test_sharding_is_a_disjoint_cover(tmp_path):
         (root / f"m{i}.py").write_text(f"def f{i}(x):\n    return x * {i} + {i}\n")
     rows = [{"content": f"def g{i}(x):\n    return x - {i}\n", "path": f"r{i}.py"} for i in range(10)]
     (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    for corpus in (root, tmp_path / "rows.jsonl"):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:4]))
+    pq.write_table(pa.Table.from_pylist(rows[4:]), data / "b.parquet", row_group_size=2)
+    for corpus in (root, tmp_path / "rows.jsonl", data):
         whole = _keys(harvest(corpus, min_chars=0))
+        assert len(whole) in (7, 10)
         shards = [_keys(harvest(corpus, rank=r, world_size=3, min_chars=0)) for r in range(3)]
         assert all(shards)
         assert sorted(k for s in shards for k in s) == sorted(whole)
         assert len({k for s in shards for k in s}) == len(whole) == sum(map(len, shards))
+    # More ranks than files: the extra ranks get nothing, and nothing is lost.
+    by_rank = [_keys(harvest(root, rank=r, world_size=9, min_chars=0)) for r in range(9)]
+    assert by_rank[8] == [] and sum(map(len, by_rank)) == 7
 
 
 def test_output_is_identical_across_hash_seeds(folder):

@@ -12,7 +12,9 @@ Corpus specs:
 - a ``.py`` file, or a ``.jsonl`` / ``.jsonl.gz`` / ``.parquet`` file.
 
 Sharding: files are dealt out by index (``index % world_size == rank``) over the sorted file list.
-A single data file, or a data folder with fewer files than ranks, is dealt out by row instead.
+A single data file, or a data folder with fewer files than ranks, is dealt out by row instead
+(the running row index over all its files; every rank then reads every file, skipping others' rows).
+The corpus name recorded in ``Source.corpus`` is ``"stdlib"`` or the corpus path's last component.
 
 Data files: each row needs a ``content`` string. A file whose first row (JSONL) or schema
 (Parquet) has no ``content`` column raises ``CorpusError``; later rows that are not valid JSON or
@@ -116,7 +118,7 @@ def iter_documents(
     path = Path(corpus)
     if not path.exists():
         raise CorpusError(f"corpus not found: {path}", path=str(path))
-    name = path.name
+    name = path.resolve().name or str(path)
     if path.is_file():
         if path.name.endswith(".py"):
             if rank == 0:
@@ -126,7 +128,7 @@ def iter_documents(
             raise CorpusError(
                 f"unsupported corpus file {path}: expected .py, .jsonl, .jsonl.gz or .parquet", path=str(path)
             )
-        yield from _iter_rows(path, corpus_name=name, label=path.name, rank=rank, world_size=world_size, stats=stats)
+        yield from _iter_rows([(path, path.name)], corpus_name=name, rank=rank, world_size=world_size, stats=stats)
         return
 
     code_files = _sorted_files(path, lambda p: p.name.endswith(".py"))
@@ -138,18 +140,12 @@ def iter_documents(
     data_files = _sorted_files(path, lambda p: p.name.endswith(DATA_SUFFIXES))
     if not data_files:
         raise CorpusError(f"no .py, .jsonl, .jsonl.gz or .parquet files under {path}", path=str(path))
-    by_file = len(data_files) >= world_size
-    for index, file in enumerate(data_files):
-        if by_file and index % world_size != rank:
-            continue
-        yield from _iter_rows(
-            file,
-            corpus_name=name,
-            label=file.relative_to(path).as_posix(),
-            rank=0 if by_file else rank,
-            world_size=1 if by_file else world_size,
-            stats=stats,
-        )
+    labelled = [(file, file.relative_to(path).as_posix()) for file in data_files]
+    if len(data_files) >= world_size:
+        mine = [pair for index, pair in enumerate(labelled) if index % world_size == rank]
+        yield from _iter_rows(mine, corpus_name=name, rank=0, world_size=1, stats=stats)
+    else:
+        yield from _iter_rows(labelled, corpus_name=name, rank=rank, world_size=world_size, stats=stats)
 
 
 def _sorted_files(root: Path, keep) -> list[Path]:
@@ -176,23 +172,28 @@ def _read_file(path: Path, source: Source) -> SourceDocument:
 
 
 def _iter_rows(
-    path: Path, *, corpus_name: str, label: str, rank: int, world_size: int, stats: Counter
+    files: list[tuple[Path, str]], *, corpus_name: str, rank: int, world_size: int, stats: Counter
 ) -> Iterator[SourceDocument]:
-    rows = _parquet_rows(path) if path.name.endswith(".parquet") else _jsonl_rows(path, stats)
-    for index, row in enumerate(rows):
-        if index % world_size != rank or row is None:
-            continue
-        content = row.get("content")
-        if not isinstance(content, str):
-            stats["rows_skipped/no_content"] += 1
-            continue
-        source = Source(
-            corpus_name,
-            _first(row, PATH_COLUMNS) or f"{label}#{index}",
-            _first(row, REPO_COLUMNS),
-            _first(row, LICENSE_COLUMNS),
-        )
-        yield SourceDocument(text=content, raw=None, source=source)
+    """Rows of the files in order, dealt out by their running index over all the files."""
+    position = 0
+    for path, label in files:
+        rows = _parquet_rows(path) if path.name.endswith(".parquet") else _jsonl_rows(path, stats)
+        for index, row in enumerate(rows):
+            mine = position % world_size == rank
+            position += 1
+            if not mine or row is None:
+                continue
+            content = row.get("content")
+            if not isinstance(content, str):
+                stats["rows_skipped/no_content"] += 1
+                continue
+            source = Source(
+                corpus_name,
+                _first(row, PATH_COLUMNS) or f"{label}#{index}",
+                _first(row, REPO_COLUMNS),
+                _first(row, LICENSE_COLUMNS),
+            )
+            yield SourceDocument(text=content, raw=None, source=source)
 
 
 def _first(row: dict[str, Any], columns: tuple[str, ...]) -> str | None:
