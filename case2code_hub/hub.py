@@ -567,7 +567,7 @@ def push(
     except Exception as exc:
         if _status(exc) == 412:
             raise HubError(f"{repo_id}: someone committed to the repo during the push of {tag}; nothing was tagged; rerun to push on top of it", repo_id=repo_id) from None
-        raise fail("the commit", exc, "nothing was tagged; rerun the same command to finish it") from None
+        raise fail("uploading and committing", exc, "nothing was tagged; rerun the same command to finish it") from None
     _tag(api, repo_id, tag, info.oid, message, fail)
     logger.info("%s: published %s as commit %s", repo_id, tag, info.oid[:12])
     return PushResult(repo_id, version, tag, info.oid, sorted(uploads), unchanged, deleted, manifest, commit_url=info.commit_url, pr_url=info.pr_url)
