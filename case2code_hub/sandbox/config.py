@@ -32,6 +32,8 @@ class SandboxConfig:
         scratch_mb: Size of the private ``/tmp`` (bwrap only) where scratch directories live.
         file_mb: Largest file a function may write (RLIMIT_FSIZE).
         seed: Base of the hash seeds: run ``r`` uses ``PYTHONHASHSEED = seed + r``.
+        seccomp: Install the child's seccomp filter (no fork, no signals to other processes, no
+            ptrace, no IPv4/IPv6 sockets) where the kernel allows it.
     """
 
     workers: int | None = None
@@ -45,6 +47,7 @@ class SandboxConfig:
     scratch_mb: int = 256
     file_mb: int = 16
     seed: int = 1
+    seccomp: bool = True
 
     def __post_init__(self) -> None:
         if self.workers is None:

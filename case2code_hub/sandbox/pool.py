@@ -170,7 +170,7 @@ class Sandbox:
             "timeout": float(cfg.timeout), "load_timeout": float(cfg.load_timeout), "grace": float(cfg.grace),
             "memory_mb": cfg.memory_mb, "file_mb": cfg.file_mb, "output_cap": cfg.output_cap,
             "scratch_root": os.path.join(isolation.BWRAP_SCRATCH if bwrap else self._scratch_host, f"run{run}"),
-            "pidns": self._launch.pidns, "seccomp": True,
+            "pidns": self._launch.pidns, "seccomp": bool(cfg.seccomp),
         }
 
     def _spawn(self, run: int) -> _Zygote:

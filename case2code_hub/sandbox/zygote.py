@@ -112,14 +112,14 @@ class Zygote:
             todo = task.todo()
             if task.loaded and not todo:
                 break
-            kind, status, made_progress, load = self._run_child(task, todo, flush_through)
+            kind, status, death, made_progress, load = self._run_child(task, todo, flush_through)
             if not task.loaded:
                 if load is not None and load["status"] != "ok":
                     self.send({"t": task.seq, "k": "load", "status": load["status"], "detail": load["detail"]})
                 elif kind == "silence":
                     self.send({"t": task.seq, "k": "load", "status": "load_timeout", "detail": "module code did not finish loading"})
                 else:
-                    self.send({"t": task.seq, "k": "load", "status": "crashed", "detail": _death(status)})
+                    self.send({"t": task.seq, "k": "load", "status": "crashed", "detail": death})
                 break
             if load is not None and load["status"] != "ok":  # loaded once, fails on a rerun
                 self._mark(task, task.todo(), "crashed", "Crashed: module failed to load on a rerun")
@@ -142,7 +142,7 @@ class Zygote:
                 if code == runner.EXIT_MEMORY:
                     self._mark(task, [culprit], "memory", "")
                 else:
-                    self._mark(task, [culprit], "crashed", _death(status))
+                    self._mark(task, [culprit], "crashed", death)
             else:
                 # The death is not pinned on one case yet: rerun up to it reporting every case.
                 flush_through = index if valid else task.n - 1
@@ -171,15 +171,16 @@ class Zygote:
                               progress=self.progress, scratch=scratch, settings=self.settings, seccomp_filter=install)
             os._exit(runner.EXIT_INTERNAL)  # not reached
         os.close(write_fd)
+        kind = "protocol"
         try:
             kind, made_progress, load = self._supervise(task, read_fd)
         finally:
             os.close(read_fd)
-            status = self._finish(pid)
+            status, death = self._finish(pid, kind)
             shutil.rmtree(scratch, ignore_errors=True)
-        if kind == "end" and status is not None and os.waitstatus_to_exitcode(status) != 0:
+        if kind == "end" and (status is None or os.waitstatus_to_exitcode(status) != 0):
             kind = "died"
-        return kind, status, made_progress, load
+        return kind, status, death, made_progress, load
 
     def _supervise(self, task: _Task, fd: int):
         settings = self.settings
@@ -245,19 +246,35 @@ class Zygote:
         if checked:
             self.send({"t": task.seq, "k": "cases", "r": checked})
 
-    def _finish(self, pid: int) -> int | None:
-        """Kill the child and everything it left behind; return the child's wait status."""
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    def _finish(self, pid: int, kind: str) -> tuple[int | None, str]:
+        """Stop the child and everything it left behind; return its wait status and how it died.
+
+        After an end of file the child usually exits by itself: give it ``grace`` seconds, so the
+        classification does not depend on who was quicker, us or its own exit.
+        """
         status = None
-        try:
-            _, status = os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
+        if kind in ("end", "eof"):
+            give_up = time.monotonic() + self.settings["grace"]
+            while status is None and time.monotonic() < give_up:
+                waited, raw = os.waitpid(pid, os.WNOHANG)
+                if waited:
+                    status = raw
+                else:
+                    time.sleep(0.001)
+        if status is None:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                _, status = os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+            death = _KILLED_BECAUSE.get(kind, "Crashed: killed")
+        else:
+            death = _death(status)
         self._kill_leftovers()
-        return status
+        return status, death
 
     def _kill_leftovers(self) -> None:
         for _ in range(1000):
@@ -314,6 +331,14 @@ def _children_of(parent: int) -> list[int]:
         if len(fields) > 1 and int(fields[1]) == parent:
             children.append(pid)
     return children
+
+
+_KILLED_BECAUSE = {
+    "eof": "Crashed: closed its result pipe",
+    "protocol": "Crashed: wrote garbage to its result pipe",
+    "end": "Crashed: did not exit after its last result",
+    "silence": "Crashed: stopped answering",
+}
 
 
 def _death(status: int | None) -> str:
