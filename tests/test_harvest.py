@@ -183,6 +183,24 @@ def test_helper_constant_and_import_are_carried_in_source_order():
     assert ordered.code.startswith("from collections import OrderedDict as OD\n")
 
 
+def test_a_rebinding_statement_brings_the_earlier_binding():
+    source = """
+        TABLE = {1, 2}
+        try:
+            import math
+            TABLE = TABLE.union({3})
+        except ImportError:
+            pass
+
+        def lookup(key):
+            return key in TABLE and math.pi > 3
+    """
+    functions, stats = _module(source)
+    assert len(functions) == 1, stats
+    code = functions[0].code
+    assert code.index("TABLE = {1, 2}") < code.index("try:") < code.index("def lookup")
+
+
 def test_unresolved_and_relative_names_are_rejected():
     source = """
         from . import sibling

@@ -5,7 +5,8 @@ Choices:
 
 - Candidates are module-level ``def``s (``async def`` too, so the filters can count them).
 - Every module-level statement that binds a needed name is carried (all of them, in source order,
-  so the last binding wins as it would after import). Compound statements (``if``/``try``/``for``/
+  so the last binding wins as it would after import; ``x = x.union(y)`` thus brings the earlier
+  ``x = ...`` along). Compound statements (``if``/``try``/``for``/
   ``with``) are carried whole, which keeps ``try: import x / except ImportError: ...`` fallbacks.
 - Imports are carried per name: ``import a, b`` becomes ``import a`` when only ``a`` is read;
   ``import a.b`` binds ``a``. A needed name bound by a relative import is ``relative_import``,

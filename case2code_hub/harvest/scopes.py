@@ -178,13 +178,14 @@ def statement_names(stmt: ast.stmt, *, lazy_annotations: bool = False) -> tuple[
         lazy_annotations: the module has ``from __future__ import annotations``.
 
     Returns:
-        ``(bound, free)``: names the statement binds at module level, and names it needs from
-        elsewhere (the module's other statements or builtins), including names read by any
-        function or class it defines.
+        ``(bound, free)``: names the statement binds at module level, and names it reads from
+        module or builtins scope, including names read by any function or class it defines.
+        A name can be in both (``x = x + 1``, a recursive ``def``): the reader decides whether
+        the statement's own binding is enough.
     """
     block = _Block("module")
     _Collector(block, lazy_annotations).visit(stmt)
-    return block.bound, (block.loads | block.child_free) - block.bound
+    return block.bound, block.loads | block.child_free
 
 
 def function_locals(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
