@@ -161,7 +161,8 @@ def test_contained_without_seccomp(name, canaries):
     result, elapsed, protections, isolation = _run_with_normal(hostile, seccomp=False)
     if isolation == "none":
         pytest.skip("no pid namespace here: leftovers of a fork are only caught by seccomp")
-    assert {c.outcome for c in result.cases} <= allowed | {"crashed"}
+    # How many forks fit in 0.3 s varies from run to run: nondeterministic is the right answer.
+    assert {c.outcome for c in result.cases} <= allowed | {"crashed", "nondeterministic"}
     assert elapsed < 15
 
 
