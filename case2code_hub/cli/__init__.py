@@ -6,6 +6,8 @@ import typer
 
 from . import build as _build
 from . import execute as _execute
+from . import push as _push
+from . import versions as _versions
 
 app = typer.Typer(
     name="case2code",
@@ -16,3 +18,5 @@ app = typer.Typer(
 )
 app.command("build")(_build.build)
 app.command("execute")(_execute.execute)
+app.command("push")(_push.push)
+app.command("versions")(_versions.versions)

@@ -11,3 +11,7 @@ Workers = Annotated[Optional[int], typer.Option(help="Sandbox worker processes (
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")]
 Timeout = Annotated[float, typer.Option(help="Seconds allowed per call.", min=0.01)]
 MemoryMB = Annotated[int, typer.Option("--memory-mb", help="Address-space limit of a sandboxed function, MiB.", min=64)]
+Token = Annotated[
+    Optional[str],
+    typer.Option(help="Hub token (default: HF_TOKEN or the token saved by `hf auth login`).", show_default=False),
+]
