@@ -102,3 +102,25 @@ def test_load_checks_its_options(tmp_path):
     assert err.value.field == "version"
     with pytest.raises(DatasetError):
         hub.read_folder(tmp_path)
+
+
+def test_files_a_version_no_longer_has_are_deleted(server, tmp_path):
+    hub.push(write_dataset_folder(tmp_path / "v1", tag="a", raw_rows=12, raw_shards=3), REPO, version="1.0.0", token=TOKEN)
+    result = hub.push(write_dataset_folder(tmp_path / "v2", tag="b", raw_rows=10, raw_shards=2), REPO, version="2.0.0", token=TOKEN)
+    assert result.deleted == [f"raw/train-{i:05d}-of-00003.parquet" for i in range(3)]
+    assert len(hub.load(REPO, "raw", version="2.0.0")) == 10
+    assert len(hub.load(REPO, "raw", version="1.0.0")) == 12
+
+
+def test_load_reads_a_local_folder(tmp_path):
+    folder = write_dataset_folder(tmp_path / "local", tag="a")
+    assert len(hub.load(folder, "eval", difficulty="medium")) == 3
+    assert set(hub.load(folder, "prompted", difficulty="easy")["difficulty"]) == {"easy"}
+
+
+def test_manifest_is_deterministic(tmp_path):
+    one = write_dataset_folder(tmp_path / "one", tag="a")
+    two = write_dataset_folder(tmp_path / "two", tag="a")
+    first = hub.build_manifest(hub.read_folder(one), version="1.0.0", message="m")
+    assert first == hub.build_manifest(hub.read_folder(two), version="1.0.0", message="m")
+    assert first["files"]["raw/train-00000-of-00001.parquet"]["size"] > 0
