@@ -1,0 +1,156 @@
+"""The sandbox's contract: outputs in input order, canonical reprs, outcomes, determinism check,
+configuration errors, the light zygote, and the ``case2code execute`` command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from case2code_hub.cli import app
+from case2code_hub.errors import ConfigError, SandboxError
+from case2code_hub.sandbox import Sandbox, SandboxConfig, execute
+from case2code_hub.sandbox.canonical import Unserializable, canonical_repr
+from case2code_hub.schema import ExecutionTask
+
+FAST = dict(workers=2, timeout=0.5)
+
+
+def test_canonical_repr_sorts_sets_and_keeps_the_rest_builtin():
+    assert canonical_repr({"b", "a", "c"}) == "{'a', 'b', 'c'}"
+    assert canonical_repr(frozenset({3, 1})) == "frozenset({1, 3})"
+    assert canonical_repr(set()) == "set()"
+    assert canonical_repr([{"y", "x"}, ({2: {"k"}},)]) == "[{'x', 'y'}, ({2: {'k'}},)]"
+    cyclic: list = [1]
+    cyclic.append(cyclic)
+    for value in (cyclic, (1,), {"a": [1.5, None]}, b"x", 10**20):
+        assert canonical_repr(value) == repr(value)
+    with pytest.raises(Unserializable, match="memory address"):
+        canonical_repr(object())
+    with pytest.raises(Unserializable, match="longer than 10"):
+        canonical_repr(list(range(100)), cap=10)
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [({"workers": 0}, "workers"), ({"timeout": 0}, "timeout"), ({"memory_mb": 10}, "memory_mb"),
+     ({"runs": 0}, "runs"), ({"isolation": "docker"}, "isolation"), ({"output_cap": 0}, "output_cap")],
+)
+def test_bad_config_names_the_field(kwargs, field):
+    with pytest.raises(ConfigError) as info:
+        SandboxConfig(**kwargs)
+    assert info.value.field == field
+
+
+def test_zygote_imports_stay_light():
+    code = ("import sys, case2code_hub.sandbox.zygote\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith(('case2code_hub', 'datasets', 'pyarrow')))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert "datasets" not in loaded and "pyarrow" not in loaded
+    assert not [m for m in loaded if m.startswith("case2code_hub.") and m not in
+                ("case2code_hub.literals", "case2code_hub.errors") and not m.startswith("case2code_hub.sandbox")]
+
+
+def test_results_in_input_order_with_every_outcome():
+    code = (
+        "import random\n"
+        "def f(x, y=1):\n"
+        "    if x == 'raise':\n        raise KeyError('k')\n"
+        "    if x == 'set':\n        return {'pear', 'apple', 'fig', 'kiwi', 'plum'}\n"
+        "    if x == 'random':\n        return random.random()\n"
+        "    if x == 'loop':\n        while True:\n            y += 1\n"
+        "    return x * y\n"
+    )
+    inputs = ["2, y=3", "'raise'", "'set'", "'random'", "'loop'", "open('x')", "'ab', 2"]
+    tasks = [ExecutionTask(id=f"t{i}", code=code, entry_point="f", inputs=inputs[i:]) for i in range(3)]
+    tasks.append(ExecutionTask(id="bad", code="def g(:\n", entry_point="g", inputs=["1"]))
+    tasks.append(ExecutionTask(id="missing", code="x = 1\n", entry_point="g", inputs=["1", "2"]))
+    with Sandbox(SandboxConfig(**FAST)) as sandbox:
+        results = list(sandbox.run(iter(tasks)))
+    assert [r.id for r in results] == ["t0", "t1", "t2", "bad", "missing"]
+    first = results[0]
+    assert [c.input for c in first.cases] == inputs
+    assert [(c.outcome, c.output) for c in first.cases] == [
+        ("returned", "6"),
+        ("raised", "KeyError: 'k'"),
+        ("returned", "{'apple', 'fig', 'kiwi', 'pear', 'plum'}"),  # same under both hash seeds
+        ("nondeterministic", first.cases[3].output),
+        ("timeout", "Timeout: no result within 0.5 s"),
+        ("unserializable", first.cases[5].output),
+        ("returned", "'abab'"),
+    ]
+    assert first.cases[5].output.startswith("LiteralSyntaxError: ")
+    assert [c.input for c in results[2].cases] == inputs[2:]
+    assert results[3].status == "load_error" and results[3].detail.startswith("SyntaxError")
+    assert [c.outcome for c in results[3].cases] == ["crashed"]
+    assert results[4].status == "no_entry_point" and len(results[4].cases) == 2
+
+
+def test_runs_one_skips_the_determinism_check():
+    task = ExecutionTask(id="r", code="import random\ndef f():\n    return random.random() < 2\n", entry_point="f", inputs=[""])
+    assert [c.outcome for c in next(execute([task], config=SandboxConfig(runs=1, **FAST))).cases] == ["returned"]
+
+
+def test_run_streams_a_lazy_iterable():
+    pulled = []
+
+    def tasks():
+        for i in range(200):
+            pulled.append(i)
+            yield ExecutionTask(id=str(i), code="def f(x):\n    return x + 1\n", entry_point="f", inputs=[str(i)])
+
+    with Sandbox(SandboxConfig(**FAST)) as sandbox:
+        stream = sandbox.run(tasks())
+        first = next(stream)
+        assert first.cases[0].output == "1"
+        assert len(pulled) < 50  # bounded in flight, not materialised
+        rest = list(stream)
+    assert [r.cases[0].output for r in rest] == [str(i + 1) for i in range(1, 200)]
+
+
+def test_protections_are_reported_and_run_needs_start():
+    sandbox = Sandbox(SandboxConfig(**FAST))
+    with pytest.raises(SandboxError):
+        next(sandbox.run([]))
+    with sandbox:
+        assert "fork-per-function" in sandbox.protections and "rlimits" in sandbox.protections
+        assert sandbox.start_seconds < 30
+        assert list(sandbox.run([])) == []
+
+
+def _write(path, rows):
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def test_execute_command_writes_cases(tmp_path):
+    functions = _write(tmp_path / "f.jsonl", [
+        {"id": "a", "code": "def f(x):\n    return x * 2\n", "entry_point": "f", "inputs": ["1", "'z'"]},
+        {"id": "b", "code": "def g():\n    raise ValueError('no')\n", "entry_point": "g", "inputs": [""]},
+    ])
+    out = tmp_path / "cases.jsonl"
+    result = CliRunner().invoke(app, ["execute", str(functions), "--out", str(out), "--timeout", "0.5", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["id"], r["status"]) for r in rows] == [("a", "ok"), ("b", "ok")]
+    assert rows[0]["cases"] == [{"input": "1", "output": "2", "outcome": "returned"},
+                                {"input": "'z'", "output": "'zz'", "outcome": "returned"}]
+    assert rows[1]["cases"][0]["output"] == "ValueError: no"
+    assert "functions" in result.output
+
+
+@pytest.mark.parametrize("line, message", [("{not json", "not valid JSON"), ('{"id": "x", "code": "", "inputs": []}', "entry_point")])
+def test_execute_command_bad_line_is_one_line_and_exit_1(tmp_path, line, message):
+    good = json.dumps({"id": "a", "code": "def f():\n    return 1\n", "entry_point": "f", "inputs": [""]})
+    functions = tmp_path / "f.jsonl"
+    functions.write_text(good + "\n" + line + "\n")
+    out = tmp_path / "cases.jsonl"
+    result = CliRunner().invoke(app, ["execute", str(functions), "--out", str(out), "--workers", "2"])
+    assert result.exit_code == 1
+    lines = [text for text in result.output.splitlines() if text.strip() and "sandbox:" not in text and "INFO" not in text]
+    assert len(lines) == 1 and f"{functions}:2" in lines[0] and message in lines[0], result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
