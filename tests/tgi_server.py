@@ -205,6 +205,7 @@ class FakeTGI:
         grammar_support: bool = True,
         openai_only: bool = False,
         hold_after: int | None = None,
+        require_token: str | None = None,
         port: int = 0,
         seed: int = 0,
         check_schema: bool = True,
@@ -216,6 +217,7 @@ class FakeTGI:
         self.grammar_support = grammar_support
         self.openai_only = openai_only
         self.hold_after = hold_after
+        self.require_token = require_token  # like an auth proxy in front of TGI: 401 without it
         self.seed = seed
         self.contract = load_contract() if check_schema else None
         self.stats: Counter[str] = Counter()
@@ -228,8 +230,8 @@ class FakeTGI:
         self.lock = threading.Lock()
         self.released = threading.Event()
         self._seen: Counter[str] = Counter()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", port), _handler(self))
+        self._server.owner = self
         self._thread: threading.Thread | None = None
 
     @property
@@ -299,9 +301,25 @@ class FakeTGI:
         return errors
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # the default 5 resets connections when 32 clients connect at once
+    owner: FakeTGI
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that gave up (timeout, killed) breaks the pipe: expected, counted. Anything
+        # else is a bug of this server, counted apart so that tests can assert there is none.
+        kind = sys.exc_info()[0]
+        expected = kind is not None and issubclass(kind, (BrokenPipeError, ConnectionResetError))
+        self.owner.count("client_gone" if expected else f"handler_error/{getattr(kind, '__name__', kind)}")
+        if not expected:
+            super().handle_error(request, client_address)
+
+
 def _handler(server: FakeTGI):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
 
         def log_message(self, *args) -> None:  # quiet: tests read counters, not logs
             pass
@@ -362,6 +380,10 @@ def _handler(server: FakeTGI):
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
             route = self.path
+            if server.require_token and self.headers.get("Authorization") != f"Bearer {server.require_token}":
+                server.count("401")
+                self._send(401, None, raw=b'{"error":"Unauthorized","error_type":"authentication"}')
+                return
             if route not in ("/", "/generate", "/v1/chat/completions") or (server.openai_only and route != "/v1/chat/completions"):
                 self._send(404, None, raw=b'{"error":"not found","error_type":"not_found"}')
                 return

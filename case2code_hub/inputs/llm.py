@@ -21,6 +21,10 @@ from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 from typing import Any, Awaitable, Iterable, Iterator, Literal
 
+import httpx2
+from huggingface_hub import AsyncInferenceClient, get_token
+from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError, OverloadedError
+
 from ..errors import ConfigError, InferenceServerError
 from ..schema import Function
 from ..utils.logging import get_logger
@@ -277,8 +281,6 @@ class _Session:
     def _resolve_token(self) -> str | None:
         if self.config.token:
             return self.config.token
-        from huggingface_hub import get_token
-
         return get_token()
 
     def redact(self, text: str) -> str:
@@ -287,9 +289,6 @@ class _Session:
     # --- setting up ---------------------------------------------------------------------------
 
     async def open(self) -> None:
-        import httpx2
-        from huggingface_hub import AsyncInferenceClient
-
         config = self.config
         self.http = httpx2.AsyncClient(
             timeout=config.request_timeout,
@@ -423,6 +422,9 @@ class _Session:
         signature = static_signature(node)
         params = [name for name in signature.parameters]
         response = await self._answer(function, params, info)
+        # Let the request that took our slot go out before this task spends CPU on parsing:
+        # answers arrive in bursts, and parsing them first would delay every next request.
+        await asyncio.sleep(0)
         if response is None:
             self.stats["failed_functions"] += 1
             return [], info
@@ -579,9 +581,6 @@ class _Session:
 
     def _classify(self, exc: Exception) -> tuple[str, float | None]:
         """The stats key of a transient failure and the server's Retry-After; raises otherwise."""
-        import httpx2
-        from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError, OverloadedError
-
         if isinstance(exc, (InferenceServerError, _Rejected)):
             raise exc
         if isinstance(exc, _HTTPStatus):
