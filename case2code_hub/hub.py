@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from . import __version__
+from .dataset.plots import dataset_plots
 from .errors import ConfigError, DatasetError, HubError, VersionError
 from .schema import DIFFICULTIES
 from .utils.logging import get_logger
@@ -33,8 +34,9 @@ MANIFEST_FORMAT = 1
 CARD = "README.md"
 _VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
 _TAG = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
-_CHANGELOG_START = "<!-- case2code-hub:changelog -->"
-_CHANGELOG_END = "<!-- /case2code-hub:changelog -->"
+PLOTS_DIR = "plots"
+_SECTIONS_START = "<!-- case2code-hub:release -->"
+_SECTIONS_END = "<!-- /case2code-hub:release -->"
 
 
 @dataclass
@@ -124,6 +126,12 @@ def _card_configs(card_data: Mapping[str, Any]) -> list[tuple[str, str, list[str
     return out
 
 
+def _config_files(facts: "FolderFacts", config: str) -> list[str]:
+    """The folder's files that the card's ``configs:`` give to ``config``."""
+    patterns = [p for name, _, pats in _card_configs(facts.card_data) if name == config for p in pats]
+    return [n for n in facts.files if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+
+
 def _count_rows(folder: Path, files: list[str], card_data: Mapping[str, Any]) -> tuple[dict, dict]:
     """Rows per config / split and, where rows have ``difficulty``, per difficulty too.
 
@@ -190,7 +198,6 @@ def changelog_section(history: list[VersionInfo], current: VersionInfo) -> str:
     entries = sorted([*history, current], key=lambda v: parse_version(v.version), reverse=True)
     configs = sorted({c for v in entries for c in v.rows}, key=lambda c: (c not in ("raw", "prompted", "eval"), ("raw", "prompted", "eval").index(c) if c in ("raw", "prompted", "eval") else 0, c))
     lines = [
-        _CHANGELOG_START,
         "## Changelog",
         "",
         "Load any version with `revision=\"vX.Y.Z\"`. Rows per config, with the change from the version before.",
@@ -211,12 +218,22 @@ def changelog_section(history: list[VersionInfo], current: VersionInfo) -> str:
         date = entry.date.date().isoformat() if entry.date else "this version"
         message = (entry.message or "").replace("|", "\\|").replace("\n", " ")
         lines.append(f"| `v{entry.version}` | {date} | {message} | " + " | ".join(cells) + " |")
-    lines.append(_CHANGELOG_END)
     return "\n".join(lines)
 
 
-def render_release_card(card_text: str, changelog: str) -> str:
-    """The folder's card with the changelog put before ``## Citation`` (or replacing an older one).
+def plots_section(plots: Mapping[str, tuple[str, bytes]]) -> str:
+    """Markdown that shows the release's plots (PNG files committed next to the card)."""
+    if not plots:
+        return ""
+    lines = ["## Plots", ""]
+    lines += [f"![{title}]({PLOTS_DIR}/{name})" for name, (title, _) in plots.items()]
+    return "\n".join(lines)
+
+
+def render_release_card(card_text: str, sections: str) -> str:
+    """The folder's card with release sections (plots, changelog) before ``## Citation``.
+
+    Sections an earlier release put in the card are replaced, not repeated.
 
     Rendered through ``huggingface_hub.DatasetCard`` so the YAML header round-trips unchanged.
     """
@@ -224,8 +241,9 @@ def render_release_card(card_text: str, changelog: str) -> str:
 
     card = DatasetCard(card_text)
     body = card.text
-    if _CHANGELOG_START in body and _CHANGELOG_END in body:
-        start, end = body.index(_CHANGELOG_START), body.index(_CHANGELOG_END) + len(_CHANGELOG_END)
+    changelog = f"{_SECTIONS_START}\n{sections.strip()}\n{_SECTIONS_END}"
+    if _SECTIONS_START in body and _SECTIONS_END in body:
+        start, end = body.index(_SECTIONS_START), body.index(_SECTIONS_END) + len(_SECTIONS_END)
         body = body[:start] + changelog + body[end:]
     elif "\n## Citation" in body:
         at = body.index("\n## Citation")
@@ -354,18 +372,22 @@ def _remote_files(api: "HfApi", repo_id: str, revision: str) -> dict[str, tuple[
     return out
 
 
-def _git_blob_id(path: Path) -> str:
-    data = path.read_bytes()
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+def _payload(source: Path | bytes) -> str | bytes:
+    return source if isinstance(source, bytes) else str(source)
 
 
-def _unchanged(local: Path, sha256: str, remote: tuple[str | None, str] | None) -> bool:
+def _unchanged(local: Path | bytes, sha256: str, remote: tuple[str | None, str] | None) -> bool:
+    """Whether the Hub already has this content at this path (LFS sha256, else git blob id)."""
     if remote is None:
         return False
     remote_sha256, blob_id = remote
     if remote_sha256 is not None:
         return remote_sha256 == sha256
-    return local.stat().st_size <= 10 * 1024 * 1024 and blob_id == _git_blob_id(local)
+    if isinstance(local, Path):
+        if local.stat().st_size > 10 * 1024 * 1024:  # regular git files are small; a big one changed mode
+            return False
+        local = local.read_bytes()
+    return blob_id == hashlib.sha1(b"blob %d\0" % len(local) + local).hexdigest()
 
 
 def _stale(remote_path: str, local_files: Iterable[str]) -> bool:
@@ -417,7 +439,13 @@ def read_folder(folder: str | Path) -> FolderFacts:
 
 
 def build_manifest(
-    facts: FolderFacts, *, version: str, message: str | None = None, previous: str | None = None, card_text: str | None = None
+    facts: FolderFacts,
+    *,
+    version: str,
+    message: str | None = None,
+    previous: str | None = None,
+    card_text: str | None = None,
+    generated: Mapping[str, bytes] | None = None,
 ) -> dict[str, Any]:
     """The ``case2code.json`` of a release: toolkit, counts, sha256 of each file, folder metadata.
 
@@ -429,10 +457,12 @@ def build_manifest(
         message: the release message.
         previous: the version this one follows, if any.
         card_text: the card as it will be published (default the folder's README.md).
+        generated: files made for the release (plots), ``path -> bytes``.
     """
     card_bytes = (card_text if card_text is not None else facts.card_text).encode("utf-8")
     checksums = dict(facts.checksums)
-    checksums[CARD] = {"sha256": hashlib.sha256(card_bytes).hexdigest(), "size": len(card_bytes)}
+    for name, data in {**(generated or {}), CARD: card_bytes}.items():
+        checksums[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
     return {
         "format": MANIFEST_FORMAT,
         "version": _version_str(parse_version(version)),
@@ -519,8 +549,11 @@ def push(
         raise fail("reading earlier versions", exc, "nothing was changed") from None
     previous = _version_str(latest) if latest else None
     current = VersionInfo(version, tag, "", None, message, facts.rows, facts.difficulty, __version__)
-    card_text = render_release_card(facts.card_text, changelog_section(history, current))
-    manifest = build_manifest(facts, version=version, message=message, previous=previous, card_text=card_text)
+    plots = dataset_plots(folder, facts.difficulty, _config_files(facts, "raw"))
+    generated = {f"{PLOTS_DIR}/{name}": png for name, (_, png) in plots.items()}
+    card_text = render_release_card(facts.card_text, plots_section(plots) + "\n\n" + changelog_section(history, current))
+    generated[CARD] = card_text.encode("utf-8")
+    manifest = build_manifest(facts, version=version, message=message, previous=previous, card_text=card_text, generated=generated)
     manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
     head = branches.get("main")
@@ -538,18 +571,20 @@ def push(
         raise fail("reading the repo", exc, "nothing was changed") from None
 
     local = facts.files
-    uploads = [name for name in local if name != CARD and not _unchanged(folder / name, manifest["files"][name]["sha256"], remote.get(name))]
-    unchanged = [name for name in local if name != CARD and name not in uploads]
-    uploads += [CARD, MANIFEST]
-    deleted = sorted(path for path in remote if _stale(path, local))
+    sources: dict[str, Path | bytes] = {name: folder / name for name in local}
+    sources.update(generated)
+    uploads = [name for name in sorted(sources) if not _unchanged(sources[name], manifest["files"][name]["sha256"], remote.get(name))]
+    unchanged = [name for name in sorted(sources) if name not in uploads]
+    uploads.append(MANIFEST)
+    deleted = sorted(path for path in remote if _stale(path, sources))
     logger.info("%s %s: %d file(s) to upload, %d unchanged, %d to delete", repo_id, tag, len(uploads), len(unchanged), len(deleted))
     if dry_run:
         return PushResult(repo_id, version, tag, None, sorted(uploads), unchanged, deleted, manifest, dry_run=True)
 
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
-    operations: list[Any] = [CommitOperationAdd(name, str(folder / name)) for name in uploads if name not in (CARD, MANIFEST)]
-    operations += [CommitOperationAdd(CARD, card_text.encode("utf-8")), CommitOperationAdd(MANIFEST, manifest_bytes)]
+    sources[MANIFEST] = manifest_bytes
+    operations: list[Any] = [CommitOperationAdd(name, _payload(sources[name])) for name in uploads]
     operations += [CommitOperationDelete(path) for path in deleted]
     try:
         if refs is None:

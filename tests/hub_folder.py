@@ -28,16 +28,21 @@ def card_text(pretty_name: str = "Case2Code test") -> str:
     )
 
 
-def _rows(prefix: str, count: int, level_of: int | None = None) -> pa.Table:
+def _rows(prefix: str, count: int, level_of: int | None = None, *, with_cases: bool = False) -> pa.Table:
     levels = [DIFFICULTIES[(i if level_of is None else level_of) % 3] for i in range(count)]
-    return pa.table(
-        {
-            "id": [f"{prefix}-{i:06d}" for i in range(count)],
-            "entry_point": [f"f{i}" for i in range(count)],
-            "text": [f"def f{i}(x):\n    return x + {i}\n" for i in range(count)],
-            "difficulty": levels,
-        }
-    )
+    columns = {
+        "id": [f"{prefix}-{i:06d}" for i in range(count)],
+        "entry_point": [f"f{i}" for i in range(count)],
+        "text": [f"def f{i}(x):\n    return x + {i}\n" for i in range(count)],
+        "difficulty": levels,
+    }
+    if with_cases:  # the raw config's case list and source, as the data contract has them
+        columns["cases"] = [
+            [{"input": str(k), "output": str(k + i), "outcome": "raised" if (i + k) % 7 == 0 else "returned"} for k in range(5 + i % 4)]
+            for i in range(count)
+        ]
+        columns["source"] = [{"corpus": "stdlib" if i % 3 else "folder", "path": f"m{i}.py", "license": "PSF-2.0"} for i in range(count)]
+    return pa.table(columns)
 
 
 def write_dataset_folder(
@@ -56,7 +61,7 @@ def write_dataset_folder(
     for shard in range(raw_shards):
         (root / "raw").mkdir(exist_ok=True)
         count = per_shard if shard < raw_shards - 1 else raw_rows - per_shard * (raw_shards - 1)
-        table = _rows(f"{tag}-raw{shard}", count)
+        table = _rows(f"{tag}-raw{shard}", count, with_cases=True)
         pq.write_table(table, root / "raw" / f"train-{shard:05d}-of-{raw_shards:05d}.parquet")
     (root / "prompted").mkdir(exist_ok=True)
     pq.write_table(_rows(f"{tag}-prompted", prompted_rows), root / "prompted" / "train-00000-of-00001.parquet")

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+import struct
+import zlib
+from pathlib import Path
 
 import pytest
+from huggingface_hub import HfApi
 
 from case2code_hub import hub
 from case2code_hub.errors import ConfigError, DatasetError, VersionError
@@ -20,6 +25,18 @@ TOKEN = "hf_testtoken"
 def server(monkeypatch):
     with running_hub(monkeypatch) as server:
         yield server
+
+
+def _assert_png(data: bytes) -> None:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    chunks, at = {}, 8
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        chunks.setdefault(data[at + 4 : at + 8], b"")
+        chunks[data[at + 4 : at + 8]] += data[at + 8 : at + 8 + length]
+        at += 12 + length
+    assert len(zlib.decompress(chunks[b"IDAT"])) == (width * 3 + 1) * height and width > 100 and height > 100
 
 
 def _ids(dataset) -> list[str]:
@@ -64,6 +81,11 @@ def test_two_versions_load_each_their_own_rows(server, tmp_path):
     assert "## Changelog" in card and "`v1.1.0`" in card and "`v1.0.0`" in card
     assert card.index("## Changelog") < card.index("## Citation")
     assert "| `v1.1.0` | this version | more hard functions | 12 (+0) | 24 (+0) | 11 (+2) |" in card
+
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", card)
+    assert sorted(images) == ["plots/cases_per_function.png", "plots/difficulty.png", "plots/outcomes.png", "plots/sources.png"]
+    for image in images:  # each resolves at the version's tag and is a real, decodable PNG
+        _assert_png(Path(HfApi().hf_hub_download(REPO, image, repo_type="dataset", revision="v1.1.0")).read_bytes())
 
     listed = hub.versions(REPO)
     assert [v.version for v in listed] == ["1.0.0", "1.1.0"]

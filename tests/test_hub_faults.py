@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -41,8 +42,10 @@ def _assert_nothing_or_whole(server, folder) -> None:
     manifest = json.loads(server.state.read_file(REPO, head, "case2code.json"))
     assert manifest["version"] == "1.1.0"
     for path, entry in manifest["files"].items():
-        if path != "README.md":
-            assert server.state.read_file(REPO, head, path) == (folder / path).read_bytes()
+        data = server.state.read_file(REPO, head, path)
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"], path
+        if path != "README.md" and (folder / path).exists():
+            assert data == (folder / path).read_bytes()
 
 
 # (step, fault, whether the commit lands before the failure)

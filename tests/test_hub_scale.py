@@ -27,7 +27,7 @@ def test_second_version_of_a_200k_row_build_uploads_only_changed_files(server, t
     )
     first = hub.push(v1, REPO, version="1.0.0", token=TOKEN)
     parquet = sorted(p for p in first.manifest["files"] if p.endswith(".parquet"))
-    assert len(parquet) == 8 and server.state.counts["lfs_uploads"] == 8
+    assert len(parquet) == 8 and server.state.counts["lfs_uploads"] == 8 + 4  # and four plots
     assert sum(first.manifest["rows"][c][s] for c, s in [("raw", "train"), ("prompted", "train"), ("eval", "test")]) == 200_000
 
     # The next build changes one raw shard and the hard eval file; everything else is byte-identical.
@@ -40,12 +40,14 @@ def test_second_version_of_a_200k_row_build_uploads_only_changed_files(server, t
     uploads_before = server.state.counts["lfs_uploads"]
 
     plan = hub.push(v2, REPO, version="1.1.0", dry_run=True, token=TOKEN)
-    assert plan.uploaded == sorted([*changed, "README.md", "case2code.json"])
+    redrawn = sorted(p for p, e in plan.manifest["files"].items() if p.startswith("plots/") and e != first.manifest["files"][p])
+    assert redrawn == ["plots/cases_per_function.png", "plots/difficulty.png", "plots/outcomes.png"]  # sources: same mix
+    assert plan.uploaded == sorted([*changed, *redrawn, "README.md", "case2code.json"])
     second = hub.push(v2, REPO, version="1.1.0", token=TOKEN)
 
-    assert server.state.counts["lfs_uploads"] - uploads_before == len(changed)
-    assert sorted(server.state.committed_paths[-1]) == sorted([*changed, "README.md", "case2code.json"])
-    assert sorted(second.unchanged) == sorted(set(parquet) - set(changed) | {"build.json"})
+    assert server.state.counts["lfs_uploads"] - uploads_before == len(changed) + len(redrawn)
+    assert sorted(server.state.committed_paths[-1]) == plan.uploaded
+    assert sorted(second.unchanged) == sorted(set(parquet) - set(changed) | {"build.json", "plots/sources.png"})
     assert second.manifest["rows"]["eval"]["hard"] == 3_990
     assert len(hub.load(REPO, "eval", version="1.1.0", difficulty="hard")) == 3_990
     assert len(hub.load(REPO, "eval", version="1.0.0", difficulty="hard")) == 4_000
