@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from . import build as _build
+from . import eval as _eval
 from . import execute as _execute
+from . import import_official as _import_official
 from . import push as _push
 from . import versions as _versions
 
@@ -20,3 +22,5 @@ app.command("build")(_build.build)
 app.command("execute")(_execute.execute)
 app.command("push")(_push.push)
 app.command("versions")(_versions.versions)
+app.command("eval")(_eval.eval_command)
+app.command("import-official")(_import_official.import_official_command)

@@ -1,0 +1,350 @@
+"""Scoring completions on eval items: extract the code, run it in the sandbox on every case of the
+item (observed and hidden), compare with :mod:`.compare`, and aggregate pass@k.
+
+A completion passes when every case matches. The candidate never runs in this process; each
+distinct extracted code of an item runs once, however many completions share it. To bound what a
+hanging completion costs, every candidate is first run on its item's first case only; only those
+that pass it run the remaining cases. A candidate that hangs on every input thus costs one call
+timeout (or one load timeout), not one per case.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from ..errors import ConfigError, DatasetError, InputFileError
+from ..schema import DIFFICULTIES, ExecutionTask
+from ..utils.files import atomic_open, write_jsonl
+from ..utils.logging import get_logger, progress
+from .compare import FLOAT_ABS_TOL, FLOAT_REL_TOL, case_matches
+from .extract import extract_code
+from .passk import mean_pass_at_k, parse_ks
+
+logger = get_logger(__name__)
+
+SPLITS: tuple[str, ...] = ("test", *DIFFICULTIES)
+
+
+@dataclass
+class EvalConfig:
+    """How completions are scored.
+
+    Attributes:
+        ks: the k of pass@k; a k above an item's number of completions is reported as ``None``.
+        timeout: seconds one call of a candidate may take in the sandbox.
+        memory_mb: address-space limit of a candidate, MiB.
+        workers: sandbox processes; ``None`` for one per core.
+        isolation: the sandbox's isolation (see ``SandboxConfig``).
+        include_flagged: also score items an import flagged as not reproducible.
+    """
+
+    ks: Sequence[int] = (1,)
+    timeout: float = 1.0
+    memory_mb: int = 512
+    workers: int | None = None
+    isolation: str = "auto"
+    include_flagged: bool = False
+
+    def __post_init__(self) -> None:
+        self.ks = parse_ks(self.ks)
+        if not isinstance(self.timeout, (int, float)) or not self.timeout > 0:
+            raise ConfigError(f"timeout must be a positive number of seconds, got {self.timeout!r}", field="timeout")
+        if not isinstance(self.memory_mb, int) or self.memory_mb < 64:
+            raise ConfigError(f"memory_mb must be an integer >= 64, got {self.memory_mb!r}", field="memory_mb")
+        if self.workers is not None and (not isinstance(self.workers, int) or self.workers < 1):
+            raise ConfigError(f"workers must be a positive integer, got {self.workers!r}", field="workers")
+
+    def sandbox_config(self):
+        from ..sandbox import SandboxConfig
+
+        # One run per case: a candidate that is nondeterministic fails on the cases where it
+        # differs from the reference anyway; a second run would double the cost.
+        return SandboxConfig(workers=self.workers, timeout=float(self.timeout), memory_mb=self.memory_mb, runs=1,
+                             isolation=self.isolation)
+
+
+@dataclass
+class EvalReport:
+    """Per-item results and the summary of one evaluation.
+
+    Attributes:
+        items: one dict per item, ``{"id", "difficulty", "n", "passed", "passed_exact", "results"}``.
+        summary: ``{"pass@k", "pass@k_exact", "by_difficulty", "items", ...}``.
+        seconds: wall-clock time of the scoring.
+    """
+
+    items: list[dict[str, Any]]
+    summary: dict[str, Any]
+    seconds: float = 0.0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+# -- inputs ------------------------------------------------------------------------------------
+
+
+def load_items(dataset: str | os.PathLike, *, split: str = "test", revision: str | None = None) -> list[dict[str, Any]]:
+    """The eval config's rows of ``split`` from a dataset folder or a Hub repo.
+
+    Raises:
+        ConfigError: an unknown split.
+        DatasetError: the folder or repo has no such eval split.
+    """
+    from datasets import load_dataset
+
+    if split not in SPLITS:
+        raise ConfigError(f"split must be one of {', '.join(SPLITS)}, got {split!r}", field="split")
+    try:
+        rows = load_dataset(str(dataset), "eval", split=split, revision=revision)
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        raise DatasetError(f"cannot read the eval config of {dataset} (split {split}): {exc}", path=str(dataset)) from None
+    return [dict(row) for row in rows]
+
+
+def load_predictions(path: str | os.PathLike) -> dict[str, list[str]]:
+    """Completions per item id from JSONL lines ``{"id", "completions": [...]}`` (or ``"completion"``).
+
+    Raises:
+        InputFileError: a line that is not such an object, or an id given twice.
+    """
+    predictions: dict[str, list[str]] = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputFileError(f"{path}:{number}: not JSON ({exc.msg})", path=str(path), line=number) from None
+            if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+                raise InputFileError(f"{path}:{number}: expected an object with a string 'id'", path=str(path), line=number)
+            completions = row.get("completions", [row["completion"]] if "completion" in row else None)
+            if not isinstance(completions, list) or not completions or not all(isinstance(c, str) for c in completions):
+                raise InputFileError(f"{path}:{number}: 'completions' must be a non-empty list of strings "
+                                     "(or 'completion' a string)", path=str(path), line=number)
+            if row["id"] in predictions:
+                raise InputFileError(f"{path}:{number}: id {row['id']!r} appears twice", path=str(path), line=number)
+            predictions[row["id"]] = completions
+    return predictions
+
+
+# -- scoring -----------------------------------------------------------------------------------
+
+
+def _cases(item: Mapping[str, Any]) -> list[dict[str, str]]:
+    return [dict(case) for case in [*item["observed_cases"], *item["hidden_cases"]]]
+
+
+def _verdict(cases: list[dict[str, str]], got: list[Mapping[str, str]]) -> dict[str, Any]:
+    passed = exact = 0
+    failing = None
+    for expected, case in zip(cases, got):
+        if case_matches(expected, case, tolerant=False):
+            exact += 1
+            passed += 1
+        elif case_matches(expected, case):
+            passed += 1
+        elif failing is None:
+            failing = {"input": expected["input"], "expected": expected["output"], "expected_outcome": expected["outcome"],
+                       "got": case["output"], "outcome": case["outcome"]}
+    total = len(cases)
+    return {"passed": passed == total and len(got) == total, "exact": exact == total and len(got) == total,
+            "cases_passed": passed, "cases": total, "failing": failing}
+
+
+def _failed(status: str, detail: str, cases: list[dict[str, str]], got: Mapping[str, str] | None = None) -> dict[str, Any]:
+    failing = None
+    if got is not None and cases:
+        failing = {"input": cases[0]["input"], "expected": cases[0]["output"], "expected_outcome": cases[0]["outcome"],
+                   "got": got["output"], "outcome": got["outcome"]}
+    return {"passed": False, "exact": False, "cases_passed": 0, "cases": len(cases), "failing": failing,
+            "status": status, "detail": detail}
+
+
+def score(
+    items: Iterable[Mapping[str, Any]],
+    predictions: Mapping[str, Sequence[str]],
+    *,
+    config: EvalConfig | None = None,
+) -> EvalReport:
+    """Score ``predictions`` on ``items`` in the sandbox.
+
+    Args:
+        items: eval rows (``id``, ``entry_point``, ``observed_cases``, ``hidden_cases``,
+            ``difficulty``; an optional ``flag`` marks items an import could not reproduce).
+        predictions: completions per item id. An item without any gets as many empty
+            completions as the most common count among the others, so it scores 0 and is counted
+            under ``missing`` in the summary.
+        config: scoring options.
+
+    Returns:
+        An :class:`EvalReport`.
+
+    Raises:
+        SandboxError: the sandbox could not start.
+    """
+    from ..sandbox import Sandbox
+
+    cfg = config or EvalConfig()
+    started = time.monotonic()
+    skipped: Counter = Counter()
+    chosen = []
+    for item in items:
+        if item.get("flag") and not cfg.include_flagged:
+            skipped["flagged"] += 1
+            continue
+        chosen.append(item)
+    known = {item["id"] for item in chosen}
+    extra = sum(1 for key in predictions if key not in known)
+    if extra:
+        logger.info("%d predictions are for items outside this split; ignored", extra)
+    counts = Counter(len(v) for key, v in predictions.items() if key in known)
+    default_n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0] if counts else 1
+    missing = 0
+
+    # Distinct (code, entry point) per item: each runs once.
+    plans: list[dict[str, Any]] = []
+    for item in chosen:
+        completions = list(predictions.get(item["id"], ()))
+        if not completions:
+            missing += 1
+            completions = [""] * default_n
+        cases = _cases(item)
+        runs: dict[tuple[str, str], int] = {}
+        slots = []
+        for completion in completions:
+            found = extract_code(completion, item["entry_point"])
+            if found is None:
+                slots.append(None)
+                continue
+            key = (found.code, found.entry_point)
+            slots.append((runs.setdefault(key, len(runs)), found.where))
+        plans.append({"item": item, "cases": cases, "runs": list(runs), "slots": slots})
+
+    outcomes: dict[tuple[int, int], dict[str, Any]] = {}
+    with Sandbox(cfg.sandbox_config()) as sandbox, progress() as bar:
+        total = sum(len(p["runs"]) for p in plans)
+        first = bar.add_task("Scoring: first case", total=total)
+        probes = [(i, r) for i, p in enumerate(plans) for r in range(len(p["runs"])) if p["cases"]]
+        survivors = []
+        tasks = (ExecutionTask(id=f"{plans[i]['item']['id']}#{r}", code=plans[i]["runs"][r][0],
+                               entry_point=plans[i]["runs"][r][1], inputs=[plans[i]["cases"][0]["input"]])
+                 for i, r in probes)
+        for (i, r), result in zip(probes, sandbox.run(tasks)):
+            bar.advance(first)
+            cases = plans[i]["cases"]
+            got = result.cases[0].to_dict() if result.cases else None
+            if result.status != "ok":
+                outcomes[i, r] = _failed(result.status, result.detail, cases, got)
+            elif not case_matches(cases[0], got):
+                outcomes[i, r] = _failed("ok", "", cases, got)
+            elif len(cases) == 1:
+                outcomes[i, r] = {**_verdict(cases, [got]), "status": "ok", "detail": ""}
+            else:
+                survivors.append((i, r))
+        rest = bar.add_task("Scoring: all cases", total=len(survivors))
+        tasks = (ExecutionTask(id=f"{plans[i]['item']['id']}#{r}", code=plans[i]["runs"][r][0],
+                               entry_point=plans[i]["runs"][r][1], inputs=[c["input"] for c in plans[i]["cases"]])
+                 for i, r in survivors)
+        for (i, r), result in zip(survivors, sandbox.run(tasks)):
+            bar.advance(rest)
+            got = [case.to_dict() for case in result.cases]
+            outcomes[i, r] = {**_verdict(plans[i]["cases"], got), "status": result.status, "detail": result.detail}
+
+    rows = []
+    for i, plan in enumerate(plans):
+        results = []
+        for slot in plan["slots"]:
+            if slot is None:
+                results.append({**_failed("no_code", "no function found in the completion", plan["cases"]), "extracted": None})
+            else:
+                r, where = slot
+                results.append({**(outcomes.get((i, r)) or _failed("no_cases", "", plan["cases"])), "extracted": where})
+        item = plan["item"]
+        rows.append({
+            "id": item["id"],
+            "difficulty": item.get("difficulty") or "unknown",
+            "n": len(results),
+            "passed": sum(1 for r in results if r["passed"]),
+            "passed_exact": sum(1 for r in results if r["exact"]),
+            "results": results,
+        })
+    summary = summarise(rows, cfg.ks)
+    summary["missing"] = missing
+    summary["skipped"] = dict(skipped)
+    summary["tolerance"] = {"float_rel": FLOAT_REL_TOL, "float_abs": FLOAT_ABS_TOL, "exceptions": "type"}
+    seconds = time.monotonic() - started
+    logger.info("scored %d items (%d completions, %d distinct programs) in %.1f s",
+                len(rows), sum(r["n"] for r in rows), sum(len(p["runs"]) for p in plans), seconds)
+    return EvalReport(items=rows, summary=summary, seconds=seconds, skipped=dict(skipped))
+
+
+def summarise(rows: Sequence[Mapping[str, Any]], ks: Sequence[int]) -> dict[str, Any]:
+    """pass@k (tolerant and exact) overall and per difficulty, with item counts."""
+    exact_rows = [{"n": r["n"], "passed": r.get("passed_exact", r["passed"])} for r in rows]
+    by_difficulty: dict[str, Any] = {}
+    levels = [level for level in DIFFICULTIES if any(r["difficulty"] == level for r in rows)]
+    levels += sorted({r["difficulty"] for r in rows} - set(DIFFICULTIES))
+    for level in levels:
+        mine = [r for r in rows if r["difficulty"] == level]
+        mine_exact = [e for e, r in zip(exact_rows, rows) if r["difficulty"] == level]
+        by_difficulty[level] = {"items": len(mine), "pass@k": mean_pass_at_k(mine, ks),
+                                "pass@k_exact": mean_pass_at_k(mine_exact, ks)}
+    return {
+        "pass@k": mean_pass_at_k(rows, ks),
+        "pass@k_exact": mean_pass_at_k(exact_rows, ks),
+        "by_difficulty": by_difficulty,
+        "items": len(rows),
+        "completions": sum(r["n"] for r in rows),
+    }
+
+
+def evaluate(
+    dataset: str | os.PathLike,
+    predictions: str | os.PathLike | Mapping[str, Sequence[str]],
+    *,
+    split: str = "test",
+    revision: str | None = None,
+    config: EvalConfig | None = None,
+    output: str | os.PathLike | None = None,
+    summary: str | os.PathLike | None = None,
+) -> EvalReport:
+    """Score predictions on a dataset's eval split and write the result files.
+
+    Args:
+        dataset: a dataset folder or a Hub repo id.
+        predictions: a predictions JSONL path, or completions per item id.
+        split: ``test``, ``easy``, ``medium`` or ``hard``.
+        revision: a Hub revision (tag, branch or commit).
+        config: scoring options.
+        output: where to write one JSON line per item.
+        summary: where to write the summary JSON.
+
+    Returns:
+        An :class:`EvalReport`.
+
+    Raises:
+        ConfigError, DatasetError, InputFileError, SandboxError.
+    """
+    cfg = config or EvalConfig()
+    preds = predictions if isinstance(predictions, Mapping) else load_predictions(predictions)
+    items = load_items(dataset, split=split, revision=revision)
+    report = score(items, preds, config=cfg)
+    report.summary.update(dataset=str(dataset), split=split, revision=revision)
+    write_outputs(report, output=output, summary=summary)
+    return report
+
+
+def write_outputs(report: EvalReport, *, output: str | os.PathLike | None = None, summary: str | os.PathLike | None = None) -> None:
+    """Write a report's per-item JSONL and summary JSON (either may be ``None``)."""
+    if output is not None:
+        write_jsonl(Path(output), report.items)
+    if summary is not None:
+        with atomic_open(summary) as handle:
+            json.dump(report.summary, handle, indent=2, sort_keys=True)
+            handle.write("\n")
