@@ -16,7 +16,7 @@ from case2code_hub.sandbox import Sandbox, SandboxConfig, execute
 from case2code_hub.sandbox.canonical import Unserializable, canonical_repr
 from case2code_hub.schema import ExecutionTask
 
-FAST = dict(workers=2, timeout=0.5)
+FAST = dict(workers=1, timeout=0.5)
 
 
 def test_canonical_repr_sorts_sets_and_keeps_the_rest_builtin():

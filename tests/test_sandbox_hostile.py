@@ -123,7 +123,7 @@ def canaries(tmp_path, monkeypatch):
 
 
 def _run_with_normal(hostile: ExecutionTask, *, seccomp: bool = True):
-    cfg = SandboxConfig(workers=2, timeout=TIMEOUT, memory_mb=512, runs=2, seccomp=seccomp)
+    cfg = SandboxConfig(workers=1, timeout=TIMEOUT, memory_mb=512, runs=2, seccomp=seccomp)
     began = time.monotonic()
     with Sandbox(cfg) as sandbox:
         results = list(sandbox.run([hostile, NORMAL]))

@@ -17,9 +17,10 @@ class SandboxConfig:
     """How the sandbox runs untrusted functions.
 
     Attributes:
-        workers: Zygote processes in all; ``None`` means ``os.cpu_count()``. With ``runs`` > 1 each
-            hash seed gets ``ceil(workers / runs)`` zygotes (at least one), so ``workers=2, runs=2``
-            is one zygote per seed: two busy processes on two cores, which measured fastest.
+        workers: Zygote processes per hash seed; ``None`` means ``os.cpu_count()``. With ``runs=2``
+            there are ``2 * workers`` zygotes (``workers`` pairs). Measured on 2 shared cores, two
+            pairs beat one pair (the next child's fork, input parsing and exit overlap another
+            zygote's calls), so ``workers = cores`` is the default.
         timeout: Seconds one call (and the repr of its result) may take.
         memory_mb: Address-space limit of the child that runs a function (RLIMIT_AS).
         runs: Times each case is run, in zygotes with different ``PYTHONHASHSEED``s; cases whose
@@ -78,4 +79,4 @@ class SandboxConfig:
     @property
     def zygotes_per_run(self) -> int:
         """Zygotes sharing one hash seed."""
-        return max(1, -(-int(self.workers) // self.runs))
+        return int(self.workers)

@@ -147,7 +147,7 @@ class Sandbox:
         self.protections = list(self._launch.protections) + list(self._zygotes[0].protections)
         self.start_seconds = time.monotonic() - began
         log = logger.warning if self.isolation == "none" else logger.info
-        log("sandbox: %d workers (%d per hash seed), isolation %s; active protections: %s",
+        log("sandbox: %d zygotes (%d per hash seed), isolation %s; active protections: %s",
             len(self._zygotes), cfg.zygotes_per_run, self.isolation, ", ".join(self.protections))
         if self.isolation == "none":
             logger.warning("sandbox: no namespaces available; functions can reach the network and write files "

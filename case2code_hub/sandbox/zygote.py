@@ -9,6 +9,7 @@ frames on stdout are results (see ``protocol``). It imports only the standard li
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib
 import json
 import mmap
@@ -240,7 +241,11 @@ class Zygote:
                 raise protocol.ProtocolError("bad case index")
             if outcome not in CHILD_OUTCOMES or type(output) is not str or len(output) > cap:
                 raise protocol.ProtocolError("bad case record")
-            checked.append([index, outcome, _standard_output(outcome, _clean(output), self.settings)])
+            if outcome == "timeout" or outcome == "memory":
+                output = _standard_output(outcome, output, self.settings)
+            elif not output.isascii():
+                output = _clean(output)
+            checked.append([index, outcome, output])
         for index, _, _ in checked:
             task.done[index] = 1
         if checked:
@@ -377,7 +382,11 @@ def main(argv: list[str] | None = None) -> None:
         except ImportError:
             pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    Zygote(settings).serve()
+    zygote = Zygote(settings)
+    # Objects that exist now are shared with every child; without this the child's garbage
+    # collector would touch (and so copy-on-write) every one of them.
+    gc.freeze()
+    zygote.serve()
 
 
 if __name__ == "__main__":
