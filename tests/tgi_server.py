@@ -226,6 +226,7 @@ class FakeTGI:
         self.authorizations: set[str] = set()
         self.schema_errors: list[str] = []
         self.active = 0
+        self.admitted = 0
         self.peak_active = 0
         self.lock = threading.Lock()
         self.released = threading.Event()
@@ -421,7 +422,9 @@ def _handler(server: FakeTGI):
                 return
             active = True
             try:
-                hold = server.hold_after is not None and sum(server.answered.values()) >= server.hold_after
+                with server.lock:  # admit exactly hold_after requests to an answer, hold the rest
+                    hold = server.hold_after is not None and server.admitted >= server.hold_after
+                    server.admitted += 0 if hold else 1
                 if hold:
                     server.count("held")
                     server.released.wait()

@@ -12,6 +12,7 @@ import ast
 import inspect
 import json
 import re
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -153,11 +154,18 @@ def _json_entries(text: str, dropped: Counter) -> list[ast.expr] | None:
     return out
 
 
+def _quiet_parse(source: str, mode: str = "exec") -> ast.AST:
+    # The model's strings may hold invalid escapes ('\=') whose warnings would reach the user.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source, mode=mode)
+
+
 def _parse_expression(source: str) -> ast.expr | None:
     if len(source) > MAX_INPUT_CHARS:
         return None
     try:
-        return ast.parse(source.strip(), mode="eval").body
+        return _quiet_parse(source.strip(), "eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
@@ -165,7 +173,7 @@ def _parse_expression(source: str) -> ast.expr | None:
 def _block_entries(block: str, dropped: Counter, entry_point: str) -> list[ast.expr]:
     """Entries of one code block: parsed whole when it is Python, else line by line."""
     try:
-        module = ast.parse(_dedent(block))
+        module = _quiet_parse(_dedent(block))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         module = None
     if module is not None:

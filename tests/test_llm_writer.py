@@ -1,0 +1,307 @@
+"""The LLM writer against a real TGI-protocol HTTP server on 127.0.0.1 (tests/tgi_server.py).
+
+Each server checks every request and response body against TGI's OpenAPI contract when the
+contract is found (``shared/contracts``); the tests assert it saw no violation.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from case2code_hub import literals
+from case2code_hub.errors import ConfigError, InferenceServerError
+from case2code_hub.inputs.llm import LLMInputWriter, LLMWriterConfig
+from case2code_hub.schema import Function, Source, function_id
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tgi_server import MODEL_ID, FakeTGI, Faults, contract_path  # noqa: E402
+
+pytestmark = pytest.mark.timeout(60)
+
+FAST = {"backoff_base": 0.01, "backoff_max": 0.05}
+
+
+def functions(n: int, *, offset: int = 0) -> list[Function]:
+    out = []
+    for i in range(offset, offset + n):
+        code = f"def f{i}(xs: list, k: int, name: str = 'a'):\n    return [x * k + {i} for x in xs], name\n"
+        out.append(Function(id=function_id(code), entry_point=f"f{i}", code=code, source=Source("test", f"f{i}.py")))
+    return out
+
+
+def checked(server: FakeTGI) -> None:
+    if server.contract is None:
+        print(f"SKIPPED contract checks: tgi-openapi.json not found (looked near {Path(__file__).parent})")
+    assert server.schema_errors == []
+    assert not [k for k in server.stats if k.startswith("handler_error/")]
+
+
+def test_contract_is_found_or_reason_printed():
+    path = contract_path()
+    if path is None:
+        pytest.skip("shared/contracts/tgi-openapi.json is not beside the repo; set CASE2CODE_CONTRACTS")
+    assert path.name == "tgi-openapi.json"
+
+
+def test_config_errors_name_the_field():
+    cases = [
+        ({"generator": "vllm"}, "generator"),
+        ({"endpoint": "localhost:8080"}, "endpoint"),
+        ({"n_inputs": 0}, "n_inputs"),
+        ({"concurrency": 0}, "concurrency"),
+        ({"max_attempts": 0}, "max_attempts"),
+        ({"temperature": -1}, "temperature"),
+        ({"grammar": "maybe"}, "grammar"),
+        ({"max_retry_seconds": 0}, "max_retry_seconds"),
+    ]
+    for options, field in cases:
+        with pytest.raises(ConfigError) as info:
+            LLMWriterConfig(**options)
+        assert info.value.field == field
+    with pytest.raises(ConfigError):
+        LLMInputWriter(no_such_option=1)
+
+
+def test_tgi_route_with_grammar_keeps_order_and_records_writer():
+    fns = functions(12)
+    with FakeTGI(latency=0.01, max_concurrent=4) as server:
+        writer = LLMInputWriter(endpoint=server.url, n_inputs=6, **FAST)
+        results = list(writer.write_many(fns))
+        checked(server)
+        assert server.stats["GET /info"] == 1
+        assert server.stats["requests"] == 12
+    assert [fn.id for fn, _, _ in results] == [fn.id for fn in fns]
+    for fn, inputs, info in results:
+        assert len(inputs) == 6, (fn.entry_point, inputs, info)
+        for source in inputs:
+            args, kwargs = literals.parse_arguments(source)
+            assert set(kwargs) <= {"xs", "k", "name"} and not args
+        assert info["writer"] == f"llm:{MODEL_ID}" and info["error"] is None
+        assert info["finish_reason"] == "eos_token" and info["tokens_out"] > 0 and info["tokens_in"] > 0
+    assert writer.writer == f"llm:{MODEL_ID}"
+    stats = writer.summary()
+    assert stats["requests"] == 12 and stats["answered"] == 12 and stats["inputs"] == 72
+    assert stats["tokens_in"] > 0 and stats["tokens_out"] > 0
+
+
+def test_openai_route_and_a_server_without_info():
+    fns = functions(5)
+    with FakeTGI(latency=0.0, openai_only=True) as server:
+        writer = LLMInputWriter(generator="openai", endpoint=server.url + "/", n_inputs=4, **FAST)
+        results = list(writer.write_many(fns))
+        checked(server)
+        assert server.stats["GET /v1/models"] == 1
+    assert all(len(inputs) == 4 for _, inputs, _ in results)
+    assert writer.info.model_id == MODEL_ID and writer.stats["tokens_in"] > 0
+    with FakeTGI(latency=0.0) as server:  # TGI serves the chat route too
+        writer = LLMInputWriter(generator="openai", endpoint=server.url, model="my-model", n_inputs=3, **FAST)
+        assert all(len(inputs) == 3 for _, inputs, _ in writer.write_many(fns))
+        checked(server)
+    assert writer.writer == "llm:my-model"
+
+
+def test_grammar_refused_falls_back_to_free_text():
+    with FakeTGI(grammar_support=False) as server:
+        writer = LLMInputWriter(endpoint=server.url, n_inputs=5, **FAST)
+        results = list(writer.write_many(functions(4)))
+        checked(server)
+    assert all(len(inputs) == 5 for _, inputs, _ in results)
+    assert writer.stats["grammar_fallbacks"] >= 1 and writer.stats["rejected"] == 0
+
+
+def test_never_more_in_flight_than_the_server_allows():
+    with FakeTGI(latency=0.05, max_concurrent=3) as server:
+        writer = LLMInputWriter(endpoint=server.url, concurrency=50, **FAST)
+        results = list(writer.write_many(functions(30)))
+        checked(server)
+        assert server.peak_active == 3 and server.stats["429"] == 0
+    assert writer.concurrency == 3
+    assert all(inputs for _, inputs, _ in results)
+    with FakeTGI(latency=0.02, max_concurrent=8) as server:  # two processes share the server
+        writer = LLMInputWriter(endpoint=server.url, parallel_writers=2, **FAST)
+        list(writer.write_many(functions(10)))
+        assert writer.concurrency == 4 and server.peak_active <= 4
+
+
+def test_faults_never_crash_a_run_and_drops_are_counted():
+    faults = Faults(p_503=0.1, p_drop=0.1, p_malformed=0.1, p_truncated=0.15, p_chatty=0.2, p_hostile=0.15)
+    fns = functions(40)
+    for generator in ("tgi", "openai"):
+        with FakeTGI(latency=0.0, max_concurrent=8, faults=faults, seed=3) as server:
+            writer = LLMInputWriter(generator=generator, grammar="off", endpoint=server.url, max_attempts=8, **FAST)
+            results = list(writer.write_many(fns))
+            checked(server)
+        assert [fn.id for fn, _, _ in results] == [fn.id for fn in fns]
+        assert all(info["error"] is None for _, _, info in results), [i["error"] for _, _, i in results]
+        stats = writer.stats
+        assert stats["malformed_responses"] > 0 and stats["connection_errors"] > 0 and stats["http_503"] > 0
+        assert stats["truncated"] > 0 and stats["dropped/not_literal"] > 0 and stats["dropped/syntax"] > 0
+        assert stats["retries"] == stats["requests"] - stats["answered"]
+        assert not os.path.exists("/tmp/case2code-pwned")
+        for _, inputs, _ in results:
+            for source in inputs:
+                literals.parse_arguments(source)
+
+
+def test_retries_are_bounded_by_attempts_and_by_time():
+    with FakeTGI(faults=Faults(script=["503"] * 10)) as server:
+        writer = LLMInputWriter(endpoint=server.url, max_attempts=3, **FAST)
+        ((_, inputs, info),) = list(writer.write_many(functions(1)))
+        assert server.stats["requests"] == 3
+    assert inputs == [] and info["error"].startswith("gave up") and info["attempts"] == 3
+    assert writer.stats["http_503"] == 3 and writer.stats["retries"] == 2 and writer.stats["failed_functions"] == 1
+
+    with FakeTGI(faults=Faults(script=["503"] * 50)) as server:
+        writer = LLMInputWriter(endpoint=server.url, max_attempts=50, max_retry_seconds=0.5, backoff_base=0.2, backoff_max=0.2)
+        started = time.monotonic()
+        ((_, inputs, info),) = list(writer.write_many(functions(1)))
+        assert time.monotonic() - started < 2.0
+        assert 2 <= server.stats["requests"] <= 5
+    assert inputs == [] and "within" in info["error"]
+
+
+def test_validation_errors_are_not_retried():
+    with FakeTGI(faults=Faults(script=["validation"])) as server:
+        writer = LLMInputWriter(endpoint=server.url, **FAST)
+        results = list(writer.write_many(functions(2)))
+        checked(server)
+        assert server.stats["requests"] == 2
+    (_, first, info), (_, second, _) = results
+    assert first == [] and info["error"].startswith("rejected (422)") and second
+    assert writer.stats["rejected"] == 1 and writer.stats["retries"] == 0
+
+
+def test_slow_answers_time_out_and_are_retried():
+    with FakeTGI(faults=Faults(script=["slow"], slow_seconds=2.0)) as server:
+        writer = LLMInputWriter(endpoint=server.url, request_timeout=0.3, **FAST)
+        ((_, inputs, info),) = list(writer.write_many(functions(1)))
+    assert inputs and info["attempts"] == 2 and writer.stats["timeouts"] == 1
+
+
+def test_cache_answers_a_rerun_and_twins_share_a_request(tmp_path):
+    fns = functions(6)
+    with FakeTGI() as server:
+        first = list(LLMInputWriter(endpoint=server.url, cache_dir=str(tmp_path), **FAST).write_many(fns + fns[:2]))
+        assert server.stats["requests"] == 6  # the two twins waited for the first asking
+        writer = LLMInputWriter(endpoint=server.url, cache_dir=str(tmp_path), **FAST)
+        second = list(writer.write_many(fns))
+        assert server.stats["requests"] == 6
+    assert writer.stats["cached"] == 6 and writer.stats["requests"] == 0
+    assert [i for _, i, _ in second] == [i for _, i, _ in first[:6]]
+    assert all(info["cached"] for _, _, info in second)
+
+
+def test_same_seed_same_requests_and_inputs():
+    fns = functions(5)
+    runs = []
+    for _ in range(2):
+        with FakeTGI(latency=0.0) as server:
+            writer = LLMInputWriter(endpoint=server.url, seed=7, **FAST)
+            runs.append([inputs for _, inputs, _ in writer.write_many(fns)])
+            runs.append(sorted(server.received))
+    assert runs[0] == runs[2] and runs[1] == runs[3]
+
+
+def test_token_never_leaks(tmp_path, caplog):
+    canary = "hf_CANARYxYzzy0123456789"
+    caplog.set_level(logging.DEBUG)
+    with FakeTGI(require_token=canary, faults=Faults(script=["503", "validation"])) as server:
+        config = LLMWriterConfig(endpoint=server.url, token=canary, cache_dir=str(tmp_path / "cache"), **FAST)
+        writer = LLMInputWriter(config)
+        results = list(writer.write_many(functions(3)))
+        assert server.authorizations == {f"Bearer {canary}"}
+        assert sum(1 for _, inputs, _ in results if inputs) == 2
+        with pytest.raises(InferenceServerError) as refused:
+            list(LLMInputWriter(endpoint=server.url, token="hf_wrong", **FAST).write_many(functions(1)))
+        assert refused.value.status == 401 and "hf_wrong" not in str(refused.value)
+    texts = [caplog.text, repr(config), str(config.to_json()), str(writer.summary()), str(results)]
+    texts += [p.read_text() for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    assert all(canary not in text for text in texts)
+
+
+def test_stopping_early_stops_the_loop():
+    with FakeTGI(latency=0.05, max_concurrent=2) as server:
+        writer = LLMInputWriter(endpoint=server.url, **FAST)
+        for _ in writer.write_many(functions(50)):
+            break
+        assert server.stats["requests"] < 50
+    assert not [t for t in __import__("threading").enumerate() if t.name == "case2code-llm-writer"]
+
+
+def test_unreachable_server_is_one_clear_error():
+    with FakeTGI() as server:
+        url = server.url
+    writer = LLMInputWriter(endpoint=url, max_attempts=2, **FAST)
+    with pytest.raises(InferenceServerError, match="not reachable"):
+        list(writer.write_many(functions(1)))
+
+
+KILLED_RUN = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, {tests!r})
+    from test_llm_writer import functions
+    from case2code_hub.inputs.llm import LLMInputWriter
+
+    writer = LLMInputWriter(endpoint=sys.argv[1], cache_dir=sys.argv[2], concurrency=3, backoff_base=0.01)
+    for function, inputs, info in writer.write_many(functions(int(sys.argv[3]))):
+        print(function.entry_point, len(inputs), info["cached"], flush=True)
+    """
+)
+
+
+def test_kill_midway_and_rerun_sends_no_request_twice(tmp_path):
+    script = tmp_path / "run.py"
+    script.write_text(KILLED_RUN.format(tests=str(Path(__file__).parent)))
+    cache = tmp_path / "cache"
+    n, answered_before_kill = 15, 6
+    with FakeTGI(latency=0.02, max_concurrent=8, hold_after=answered_before_kill) as server:
+        command = [sys.executable, str(script), server.url, str(cache), str(n)]
+        first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        # Kill once the held requests are in flight and every answer sent is on disk.
+        while time.monotonic() < deadline:
+            files = list(cache.rglob("*.json")) if cache.exists() else []
+            if len(files) == answered_before_kill and server.stats["held"] == 3:
+                break
+            time.sleep(0.02)
+        assert server.stats["held"] == 3, server.snapshot()
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        server.release()
+        received_first = dict(server.received)
+        answered_first = set(server.answered)
+        assert len(answered_first) == answered_before_kill
+
+        rerun = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        assert rerun.returncode == 0, rerun.stderr[-2000:]
+        lines = rerun.stdout.split()
+        checked(server)
+    assert len(lines) == 3 * n
+    assert lines[2::3].count("True") == answered_before_kill  # the answered ones came from the cache
+    assert all(count == 1 for count in server.answered.values()), server.snapshot()
+    assert len(server.answered) == n
+    resent = {k: v for k, v in server.received.items() if k in answered_first and v != received_first[k]}
+    assert resent == {}
+
+
+def test_the_contract_check_catches_a_bad_body():
+    if contract_path() is None:
+        pytest.skip("shared/contracts/tgi-openapi.json is not beside the repo; set CASE2CODE_CONTRACTS")
+    import httpx2
+
+    with FakeTGI() as server:
+        bad = httpx2.post(server.url + "/generate", json={"inputs": 1, "parameters": {"seed": 0, "top_p": 2}})
+        good = httpx2.post(server.url + "/generate", json={"inputs": "Write 2 different", "parameters": {"seed": 1}})
+    assert bad.status_code == 422 and bad.json()["error_type"] == "validation"
+    assert good.status_code == 200 and "generated_text" in good.json()
+    assert len(server.schema_errors) == 3  # inputs not a string, seed not > 0, top_p above 1
