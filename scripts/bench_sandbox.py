@@ -187,7 +187,7 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"parallel capacity now: {args.workers} processes get {parallel_capacity(args.workers):.2f} cores "
-          f"(the sandbox/loop ratio cannot exceed this much)")
+          f"(a shared machine: both ratios move with this)")
     tasks = make_tasks(args.inputs, args.seed)
     calls = sum(len(t.inputs) for t in tasks)
     print(f"workload: {len(tasks)} stdlib functions, {calls} cases, {args.runs} runs per case")

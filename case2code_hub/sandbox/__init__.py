@@ -1,6 +1,24 @@
 """The sandbox: runs untrusted functions on their inputs in forked, locked-down children of warm
 per-worker zygote processes, and returns canonical outputs.
 
+Outcomes of a case (``ExecutionResult.cases[i]`` answers ``task.inputs[i]``):
+
+- ``returned``: ``output`` is the canonical repr (builtin ``repr``, but sets and frozensets list
+  their elements sorted by canonical repr, so outputs do not depend on the hash seed).
+- ``raised``: ``"ExcType: message"`` (just ``"ExcType"`` for an empty message; message capped at
+  1000 characters, `` at 0x...`` addresses masked). ``SystemExit`` and ``KeyboardInterrupt`` count
+  as raised: the call ended with that exception, the same way every time.
+- ``timeout``: no result within ``timeout`` seconds (including the repr's time).
+- ``memory``: ``MemoryError`` under the address-space limit.
+- ``crashed``: the child died (a signal such as SIGSEGV, ``os._exit``, closing or corrupting its
+  result pipe), or the whole zygote died (``"Crashed: sandbox worker died"``).
+- ``unserializable``: the repr shows a memory address, is longer than ``output_cap``, raised or
+  hung; or the input is not in the literal grammar (``output`` is ``"LiteralSyntaxError: ..."``).
+- ``nondeterministic``: the runs under different hash seeds disagreed (``output`` is run 1's).
+
+``status`` is ``ok``, or ``load_error`` / ``load_timeout`` / ``no_entry_point`` / ``crashed``;
+then every case is ``crashed`` (``timeout`` for ``load_timeout``) with ``"<status>: <detail>"``.
+
 ``Sandbox``/``SandboxConfig``/``execute`` are loaded lazily: the zygote imports this package and
 must stay light (no schema, no logging set-up, no datasets).
 """
