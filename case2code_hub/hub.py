@@ -193,14 +193,20 @@ def _main_rows(rows: Mapping[str, Mapping[str, int]], config: str) -> int | None
     return max(splits.values()) if splits else None
 
 
-def changelog_section(history: list[VersionInfo], current: VersionInfo) -> str:
+def changelog_section(history: list[VersionInfo], current: VersionInfo, *, repo_id: str) -> str:
     """Markdown changelog, newest first: each version's rows per config against the one before."""
     entries = sorted([*history, current], key=lambda v: parse_version(v.version), reverse=True)
     configs = sorted({c for v in entries for c in v.rows}, key=lambda c: (c not in ("raw", "prompted", "eval"), ("raw", "prompted", "eval").index(c) if c in ("raw", "prompted", "eval") else 0, c))
     lines = [
         "## Changelog",
         "",
-        "Load any version with `revision=\"vX.Y.Z\"`. Rows per config, with the change from the version before.",
+        "Every version is a tag; pin the one you trained or evaluated on:",
+        "",
+        "```python",
+        f'load_dataset("{repo_id}", "eval", split="hard", revision="{current.tag}")',
+        "```",
+        "",
+        "Rows per config, with the change from the version before.",
         "",
         "| Version | Date | Message | " + " | ".join(f"`{c}`" for c in configs) + " |",
         "| --- | --- | --- |" + " ---: |" * len(configs),
@@ -551,7 +557,10 @@ def push(
     current = VersionInfo(version, tag, "", None, message, facts.rows, facts.difficulty, __version__)
     plots = dataset_plots(folder, facts.difficulty, _config_files(facts, "raw"))
     generated = {f"{PLOTS_DIR}/{name}": png for name, (_, png) in plots.items()}
-    card_text = render_release_card(facts.card_text, plots_section(plots) + "\n\n" + changelog_section(history, current))
+    # The builder names the dataset after its folder; on the Hub it is loaded by its repo id.
+    folder_card = facts.card_text.replace(f'load_dataset("{folder.resolve().name}"', f'load_dataset("{repo_id}"')
+    sections = plots_section(plots) + "\n\n" + changelog_section(history, current, repo_id=repo_id)
+    card_text = render_release_card(folder_card, sections)
     generated[CARD] = card_text.encode("utf-8")
     manifest = build_manifest(facts, version=version, message=message, previous=previous, card_text=card_text, generated=generated)
     manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
@@ -668,7 +677,13 @@ def load(
     kwargs: dict[str, Any] = {"split": split}
     if not local:
         kwargs.update(revision=revision, token=token)
-    dataset = load_dataset(str(repo_or_folder), config, **kwargs)
+    try:
+        dataset = load_dataset(str(repo_or_folder), config, **kwargs)
+    except ValueError as exc:
+        if not str(exc).startswith("Unknown split"):
+            raise
+        where = f"{repo_or_folder}@{revision}" if revision else str(repo_or_folder)
+        raise ConfigError(f"{where}: config {config!r} has no split {split!r} (no rows of it in this build)", field="split") from None
     if filter_difficulty is not None:
         dataset = dataset.filter(lambda level: level == filter_difficulty, input_columns="difficulty")
     return dataset

@@ -12,6 +12,7 @@ import pytest
 from huggingface_hub import HfApi
 
 from case2code_hub import hub
+from case2code_hub.dataset.plots import dataset_plots
 from case2code_hub.errors import ConfigError, DatasetError, VersionError
 
 from hub_folder import write_dataset_folder
@@ -146,3 +147,6 @@ def test_manifest_is_deterministic(tmp_path):
     first = hub.build_manifest(hub.read_folder(one), version="1.0.0", message="m")
     assert first == hub.build_manifest(hub.read_folder(two), version="1.0.0", message="m")
     assert first["files"]["raw/train-00000-of-00001.parquet"]["size"] > 0
+    facts = hub.read_folder(one)
+    plots = dataset_plots(one, facts.difficulty, ["raw/train-00000-of-00001.parquet"])
+    assert plots == dataset_plots(two, facts.difficulty, ["raw/train-00000-of-00001.parquet"]) and len(plots) == 4
