@@ -167,3 +167,34 @@ def test_evaluate_reads_the_folder_and_writes_files(eval_folder, items, tmp_path
                       output=tmp_path / "r.jsonl", summary=tmp_path / "s.json")
     assert report.summary["pass@k"]["1"] == 1.0
     assert json.loads((tmp_path / "s.json").read_text())["pass@k"]["1"] == 1.0
+
+
+@pytest.mark.parametrize("generator", ["tgi", "openai"])
+def test_eval_through_a_tgi_protocol_server_end_to_end(eval_folder, items, tmp_path, monkeypatch, generator):
+    import tgi_server
+
+    # The fake model answers each eval prompt with the reference of the function it names
+    # (every second item: a wrong function), in the official "The function is:" form.
+    by_name = {item["entry_point"]: item for item in items}
+    wrong = {item["entry_point"] for index, item in enumerate(sorted(items, key=lambda i: i["id"])) if index % 2}
+
+    def answer(prompt: str, *, structured: bool = False, fault: str = "ok") -> str:
+        name = next(n for n in sorted(by_name, key=len, reverse=True) if f"`{n}`" in prompt)
+        code = _wrong(by_name[name]) if name in wrong else by_name[name]["reference_code"]
+        return f"The function is:\n\n```python\n{code}\n```"
+
+    monkeypatch.setattr(tgi_server, "writer_answer", answer)
+    faults = tgi_server.Faults(script=["503", "ok"])  # the first request is refused once and retried
+    saved, summary = tmp_path / "generated.jsonl", tmp_path / "summary.json"
+    with tgi_server.FakeTGI(faults=faults) as server:
+        result = runner.invoke(app, ["eval", "--dataset", str(eval_folder), "--endpoint", server.url, "--generator", generator,
+                                     "--model", "fake", "--n", "2", "--temperature", "0.8", "--k", "1,2",
+                                     "--save-predictions", str(saved), "--summary", str(summary), "--workers", "2"])
+        stats = server.snapshot()
+    assert result.exit_code == 0, result.output
+    assert stats["schema_errors"] == []
+    assert stats["stats"]["requests"] == 2 * len(items) + 1
+    data = json.loads(summary.read_text())
+    expected = (len(items) - len(wrong)) / len(items)
+    assert data["pass@k"]["1"] == pytest.approx(expected) and data["pass@k"]["2"] == pytest.approx(expected)
+    assert len(saved.read_text().splitlines()) == len(items)

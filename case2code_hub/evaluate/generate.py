@@ -47,7 +47,7 @@ class GenerationConfig:
     concurrency: int = 8
     max_attempts: int = 4
     request_timeout: float = 300.0
-    seed: int = 0
+    seed: int = 1
     backoff: float = 0.25
     token: str | None = field(default=None, repr=False)
 
@@ -59,15 +59,22 @@ class GenerationConfig:
         for name in ("n", "max_new_tokens", "concurrency", "max_attempts"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)!r}", field=name)
+        if not isinstance(self.seed, int) or self.seed < 1:
+            raise ConfigError(f"seed must be a positive integer (TGI refuses 0), got {self.seed!r}", field="seed")
         if not isinstance(self.temperature, (int, float)) or self.temperature < 0:
             raise ConfigError(f"temperature must be >= 0, got {self.temperature!r}", field="temperature")
         if self.n > 1 and self.temperature == 0:
             logger.warning("n=%d with temperature 0: greedy decoding gives the same completion every time", self.n)
 
 
-def _status(exc: BaseException) -> int | None:
-    response = getattr(exc, "response", None)
-    return getattr(response, "status_code", None)
+def _status(exc: BaseException | None) -> int | None:
+    # huggingface_hub turns a TGI error body into its own exception, raised from the HTTP error.
+    while exc is not None:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        if status is not None:
+            return status
+        exc = exc.__cause__
+    return None
 
 
 def _retryable(exc: BaseException) -> bool:
