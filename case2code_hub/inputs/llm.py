@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import functools
 import hashlib
 import json
 import random
@@ -262,6 +263,37 @@ def _summary_line(stats: Counter) -> str:
     return ", ".join(f"{k}={stats.get(k, 0)}" for k in keys)
 
 
+LANES_PER_CLIENT = 8
+
+
+@functools.lru_cache(maxsize=1)
+def _tls_context():
+    # One TLS context for every client of the process: loading the CA store costs ~50 ms a time.
+    return httpx2.create_ssl_context()
+
+
+def _http_client(timeout: float) -> httpx2.AsyncClient:
+    return httpx2.AsyncClient(
+        timeout=timeout,
+        verify=_tls_context(),
+        follow_redirects=True,
+        limits=httpx2.Limits(max_connections=None, max_keepalive_connections=LANES_PER_CLIENT * 2),
+        event_hooks={"response": [_record_response_headers]},
+    )
+
+
+class _EndpointClient(AsyncInferenceClient):
+    """An AsyncInferenceClient on an HTTP client of ours: the user's server is not the Hub, so
+    HF_HUB_OFFLINE must not block it, and its pool is sized to the requests we keep in flight."""
+
+    def __init__(self, http: httpx2.AsyncClient, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.http = http
+
+    async def _get_async_client(self):
+        return self.http
+
+
 class _Session:
     """The part of the writer that lives on the event loop: client, semaphore, in-flight requests."""
 
@@ -273,9 +305,9 @@ class _Session:
         self.cache = ResponseCache(self.config.cache_dir) if self.config.cache_dir else None
         self.token = self._resolve_token()
         self.inflight: dict[str, asyncio.Future] = {}
-        self.http = None
-        self.client = None
-        self.semaphore: asyncio.Semaphore | None = None
+        self.http = None  # for /info and /v1/models
+        self.clients: list[_EndpointClient] = []
+        self.lanes: asyncio.Queue[int] | None = None
         self.use_grammar = False
 
     def _resolve_token(self) -> str | None:
@@ -290,12 +322,7 @@ class _Session:
 
     async def open(self) -> None:
         config = self.config
-        self.http = httpx2.AsyncClient(
-            timeout=config.request_timeout,
-            follow_redirects=True,
-            limits=httpx2.Limits(max_connections=None, max_keepalive_connections=256),
-            event_hooks={"response": [_record_response_headers]},
-        )
+        self.http = _http_client(config.request_timeout)
         info = await self._endpoint_info()
         server_limit = info.max_concurrent_requests
         if server_limit:
@@ -303,17 +330,20 @@ class _Session:
         concurrency = min(config.concurrency or server_limit or DEFAULT_CONCURRENCY, server_limit or 1 << 30)
         self.writer.info = info
         self.writer.concurrency = concurrency
-        self.semaphore = asyncio.Semaphore(concurrency)
         self.use_grammar = config.generator == "tgi" and (config.grammar == "on" or (config.grammar == "auto" and info.grammar))
-        http = self.http
-
-        class _EndpointClient(AsyncInferenceClient):
-            # Our own HTTP client: the user's server is not the Hub, so HF_HUB_OFFLINE must not
-            # block it, and the pool must hold as many connections as we keep requests in flight.
-            async def _get_async_client(self):
-                return http
-
-        self.client = _EndpointClient(base_url=config.endpoint.rstrip("/"), token=self.token, timeout=config.request_timeout)
+        # A slot ("lane") per request in flight, spread over a few HTTP clients: httpcore scans
+        # every pooled connection for each request, so small pools cost less CPU per request.
+        self.lanes = asyncio.Queue()
+        for lane in range(concurrency):
+            self.lanes.put_nowait(lane)
+        for _ in range(-(-concurrency // LANES_PER_CLIENT)):
+            client = _EndpointClient(
+                _http_client(config.request_timeout),
+                base_url=config.endpoint.rstrip("/"),
+                token=self.token,
+                timeout=config.request_timeout,
+            )
+            self.clients.append(client)
         logger.info(
             "llm writer: %s at %s, model %s, concurrency %d (server limit %s), grammar %s",
             config.generator, config.endpoint, info.model_id, concurrency, info.max_concurrent_requests,
@@ -321,8 +351,9 @@ class _Session:
         )  # fmt: skip
 
     async def close(self) -> None:
-        if self.http is not None:
-            await self.http.aclose()
+        for http in [self.http] + [c.http for c in self.clients]:
+            if http is not None:
+                await http.aclose()
 
     def _headers(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self.token}"} if self.token else {}
@@ -331,7 +362,7 @@ class _Session:
         """GET ``endpoint + path`` with the retry policy; None on 404 or a body that is not JSON."""
         url = self.config.endpoint.rstrip("/") + path
 
-        async def attempt() -> Any:
+        async def attempt(_client) -> Any:
             response = await self.http.get(url, headers=self._headers())
             if response.status_code == 404:
                 return None
@@ -473,12 +504,12 @@ class _Session:
                 self.inflight.pop(key, None)
 
     async def _ask(self, route: str, body: dict[str, Any], info: dict[str, Any]) -> dict[str, Any] | None:
-        async def attempt() -> dict[str, Any]:
+        async def attempt(client: _EndpointClient) -> dict[str, Any]:
             info["attempts"] += 1
             meta: dict[str, Any] = {}
             token = _RESPONSE_META.set(meta)
             try:
-                response = await (self._chat(body) if route == "chat" else self._generate(body))
+                response = await (self._chat(client, body) if route == "chat" else self._generate(client, body))
             finally:
                 _RESPONSE_META.reset(token)
             for key in ("tokens_in", "tokens_out"):
@@ -507,9 +538,9 @@ class _Session:
         info["tokens_out"] = int(response.get("tokens_out") or 0)
         return response
 
-    async def _generate(self, body: dict[str, Any]) -> dict[str, Any]:
+    async def _generate(self, client: _EndpointClient, body: dict[str, Any]) -> dict[str, Any]:
         options = {k: v for k, v in body.items() if k != "prompt"}
-        out = await self.client.text_generation(body["prompt"], details=True, return_full_text=False, **options)
+        out = await client.text_generation(body["prompt"], details=True, return_full_text=False, **options)
         text = getattr(out, "generated_text", None)
         if not isinstance(text, str):
             raise _Malformed("generate answered without generated_text")
@@ -521,9 +552,9 @@ class _Session:
             "tokens_out": int(getattr(details, "generated_tokens", 0) or 0) if details is not None else 0,
         }
 
-    async def _chat(self, body: dict[str, Any]) -> dict[str, Any]:
+    async def _chat(self, client: _EndpointClient, body: dict[str, Any]) -> dict[str, Any]:
         options = {k: v for k, v in body.items() if k != "messages"}
-        out = await self.client.chat_completion(body["messages"], model=self.writer.info.model_id, **options)
+        out = await client.chat_completion(body["messages"], model=self.writer.info.model_id, **options)
         choices = getattr(out, "choices", None)
         if not choices:
             raise _Malformed("chat completion answered without choices")
@@ -542,7 +573,7 @@ class _Session:
     # --- retries -----------------------------------------------------------------------------
 
     async def _with_retries(self, attempt, *, count_requests: bool = True):
-        """``await attempt()`` under the semaphore, retrying transient failures with backoff.
+        """``await attempt(client)`` in a free lane, retrying transient failures with backoff.
 
         Raises:
             _Rejected: a 4xx the server will answer again the same way (not retried).
@@ -556,11 +587,14 @@ class _Session:
         while True:
             tries += 1
             try:
-                if count_requests:
-                    async with self.semaphore:
-                        self.stats["requests"] += 1
-                        return await attempt()
-                return await attempt()
+                if not count_requests:
+                    return await attempt(None)
+                lane = await self.lanes.get()
+                try:
+                    self.stats["requests"] += 1
+                    return await attempt(self.clients[lane % len(self.clients)])
+                finally:
+                    self.lanes.put_nowait(lane)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # classified below; anything unknown is re-raised
