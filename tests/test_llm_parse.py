@@ -10,6 +10,9 @@ import random
 import pytest
 
 from case2code_hub import literals
+from case2code_hub.inputs.analysis import analyse  # noqa: F401  (imported before exec is forbidden)
+from case2code_hub.inputs.llm import mix_with_mutations
+from case2code_hub.inputs.offline import propose  # noqa: F401
 from case2code_hub.inputs.parse import function_def, parse_answer, static_signature
 from case2code_hub.inputs.prompts import chat_messages, completion_prompt, grammar_schema
 from case2code_hub.schema import Function, Source, function_id
@@ -169,3 +172,17 @@ def test_prompts_name_the_function_and_count():
     (message,) = chat_messages(ADD, n_inputs=3, params=params)
     assert message["role"] == "user" and "Write 3 different" in message["content"]
     assert grammar_schema(4)["properties"]["inputs"]["maxItems"] == 4
+
+
+def test_mutants_of_the_model_inputs_are_labelled_and_deterministic():
+    fn = make("def clip(xs: list, low: int, high: int = 10):\n    return [min(max(x, low), high) for x in xs]\n", "clip")
+    model_inputs = ["xs=[1, 5, 20], low=2", "xs=[], low=0, high=3"]
+    mixed = mix_with_mutations(fn, model_inputs, n_mutants=6, seed=1, writer="llm:m")
+    assert mixed[:2] == [(s, "llm:m") for s in model_inputs]
+    mutants = [s for s, w in mixed[2:] if w == "llm:m+mutation"]
+    assert len(mutants) == len(mixed) - 2 >= 3
+    assert len({s for s, _ in mixed}) == len(mixed)
+    for source in mutants:
+        literals.parse_arguments(source)
+    assert mix_with_mutations(fn, model_inputs, n_mutants=6, seed=1, writer="llm:m") == mixed
+    assert mix_with_mutations(fn, [], n_mutants=6) == []
