@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from . import build as _build
+from . import calibrate as _calibrate
 from . import eval as _eval
 from . import execute as _execute
 from . import import_official as _import_official
@@ -24,3 +25,4 @@ app.command("push")(_push.push)
 app.command("versions")(_versions.versions)
 app.command("eval")(_eval.eval_command)
 app.command("import-official")(_import_official.import_official_command)
+app.command("calibrate")(_calibrate.calibrate_command)
