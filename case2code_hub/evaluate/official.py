@@ -302,7 +302,8 @@ def import_official(
     report.constant_outputs = sum(1 for i in kept if len({(c["outcome"], c["output"]) for c in _all_cases(i)}) == 1)
     _write_folder(items, out, report, source=str(path_or_url), prompt=prompt)
     if check_references:
-        references = {row["id"]: [row.get("output") or ""] for row in rows}
+        kept_ids = {item["id"] for item in kept}
+        references = {row["id"]: [row.get("output") or ""] for row in rows if row["id"] in kept_ids}
         result = score(kept, references, config=EvalConfig(ks=[1], timeout=timeout, workers=workers))
         report.reference_pass_at_1 = result.summary["pass@k"]["1"]
         report.reference_failures = [r["id"] for r in result.items if r["passed"] < r["n"]]
