@@ -40,11 +40,14 @@ class BuildSummary:
     thresholds: tuple[float, float] = (0.0, 0.0)
 
     def dropped(self) -> dict[str, int]:
-        """Drop reasons of every stage, ``reason -> count``."""
+        """Drop reasons of every stage, ``"stage: reason" -> count`` (harvest, execution, build)."""
         out: dict[str, int] = {}
         for key, value in sorted(self.counters.items()):
-            if "dropped/" in key or "files_skipped/" in key:
-                out[key.replace("harvest/", "")] = value
+            stage, _, rest = key.rpartition("dropped/")
+            if rest and stage in ("", "harvest/", "build/"):
+                out[f"{stage.rstrip('/') or 'execution'}: {rest}"] = value
+            elif "files_skipped/" in key:
+                out[f"files skipped: {key.rpartition('/')[2]}"] = value
         return out
 
 
@@ -115,6 +118,8 @@ def build(
     samples_per_function: int = 3,
     timeout: float = 1.0,
     memory_mb: int = 512,
+    n_candidates: int = 24,
+    max_chars: int = 8000,
 ) -> BuildSummary:
     """Build a Case2Code dataset folder from a corpus.
 
@@ -130,6 +135,8 @@ def build(
         eval_share: share of functions held out for the ``eval`` config.
         samples_per_function: ``prompted`` samples per training function.
         timeout: seconds allowed per call in the sandbox; memory_mb: its address-space limit.
+        n_candidates: candidate inputs the writer proposes per function (the best 10 are kept).
+        max_chars: longest self-contained function source harvested.
 
     Returns:
         A :class:`BuildSummary`.
@@ -152,7 +159,10 @@ def build(
         raise ConfigError(f"workers must be >= 1, got {workers}", field="workers")
     if not 0 < eval_share < 1:
         raise ConfigError(f"eval_share must be between 0 and 1, got {eval_share}", field="eval_share")
-    config = GenerationConfig(corpus=str(corpus), seed=seed, max_functions=max_functions, timeout=timeout, memory_mb=memory_mb)
+    config = GenerationConfig(
+        corpus=str(corpus), seed=seed, max_functions=max_functions, timeout=timeout, memory_mb=memory_mb,
+        n_candidates=n_candidates, max_chars=max_chars,
+    )
     check_corpus(config.corpus)
     # Refuse an unsafe --out before spending minutes on generation.
     check_out_dir(Path(out_dir))

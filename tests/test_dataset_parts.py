@@ -203,3 +203,19 @@ def test_eval_prompt_uses_the_fixed_template():
     assert prompt == templates.render_prompt("solve", CASES, template=templates.EVAL_TEMPLATE)
     assert prompt.startswith("Write the function `solve` in Python")
     assert ">>> solve(3, b='x|y')\n[1, (2, 3)]" in prompt
+
+
+def test_effective_share_raises_small_builds_to_the_minimum():
+    from case2code_hub.dataset.split import bucket, effective_share
+
+    buckets = [bucket(f"fn{i}") for i in range(400)]
+    at_five = sum(b < 500 for b in buckets)
+    assert at_five < 50  # 5% of 400 is about 20
+    share = effective_share(buckets, eval_share=0.05, min_eval_items=50, max_share=0.15)
+    assert 0.05 < share <= 0.15
+    assert sum(b < round(share * 10000) for b in buckets) == 50
+    # A large build keeps the share it asked for; the ceiling holds; zero means no eval at all.
+    big = [bucket(f"fn{i}") for i in range(5000)]
+    assert effective_share(big, eval_share=0.05, min_eval_items=50) == 0.05
+    assert effective_share(buckets[:100], eval_share=0.05, min_eval_items=50, max_share=0.15) <= 0.15
+    assert effective_share(buckets, eval_share=0.0, min_eval_items=50) == 0.0

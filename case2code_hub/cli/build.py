@@ -47,7 +47,7 @@ def build(
     table.add_row("files read", str(c.get("harvest/files_read", 0)))
     table.add_row("functions harvested", str(c.get("harvest/kept", 0)))
     for reason, count in summary.dropped().items():
-        table.add_row(f"  dropped: {reason}", str(count))
+        table.add_row(f"  dropped, {reason}", str(count))
     table.add_row("functions kept (raw + eval)", str(summary.functions + summary.eval_items))
     table.add_row("raw rows (train)", str(summary.functions))
     table.add_row("prompted rows", str(summary.prompted_rows))

@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -39,6 +39,8 @@ class BuildConfig:
     max_observed: int = 5
     shard_rows: int = 50_000
     pretty_name: str = "Case2Code"
+    min_eval_items: int = 50
+    max_eval_share: float = 0.15
 
     def __post_init__(self) -> None:
         if not 1 <= self.samples_per_function <= len(templates.CASE_FORMATS):
@@ -54,6 +56,10 @@ class BuildConfig:
             )
         if self.shard_rows < 1:
             raise ConfigError(f"shard_rows must be positive, got {self.shard_rows}", field="shard_rows")
+        if self.min_eval_items < 0:
+            raise ConfigError(f"min_eval_items must be >= 0, got {self.min_eval_items}", field="min_eval_items")
+        if not 0.0 <= self.max_eval_share <= 1.0:
+            raise ConfigError(f"max_eval_share must be between 0 and 1, got {self.max_eval_share}", field="max_eval_share")
         # Validates eval_share and names the field.
         self.split_config = split.SplitConfig(seed=self.seed, eval_share=self.eval_share)
 
@@ -230,6 +236,8 @@ def build_dataset(
     max_observed: int = 5,
     shard_rows: int = 50_000,
     pretty_name: str = "Case2Code",
+    min_eval_items: int = 50,
+    max_eval_share: float = 0.15,
 ) -> BuildReport:
     """Build the dataset folder from functions with their cases.
 
@@ -246,6 +254,9 @@ def build_dataset(
         max_observed: most cases an eval prompt shows (at least 3, and at least 5 stay hidden).
         shard_rows: rows per Parquet file.
         pretty_name: the card's title.
+        min_eval_items: a small build raises its eval share (up to ``max_eval_share``) until
+            this many functions are held out; see :func:`.split.effective_share`.
+        max_eval_share: the ceiling of that raise.
 
     Returns:
         A :class:`BuildReport`.
@@ -254,7 +265,9 @@ def build_dataset(
         ConfigError: an option out of range.
         DatasetError: no usable function, a malformed record, or an ``out_dir`` that is not ours.
     """
-    cfg = BuildConfig(seed, eval_share, samples_per_function, max_observed, shard_rows, pretty_name)
+    cfg = BuildConfig(
+        seed, eval_share, samples_per_function, max_observed, shard_rows, pretty_name, min_eval_items, max_eval_share
+    )
     out = Path(out_dir).absolute()
     check_target(out)
 
@@ -282,11 +295,18 @@ def build_dataset(
 
     rows = [functions[key] for key in sorted(functions)]
     cuts = difficulty.thresholds(row["stats"]["difficulty_score"] for row in rows)
+    share = split.effective_share(
+        (split.bucket(row["id"], seed=cfg.seed) for row in rows if len(row["cases"]) >= cfg.split_config.min_eval_cases),
+        eval_share=cfg.eval_share,
+        min_eval_items=cfg.min_eval_items,
+        max_share=cfg.max_eval_share,
+    )
+    split_config = replace(cfg.split_config, eval_share=share)
     train, held_out, demoted = [], [], 0
     for row in rows:
         row["difficulty"] = difficulty.level(row["stats"]["difficulty_score"], cuts)
-        side = split.assign(row["id"], len(row["cases"]), config=cfg.split_config)
-        if side == "train" and split.is_eval_candidate(row["id"], seed=cfg.seed, eval_share=cfg.eval_share):
+        side = split.assign(row["id"], len(row["cases"]), config=split_config)
+        if side == "train" and split.is_eval_candidate(row["id"], seed=cfg.seed, eval_share=share):
             demoted += 1
         (held_out if side == "eval" else train).append(row)
 
@@ -309,6 +329,7 @@ def build_dataset(
         "build": {
             "seed": cfg.seed,
             "eval share": cfg.eval_share,
+            "eval share used": share,
             "samples per function": cfg.samples_per_function,
             "records in": n_input,
             "functions": len(rows),

@@ -5,13 +5,17 @@ A function is an eval *candidate* iff ``int(sha256(f"{seed}:{id}"), 16) % 10000 
 A candidate becomes eval only if it has enough cases to be graded: ``min_observed`` to show in the
 prompt plus ``min_hidden`` to grade on (3 + 5 by default). Candidates with fewer cases go to train
 instead (counted as ``demoted``), so the eval share is a ceiling, not an exact fraction.
+
+A held-out set too small to score on is no use, so :func:`effective_share` raises the share of a
+small build (never above ``max_share``) until at least ``min_eval_items`` gradable functions fall
+under it. It is still one hash threshold for every id, so the split stays a function of the id.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import Iterable, Literal
 
 from ..errors import ConfigError
 
@@ -66,3 +70,30 @@ def assign(function_id: str, n_cases: int, *, config: SplitConfig | None = None)
     if not is_eval_candidate(function_id, seed=config.seed, eval_share=config.eval_share):
         return "train"
     return "eval" if n_cases >= config.min_eval_cases else "train"
+
+
+def effective_share(
+    eval_buckets: Iterable[int], *, eval_share: float = 0.05, min_eval_items: int = 50, max_share: float = 0.15
+) -> float:
+    """The eval share a build uses: ``eval_share``, raised just enough for ``min_eval_items`` items.
+
+    Args:
+        eval_buckets: :func:`bucket` of every function with enough cases to be an eval item.
+        eval_share: the share asked for.
+        min_eval_items: the fewest eval items wanted; the share grows until that many buckets fall
+            under it, but never beyond ``max_share`` (nor below ``eval_share``).
+        max_share: the largest share the raise may reach.
+
+    Returns:
+        A share in ``[eval_share, max(eval_share, max_share)]``, a multiple of 1/10000; a share of
+        0 stays 0.
+    """
+    wanted = round(eval_share * _BUCKETS)
+    if wanted == 0:  # no eval asked for: nothing to raise
+        return eval_share
+    ordered = sorted(eval_buckets)
+    if min_eval_items <= 0 or sum(1 for b in ordered if b < wanted) >= min_eval_items or not ordered:
+        return eval_share
+    needed = ordered[min(min_eval_items, len(ordered)) - 1] + 1
+    cap = max(wanted, round(max_share * _BUCKETS))
+    return max(wanted, min(needed, cap)) / _BUCKETS
