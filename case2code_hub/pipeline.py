@@ -87,7 +87,8 @@ class GenerationConfig:
     timeout: float = 1.0
     memory_mb: int = 512
     min_chars: int = 50
-    max_chars: int = 4000
+    max_chars: int = 8000
+    max_lines: int = 300
 
     def __post_init__(self) -> None:
         if self.generator != "offline":
@@ -137,6 +138,7 @@ class HarvestStep(PipelineStep):
                 stats=counts,
                 min_chars=self.config.min_chars,
                 max_chars=self.config.max_chars,
+                max_lines=self.config.max_lines,
             ):
                 if limit is not None and produced >= limit:
                     break
@@ -162,7 +164,12 @@ class WriteInputsStep(PipelineStep):
 
         writer = OfflineInputWriter(OfflineWriterConfig(n_candidates=self.config.n_candidates, seed=self.config.seed))
         for item in data:
-            item.inputs = writer.write(item.function)
+            try:
+                item.inputs = writer.write(item.function)
+            except Exception:  # static analysis of odd code must cost one function, not the run
+                logger.debug("input writer failed on %s", item.function.id, exc_info=True)
+                self.stat_update("dropped/writer_error")
+                continue
             if not item.inputs:
                 self.stat_update("dropped/no_inputs")
                 continue

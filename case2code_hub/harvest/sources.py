@@ -41,15 +41,13 @@ logger = get_logger(__name__)
 
 DATA_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
 
-# Standard-library folders that are tests, GUIs, demos, installers or third-party packages.
+# Standard-library folders that are GUIs, demos, installers or third-party packages. The test suite,
+# idlelib and lib2to3 stay in: their module-level helpers are real, pure functions, and without
+# them the stdlib gives too few functions for a dataset (942 against 1297 harvested, measured).
 STDLIB_EXCLUDED_DIRS = frozenset(
     {
         "site-packages",
         "dist-packages",
-        "test",
-        "tests",
-        "idlelib",
-        "lib2to3",
         "tkinter",
         "turtledemo",
         "ensurepip",
