@@ -396,3 +396,17 @@ def test_drop_reason():
     four_returning = good[:4] + [case("-1", "E: x", "raised"), case("-2", "F: y", "raised")]
     assert drop_reason(four_returning) == "too_few_returning"
     assert drop_reason(good + [case("-1", "E: x", "raised")]) is None
+
+
+def test_doctest_with_signalling_nan_does_not_crash_the_writer():
+    code = '''def g(x):
+    """
+    >>> g(decimal.Decimal('sNaN'))
+    >>> g(decimal.Decimal('sNaN'))
+    >>> g(1)
+    """
+    return x
+'''
+    fn = Function(id="snan", entry_point="g", code=code, source=Source(corpus="t", path="t.py"))
+    inputs = OfflineInputWriter(seed=0).write(fn)
+    assert "decimal.Decimal('sNaN')" in inputs and "1" in inputs

@@ -675,6 +675,8 @@ def _doctests(func: ast.FunctionDef | ast.AsyncFunctionDef, entry_point: str) ->
         elif stripped.startswith("...") and sources:
             sources[-1] += "\n" + stripped[3:].strip()
     calls: list[tuple[list[Any], dict[str, Any]]] = []
+    # Deduplicate by source text: comparing values can raise (Decimal('sNaN') == x does).
+    seen: set[str] = set()
     for source in sources:
         if entry_point not in source:
             continue
@@ -684,8 +686,10 @@ def _doctests(func: ast.FunctionDef | ast.AsyncFunctionDef, entry_point: str) ->
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and _dotted_tail(node.func) == entry_point:
-                call = _literal_call(node)
-                if call is not None and call not in calls:
+                key = ast.unparse(node)
+                call = _literal_call(node) if key not in seen else None
+                if call is not None:
+                    seen.add(key)
                     calls.append(call)
         if len(calls) >= MAX_DOCTESTS:
             break
