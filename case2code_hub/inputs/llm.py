@@ -242,8 +242,8 @@ class LLMInputWriter:
                 if not window:
                     break
                 function, future = window.popleft()
-                inputs, info = future.result()
-                yield function, inputs, info
+                response, signature, info = future.result()
+                yield function, session.finish(function, response, signature, info), info
         finally:
             for _, future in window:
                 future.cancel()
@@ -433,7 +433,12 @@ class _Session:
             body["grammar"] = {"type": "json", "value": prompts.grammar_schema(config.n_inputs)}
         return "generate", body
 
-    async def write(self, function: Function) -> tuple[list[str], dict[str, Any]]:
+    async def write(self, function: Function) -> tuple[dict[str, Any] | None, Any, dict[str, Any]]:
+        """The model's response for ``function``, its static signature and the info so far.
+
+        Parsing is left to ``finish``, on the caller's thread: answers arrive in bursts, and
+        parsing them here would hold back the next requests.
+        """
         info: dict[str, Any] = {
             "writer": self.writer.writer,
             "model": self.writer.info.model_id if self.writer.info else None,
@@ -447,18 +452,17 @@ class _Session:
         }
         node = function_def(function)
         if node is None:
-            self.stats["failed_functions"] += 1
             info["error"] = "no_definition"
-            return [], info
+            return None, None, info
         signature = static_signature(node)
         params = [name for name in signature.parameters]
-        response = await self._answer(function, params, info)
-        # Let the request that took our slot go out before this task spends CPU on parsing:
-        # answers arrive in bursts, and parsing them first would delay every next request.
-        await asyncio.sleep(0)
+        return await self._answer(function, params, info), signature, info
+
+    def finish(self, function: Function, response: dict[str, Any] | None, signature, info: dict[str, Any]) -> list[str]:
+        """The inputs read from ``response`` (on the caller's thread; only it counts these keys)."""
         if response is None:
             self.stats["failed_functions"] += 1
-            return [], info
+            return []
         info["finish_reason"] = response.get("finish_reason")
         if response.get("finish_reason") == "length":
             self.stats["truncated"] += 1
@@ -467,7 +471,7 @@ class _Session:
         for reason, count in parsed.dropped.items():
             self.stats[f"dropped/{reason}"] += count
         self.stats["inputs"] += len(parsed.inputs)
-        return parsed.inputs, info
+        return parsed.inputs
 
     async def _answer(self, function: Function, params: list[str], info: dict[str, Any]) -> dict[str, Any] | None:
         """The model's response for ``function``: from the cache, from a twin in flight, or asked."""
