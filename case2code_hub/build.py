@@ -8,10 +8,12 @@ afterwards, reading the shards back line by line.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -104,6 +106,24 @@ def iter_shard_records(shards_dir: Path, tasks: int, counters: Counter[str]) -> 
                 yield row
 
 
+@contextmanager
+def _token_in_environment(token: str | None) -> Iterator[None]:
+    """Hand ``--token`` to the writer's client the way huggingface_hub reads it, for this run only
+    (the pipeline is pickled for workers and clusters: the token must not ride along)."""
+    if token is None:
+        yield
+        return
+    previous = os.environ.get("HF_TOKEN")
+    os.environ["HF_TOKEN"] = token
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("HF_TOKEN", None)
+        else:
+            os.environ["HF_TOKEN"] = previous
+
+
 def build(
     corpus: str = "stdlib",
     out_dir: str | Path = "case2code",
@@ -120,6 +140,11 @@ def build(
     memory_mb: int = 512,
     n_candidates: int = 24,
     max_chars: int = 8000,
+    generator: str = "offline",
+    endpoint: str | None = None,
+    model: str | None = None,
+    concurrency: int | None = None,
+    token: str | None = None,
 ) -> BuildSummary:
     """Build a Case2Code dataset folder from a corpus.
 
@@ -137,6 +162,12 @@ def build(
         timeout: seconds allowed per call in the sandbox; memory_mb: its address-space limit.
         n_candidates: candidate inputs the writer proposes per function (the best 10 are kept).
         max_chars: longest self-contained function source harvested.
+        generator: ``"offline"`` (no model), ``"tgi"`` (TGI's generate route) or ``"openai"``
+            (``/v1/chat/completions``, e.g. vLLM, SGLang, llama.cpp) at ``endpoint``; ``model``
+            names the model for OpenAI-style servers; ``concurrency`` caps requests in flight
+            (never above the server's own ``max_concurrent_requests``).
+        token: a Hugging Face token for the server; default: ``HF_TOKEN`` or the saved login.
+            It is never logged, stored in the work dir, or written into the data.
 
     Returns:
         A :class:`BuildSummary`.
@@ -162,6 +193,7 @@ def build(
     config = GenerationConfig(
         corpus=str(corpus), seed=seed, max_functions=max_functions, timeout=timeout, memory_mb=memory_mb,
         n_candidates=n_candidates, max_chars=max_chars,
+        generator=generator, endpoint=endpoint, model=model, concurrency=concurrency,
     )
     check_corpus(config.corpus)
     # Refuse an unsafe --out before spending minutes on generation.
@@ -173,12 +205,13 @@ def build(
         _prepare_work_dir(work, config, tasks)
         shards_dir = work / "shards"
         executor = LocalPipelineExecutor(
-            generation_steps(config, shards_dir=shards_dir, tasks=tasks, workers=workers),
+            generation_steps(config, shards_dir=shards_dir, tasks=tasks, workers=workers, parallel_writers=task_workers),
             tasks=tasks,
             workers=task_workers,
             logging_dir=str(work / "logs"),
         )
-        executor.run()
+        with _token_in_environment(token):
+            executor.run()
         counters = read_rank_stats(work / "logs", tasks)
         records = iter_shard_records(shards_dir, tasks, counters)
         facts = {"corpus": config.corpus, "generator": config.generator, "seed": seed, "tasks": tasks}

@@ -69,6 +69,8 @@ class Item:
 
     function: Function
     inputs: list[str] = field(default_factory=list)
+    # Which writer proposed each input (parallel to ``inputs``); empty means the offline writer.
+    input_writers: list[str] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
     status: str = ""
 
@@ -80,7 +82,14 @@ class GenerationConfig:
     corpus: str = "stdlib"
     seed: int = 0
     max_functions: int | None = None
-    generator: Literal["offline"] = "offline"
+    generator: Literal["offline", "tgi", "openai"] = "offline"
+    # For the LLM writers: the server, the model name (OpenAI-style routes), a concurrency cap,
+    # and whether the offline writer's mutations of the model's inputs are added (EvalPlus-style).
+    endpoint: str | None = None
+    model: str | None = None
+    concurrency: int | None = None
+    llm_inputs: int = 10
+    mix_mutations: bool = True
     n_candidates: int = 24
     n_cases: int = 10
     max_raised_share: float = 0.3
@@ -91,8 +100,12 @@ class GenerationConfig:
     max_lines: int = 300
 
     def __post_init__(self) -> None:
-        if self.generator != "offline":
-            raise ConfigError(f"generator must be 'offline', got {self.generator!r}", field="generator")
+        if self.generator not in ("offline", "tgi", "openai"):
+            raise ConfigError(f"generator must be offline, tgi or openai, got {self.generator!r}", field="generator")
+        if self.generator != "offline" and not self.endpoint:
+            raise ConfigError(f"--generator {self.generator} needs --endpoint URL", field="endpoint")
+        if self.concurrency is not None and self.concurrency < 1:
+            raise ConfigError(f"concurrency must be >= 1, got {self.concurrency}", field="concurrency")
         if self.max_functions is not None and self.max_functions < 1:
             raise ConfigError(f"max_functions must be >= 1, got {self.max_functions}", field="max_functions")
         if self.n_cases < 5:
@@ -107,7 +120,9 @@ class GenerationConfig:
             raise ConfigError(f"memory_mb must be >= 64, got {self.memory_mb}", field="memory_mb")
 
     def to_json(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        """The settings that decide the shards' content (where the server is, and how hard it is
+        driven, do not: a resumed run may reach the same model on another port)."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("endpoint", "concurrency")}
 
 
 class HarvestStep(PipelineStep):
@@ -150,16 +165,27 @@ class HarvestStep(PipelineStep):
 
 
 class WriteInputsStep(PipelineStep):
-    """Proposes candidate argument lists for each function (the offline writer by default)."""
+    """Proposes candidate argument lists for each function: the offline writer, or an LLM behind
+    TGI / an OpenAI-style server (its answers cached under ``cache_dir``, so a resumed rank pays
+    for no request twice). The token is never stored here: the client resolves it at run time
+    (``HF_TOKEN``, the saved login), so a pickled pipeline (Slurm) never holds it."""
 
     name = "write inputs"
     type = "✍️ - WRITER"
 
-    def __init__(self, config: GenerationConfig):
+    def __init__(self, config: GenerationConfig, cache_dir: str | None = None, parallel_writers: int = 1):
         super().__init__()
         self.config = config
+        self.cache_dir = cache_dir
+        self.parallel_writers = parallel_writers
 
     def run(self, data: Iterator[Item], rank: int = 0, world_size: int = 1) -> Iterator[Item]:
+        if self.config.generator == "offline":
+            yield from self._offline(data)
+        else:
+            yield from self._llm(data)
+
+    def _offline(self, data: Iterator[Item]) -> Iterator[Item]:
         from .inputs import OfflineInputWriter, OfflineWriterConfig
 
         writer = OfflineInputWriter(OfflineWriterConfig(n_candidates=self.config.n_candidates, seed=self.config.seed))
@@ -175,6 +201,48 @@ class WriteInputsStep(PipelineStep):
                 continue
             self.stat_update("inputs", value=len(item.inputs))
             yield item
+
+    def _llm(self, data: Iterator[Item]) -> Iterator[Item]:
+        from .inputs.llm import LLMInputWriter, LLMWriterConfig, mix_with_mutations
+
+        cfg = self.config
+        writer = LLMInputWriter(
+            LLMWriterConfig(
+                generator=cfg.generator,
+                endpoint=cfg.endpoint,
+                model=cfg.model,
+                n_inputs=cfg.llm_inputs,
+                concurrency=cfg.concurrency,
+                cache_dir=self.cache_dir,
+                seed=cfg.seed,
+                parallel_writers=self.parallel_writers,
+            )
+        )
+        pending: deque[Item] = deque()
+
+        def functions() -> Iterator[Function]:
+            for item in data:
+                pending.append(item)
+                yield item.function
+
+        try:
+            for function, inputs, info in writer.write_many(functions()):
+                item = pending.popleft()
+                label = info.get("writer") or writer.writer
+                if cfg.mix_mutations and inputs:
+                    pairs = mix_with_mutations(function, inputs, n_mutants=cfg.n_candidates - len(inputs), seed=cfg.seed, writer=label)
+                else:
+                    pairs = [(source, label) for source in inputs]
+                if not pairs:
+                    self.stat_update("dropped/no_inputs")
+                    continue
+                item.inputs = [source for source, _ in pairs]
+                item.input_writers = [who for _, who in pairs]
+                self.stat_update("inputs", value=len(item.inputs))
+                yield item
+        finally:
+            for key, value in writer.stats.items():
+                self.stat_update(f"llm/{key}", value=int(value))
 
 
 class ExecuteStep(PipelineStep):
@@ -209,6 +277,8 @@ class ExecuteStep(PipelineStep):
                 item = pending.popleft()
                 item.status = result.status
                 item.cases = result.cases
+                for case, who in zip(item.cases, item.input_writers):
+                    case.writer = who
                 for case in result.cases:
                     self.stat_update(f"outcome/{case.outcome}")
                 yield item
@@ -250,7 +320,7 @@ class ShardWriter(PipelineStep):
     name = "shard writer"
     type = "💽 - WRITER"
 
-    def __init__(self, shards_dir: str, generator: str = "offline"):
+    def __init__(self, shards_dir: str, generator: str = "offline"):  # generator: the dataset's ``generator`` field
         super().__init__()
         self.shards_dir = shards_dir
         self.generator = generator
@@ -280,11 +350,14 @@ def shard_row(item: Item, *, generator: str) -> dict[str, Any]:
     }
 
 
-def generation_steps(config: GenerationConfig, *, shards_dir: str | Path, tasks: int, workers: int | None) -> list:
-    """The per-rank pipeline, ready for any datatrove executor."""
+def generation_steps(
+    config: GenerationConfig, *, shards_dir: str | Path, tasks: int, workers: int | None, parallel_writers: int = 1
+) -> list:
+    """The per-rank pipeline, ready for any datatrove executor. ``parallel_writers``: ranks that
+    share one LLM server at a time (its concurrency limit is divided among them)."""
     return [
         HarvestStep(config, world_size=tasks),
-        WriteInputsStep(config),
+        WriteInputsStep(config, cache_dir=str(Path(shards_dir).parent / "llm-cache"), parallel_writers=parallel_writers),
         ExecuteStep(config, workers=workers),
         SelectCasesStep(config),
         ShardWriter(str(shards_dir), generator=config.generator),

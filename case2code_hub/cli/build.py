@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ._common import err_console, setup_logging, user_errors
-from .options import Seed, Verbose, Workers
+from .options import Seed, Token, Verbose, Workers
 
 
 def build(
@@ -22,6 +22,11 @@ def build(
     work_dir: Annotated[Optional[Path], typer.Option(help="Keep shards here and resume from them.")] = None,
     eval_share: Annotated[float, typer.Option(help="Share of functions held out for the eval config.")] = 0.05,
     timeout: Annotated[float, typer.Option(help="Seconds per call in the sandbox.")] = 1.0,
+    generator: Annotated[str, typer.Option(help="Input writer: offline (no model), tgi, or openai.")] = "offline",
+    endpoint: Annotated[Optional[str], typer.Option(help="Writer server URL (TGI or OpenAI-style).")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Model name for OpenAI-style servers.")] = None,
+    concurrency: Annotated[Optional[int], typer.Option(help="Requests in flight (capped by the server's limit).", min=1)] = None,
+    token: Token = None,
     verbose: Verbose = False,
 ) -> None:
     """Harvest functions, write inputs, run them in the sandbox, and write a dataset folder."""
@@ -39,6 +44,11 @@ def build(
             work_dir=work_dir,
             eval_share=eval_share,
             timeout=timeout,
+            generator=generator,
+            endpoint=endpoint,
+            model=model,
+            concurrency=concurrency,
+            token=token,
         )
     table = Table(title=f"case2code build → {summary.out_dir}", show_header=True)
     table.add_column("what")
@@ -53,6 +63,13 @@ def build(
     table.add_row("prompted rows", str(summary.prompted_rows))
     table.add_row("eval items", str(summary.eval_items))
     table.add_row("cases", str(summary.cases))
+    if c.get("llm/requests") is not None or c.get("llm/cached"):
+        table.add_row("writer requests (cached)", f"{c.get('llm/requests', 0)} ({c.get('llm/cached', 0)})")
+        table.add_row("writer tokens in / out", f"{c.get('llm/tokens_in', 0)} / {c.get('llm/tokens_out', 0)}")
+        table.add_row("writer retries, 429s, 503s", f"{c.get('llm/retries', 0)}, {c.get('llm/http_429', 0)}, {c.get('llm/http_503', 0)}")
+        for key, value in sorted(c.items()):
+            if key.startswith("llm/dropped/"):
+                table.add_row(f"  model inputs dropped, {key.rpartition('/')[2]}", str(value))
     for level, count in summary.by_difficulty.items():
         table.add_row(f"  {level}", str(count))
     table.add_row("time", f"{summary.seconds:.1f} s")
