@@ -22,7 +22,7 @@ from typing import Any, Iterator, Literal
 
 from datatrove.pipeline.base import PipelineStep
 
-from .errors import ConfigError
+from .errors import ConfigError, CorpusError
 from .schema import Case, ExecutionTask, Function
 from .utils.logging import get_logger
 
@@ -159,6 +159,9 @@ class HarvestStep(PipelineStep):
                     break
                 produced += 1
                 yield Item(function=function)
+        except CorpusError as exc:
+            # Ranks run in parallel and on other machines: say which one met the bad file.
+            raise CorpusError(f"rank {rank}: {exc}", path=exc.path) from exc
         finally:
             for key, value in counts.items():
                 self.stat_update(f"harvest/{key}", value=value)

@@ -10,6 +10,10 @@ Corpus specs:
 - a folder: if it holds any ``.py`` file it is a code folder (its ``.py`` files, recursively);
   otherwise it is a data folder (its ``.jsonl``, ``.jsonl.gz`` and ``.parquet`` files).
 - a ``.py`` file, or a ``.jsonl`` / ``.jsonl.gz`` / ``.parquet`` file.
+- an fsspec URL to data files: ``hf://datasets/ORG/NAME/PATH`` (The Stack's layout, e.g.
+  ``hf://datasets/bigcode/the-stack/data/python``), a glob, or any other protocol fsspec knows
+  (``file://``, ``s3://``). Files are streamed (Parquet by row group and only the columns we use,
+  JSONL line by line), never downloaded whole.
 
 Sharding: files are dealt out by index (``index % world_size == rank``) over the sorted file list.
 A single data file, or a data folder with fewer files than ranks, is dealt out by row instead
@@ -27,8 +31,10 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import posixpath
 import sysconfig
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -113,6 +119,10 @@ def iter_documents(
                 yield document
         return
 
+    if is_remote(corpus):
+        yield from _iter_remote(str(corpus), rank=rank, world_size=world_size, stats=stats)
+        return
+
     path = Path(corpus)
     if not path.exists():
         raise CorpusError(f"corpus not found: {path}", path=str(path))
@@ -146,6 +156,52 @@ def iter_documents(
         yield from _iter_rows(labelled, corpus_name=name, rank=rank, world_size=world_size, stats=stats)
 
 
+def is_remote(corpus: str | os.PathLike) -> bool:
+    """Whether ``corpus`` is an fsspec URL (``hf://...``, ``file://...``) rather than a local path."""
+    return "://" in str(corpus)
+
+
+def list_remote(corpus: str) -> tuple[Any, list[str]]:
+    """The filesystem and the sorted data files of an fsspec URL (a folder, a glob, or one file).
+
+    Raises:
+        CorpusError: nothing found, or the URL cannot be listed.
+    """
+    from fsspec.core import url_to_fs
+
+    try:
+        fs, root = url_to_fs(corpus)
+        if any(char in root for char in "*?["):
+            found = fs.glob(root)
+        elif fs.isdir(root):
+            found = fs.find(root)
+        elif fs.isfile(root):
+            found = [root]
+        else:
+            raise CorpusError(f"corpus not found: {corpus}", path=corpus)
+    except CorpusError:
+        raise
+    except Exception as exc:  # each fsspec backend raises its own errors (HTTP, auth, ...)
+        raise CorpusError(f"cannot list corpus {corpus}: {exc}", path=corpus) from exc
+    files = sorted(str(f) for f in found if str(f).endswith(DATA_SUFFIXES))
+    if not files:
+        raise CorpusError(f"no .jsonl, .jsonl.gz or .parquet files at {corpus}", path=corpus)
+    return fs, files
+
+
+def _iter_remote(corpus: str, *, rank: int, world_size: int, stats: Counter) -> Iterator[SourceDocument]:
+    fs, files = list_remote(corpus)
+    root = corpus.split("://", 1)[1].rstrip("/")
+    name = posixpath.basename(root.split("*", 1)[0].rstrip("/")) or root
+    prefix = os.path.commonpath(files) if len(files) > 1 else posixpath.dirname(files[0])
+    labelled = [(file, posixpath.relpath(file, prefix)) for file in files]
+    if len(files) >= world_size:
+        mine = [pair for index, pair in enumerate(labelled) if index % world_size == rank]
+        yield from _iter_rows(mine, corpus_name=name, rank=0, world_size=1, stats=stats, fs=fs)
+    else:
+        yield from _iter_rows(labelled, corpus_name=name, rank=rank, world_size=world_size, stats=stats, fs=fs)
+
+
 def _sorted_files(root: Path, keep) -> list[Path]:
     # Sorted by relative posix path, so the order (and thus the sharding) is the same everywhere.
     found = [p for p in root.rglob("*") if p.is_file() and keep(p) and "__pycache__" not in p.parts]
@@ -170,12 +226,14 @@ def _read_file(path: Path, source: Source) -> SourceDocument:
 
 
 def _iter_rows(
-    files: list[tuple[Path, str]], *, corpus_name: str, rank: int, world_size: int, stats: Counter
+    files: list[tuple[Any, str]], *, corpus_name: str, rank: int, world_size: int, stats: Counter, fs: Any = None
 ) -> Iterator[SourceDocument]:
-    """Rows of the files in order, dealt out by their running index over all the files."""
+    """Rows of the files in order, dealt out by their running index over all the files.
+
+    ``fs``: the fsspec filesystem the paths are on; ``None`` for local ``Path``s."""
     position = 0
     for path, label in files:
-        rows = _parquet_rows(path) if path.name.endswith(".parquet") else _jsonl_rows(path, stats)
+        rows = _parquet_rows(path, fs) if str(path).endswith(".parquet") else _jsonl_rows(path, stats, fs)
         for index, row in enumerate(rows):
             mine = position % world_size == rank
             position += 1
@@ -204,12 +262,21 @@ def _first(row: dict[str, Any], columns: tuple[str, ...]) -> str | None:
     return None
 
 
-def _jsonl_rows(path: Path, stats: Counter) -> Iterator[dict[str, Any] | None]:
+@contextmanager
+def _open_binary(path: Any, fs: Any) -> Iterator[Any]:
+    with fs.open(path, "rb") if fs is not None else open(path, "rb") as handle:
+        if str(path).endswith(".gz"):
+            with gzip.GzipFile(fileobj=handle, mode="rb") as unzipped:
+                yield unzipped
+        else:
+            yield handle
+
+
+def _jsonl_rows(path: Any, stats: Counter, fs: Any = None) -> Iterator[dict[str, Any] | None]:
     """Rows of a JSONL file; ``None`` stands in for a bad line so row indices stay line-based."""
-    opener = gzip.open if path.name.endswith(".gz") else open
     checked = False
     try:
-        with opener(path, "rb") as handle:
+        with _open_binary(path, fs) as handle:
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
@@ -231,13 +298,27 @@ def _jsonl_rows(path: Path, stats: Counter) -> Iterator[dict[str, Any] | None]:
         raise CorpusError(f"cannot read {path}: {exc}", path=str(path)) from exc
 
 
-def _parquet_rows(path: Path) -> Iterator[dict[str, Any]]:
+def _parquet_rows(path: Any, fs: Any = None) -> Iterator[dict[str, Any]]:
     import pyarrow.parquet as pq
 
+    handle = None
     try:
-        parquet = pq.ParquetFile(path)
+        # A remote file is opened for random access: pyarrow reads the footer, then only the
+        # byte ranges of the row groups and columns it needs.
+        handle = fs.open(path, "rb") if fs is not None else None
+        parquet = pq.ParquetFile(handle if handle is not None else path)
+    except FileNotFoundError as exc:
+        raise CorpusError(f"cannot read corpus file {path}: it vanished", path=str(path)) from exc
     except Exception as exc:  # pyarrow raises its own ArrowInvalid for a file that is not Parquet
         raise CorpusError(f"cannot read {path} as Parquet: {exc}", path=str(path)) from exc
+    try:
+        yield from _parquet_batches(parquet, path)
+    finally:
+        if handle is not None:
+            handle.close()
+
+
+def _parquet_batches(parquet: Any, path: Any) -> Iterator[dict[str, Any]]:
     names = parquet.schema_arrow.names
     if "content" not in names:
         raise CorpusError(f"{path} has no 'content' column (columns: {sorted(names)})", path=str(path))
