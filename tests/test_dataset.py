@@ -339,15 +339,10 @@ def test_builds_do_not_depend_on_the_hash_seed(tmp_path):
         assert path.read_bytes() == (second / path.relative_to(first)).read_bytes(), path
 
 
-def test_installed_card_template_matches_the_checkout():
-    from case2code_hub.dataset._card_template import TEMPLATE
-
-    assert TEMPLATE == (REPO / "dataset_card" / "README.md").read_text(encoding="utf-8")
-
-
-def test_card_renders_from_the_installed_copy(monkeypatch, tmp_path, records):
+def test_missing_card_template_is_a_clear_error(monkeypatch, tmp_path, records):
     from case2code_hub.dataset import card
 
     monkeypatch.setattr(card, "TEMPLATE_PATH", tmp_path / "missing.md")
-    build_dataset(records[:12], tmp_path / "ds")
-    assert CARD_MARKER in (tmp_path / "ds" / "README.md").read_text()
+    with pytest.raises(DatasetError, match="missing.md"):
+        build_dataset(records[:12], tmp_path / "ds")
+    assert not (tmp_path / "ds").exists()

@@ -1,4 +1,4 @@
-"""The dataset card: ``dataset_card/README.md`` rendered with ``string.Template``, checked with
+"""The dataset card: ``case2code_hub/dataset_card/README.md`` rendered with ``string.Template``, checked with
 ``huggingface_hub.DatasetCard`` and the ``datasets`` metadata reader before it is written.
 
 The YAML ``configs:`` block comes from :func:`configs_metadata`, the one place that says where each
@@ -20,8 +20,8 @@ from ..schema import DIFFICULTIES
 
 #: Written into every card; a folder whose README.md has it is a previous build, safe to replace.
 CARD_MARKER = "<!-- case2code-hub:dataset-card -->"
-#: The template in a checkout; an installed package falls back to its copy in ``_card_template``.
-TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "dataset_card" / "README.md"
+#: The template, shipped inside the package (package data) so that installs carry it.
+TEMPLATE_PATH = Path(__file__).resolve().parents[1] / "dataset_card" / "README.md"
 
 _ALL_SPLITS = {"raw": ("train",), "prompted": ("train",), "eval": DIFFICULTIES}
 _SIZE_CATEGORIES = (
@@ -160,8 +160,7 @@ def render_card(
             ``n_instructions``, ``n_formats``, ``min_hidden``. Optional: ``splits``, the non-empty
             splits (see :func:`configs_metadata`). Any other key fills a placeholder
             of the same name in a custom template.
-        template: path of the template; by default ``dataset_card/README.md`` of this checkout,
-            or the installed copy of it.
+        template: path of the template; by default the package's ``dataset_card/README.md``.
         extra_sections: markdown inserted before the citation (plots, changelog).
 
     Returns:
@@ -171,13 +170,10 @@ def render_card(
         DatasetError: template missing, a placeholder without a value, or an invalid result.
     """
     path = Path(template) if template is not None else TEMPLATE_PATH
-    if template is None and not path.is_file():
-        from ._card_template import TEMPLATE as source
-    else:
-        try:
-            source = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise DatasetError(f"cannot read the dataset card template {path}: {exc.strerror}", path=str(path)) from None
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DatasetError(f"cannot read the dataset card template {path}: {exc.strerror}", path=str(path)) from None
     mapping = {key: value for key, value in values.items() if key not in ("counts", "facts", "thresholds", "splits")}
     t1, t2 = values["thresholds"]
     mapping.update(
