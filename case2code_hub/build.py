@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from .errors import ConfigError, CorpusError, DatasetError
-from .pipeline import GenerationConfig, generation_steps, read_rank_stats
+from .errors import ConfigError, DatasetError
+from .executors import ExecutorConfig
+from .generate import CONFIG_FILE, check_corpus, generate, incomplete_ranks, read_work_dir
+from .pipeline import GenerationConfig, read_rank_stats
 from .utils.logging import get_logger
 
 logger = get_logger(__name__)
-
-CONFIG_FILE = "case2code-config.json"
 
 
 @dataclass
@@ -53,34 +53,14 @@ class BuildSummary:
         return out
 
 
-def check_corpus(corpus: str) -> None:
-    """Fail early, with one line, on a corpus that cannot be read at all."""
-    if corpus == "stdlib":
-        return
-    path = Path(corpus)
-    if not path.exists():
-        raise CorpusError(f"{corpus}: corpus not found (expected 'stdlib', a folder, or a .jsonl/.parquet file)", path=corpus)
-
-
-def _prepare_work_dir(work_dir: Path, config: GenerationConfig, tasks: int) -> None:
-    """A work dir is tied to one configuration: resuming with other settings would mix shards."""
-    wanted = {"generation": config.to_json(), "tasks": tasks}
-    marker = work_dir / CONFIG_FILE
-    if marker.exists():
-        found = json.loads(marker.read_text())
-        if found != wanted:
-            raise ConfigError(
-                f"{work_dir}: work dir was made with other settings ({marker}); use another --work-dir or delete it",
-                field="work_dir",
-            )
-        logger.info("Resuming in %s: finished ranks are kept", work_dir)
-        return
-    work_dir.mkdir(parents=True, exist_ok=True)
-    marker.write_text(json.dumps(wanted, indent=2, sort_keys=True))
-
-
 def iter_shard_records(shards_dir: Path, tasks: int, counters: Counter[str]) -> Iterator[dict[str, Any]]:
-    """Rows of every shard in rank order, without exact or near duplicates across shards."""
+    """Rows of every shard in rank order, without exact or near duplicates across shards.
+
+    Streams: only ids and fingerprints stay in memory (tens of bytes per function).
+
+    Raises:
+        DatasetError: a missing or corrupt shard, naming the rank and the file.
+    """
     seen_ids: set[str] = set()
     seen_fingerprints: set[str] = set()
     for rank in range(tasks):
@@ -91,16 +71,21 @@ def iter_shard_records(shards_dir: Path, tasks: int, counters: Counter[str]) -> 
             for number, line in enumerate(handle, 1):
                 try:
                     row = json.loads(line)
-                except json.JSONDecodeError:
-                    raise DatasetError(f"{path}:{number}: corrupt shard of rank {rank}; delete it and rerun", path=str(path)) from None
-                fingerprint = row.pop("fingerprint", "")
-                if row["id"] in seen_ids:
+                    fingerprint = row.pop("fingerprint", "")
+                    row_id = row["id"]
+                except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+                    raise DatasetError(
+                        f"{path}:{number}: corrupt shard of rank {rank}; delete that file and rerun the same command: "
+                        f"rank {rank} is regenerated, the other ranks are kept",
+                        path=str(path),
+                    ) from None
+                if row_id in seen_ids:
                     counters["dropped/duplicate_exact_across_shards"] += 1
                     continue
                 if fingerprint and fingerprint in seen_fingerprints:
                     counters["dropped/duplicate_near_across_shards"] += 1
                     continue
-                seen_ids.add(row["id"])
+                seen_ids.add(row_id)
                 if fingerprint:
                     seen_fingerprints.add(fingerprint)
                 yield row
@@ -219,9 +204,6 @@ def build(
         ConfigError: a bad option. CorpusError: an unreadable corpus. DatasetError: an unsafe
             ``out_dir`` or a broken shard.
     """
-    from datatrove.executor import LocalPipelineExecutor
-
-    from .dataset.build import build_dataset
     from .dataset.build import check_target as check_out_dir
 
     started = time.monotonic()
@@ -245,30 +227,88 @@ def build(
     temporary = work_dir is None
     work = Path(tempfile.mkdtemp(prefix="case2code-work-")) if temporary else Path(work_dir)
     try:
-        _prepare_work_dir(work, config, tasks)
-        shards_dir = work / "shards"
-        executor = LocalPipelineExecutor(
-            generation_steps(config, shards_dir=shards_dir, tasks=tasks, workers=workers, parallel_writers=task_workers),
-            tasks=tasks,
-            workers=task_workers,
-            logging_dir=str(work / "logs"),
-        )
         with _token_in_environment(token):
-            executor.run()
-        counters = read_rank_stats(work / "logs", tasks)
-        records = iter_shard_records(shards_dir, tasks, counters)
-        if decontaminate:
-            records = decontaminated(records, counters)
-        static = {"corpus": config.corpus, "generator": config.generator, "seed": seed, "tasks": tasks}
-        facts = _LiveFacts(static, counters)
-        report = build_dataset(
-            records, out_dir, seed=seed, eval_share=eval_share, samples_per_function=samples_per_function, summary=facts
+            generate(config, work, executor=ExecutorConfig(tasks=tasks, task_workers=task_workers), workers=workers)
+        report, counters = _assemble(
+            work, out_dir, config=config, tasks=tasks, eval_share=eval_share,
+            samples_per_function=samples_per_function, decontaminate=decontaminate,
         )
-        counters.update({f"build/dropped/{k}": v for k, v in report.dropped.items()})
     finally:
         if temporary:
             shutil.rmtree(work, ignore_errors=True)
     return _summarise(report, counters, out_dir, time.monotonic() - started)
+
+
+def assemble(
+    work_dir: str | Path,
+    out_dir: str | Path = "case2code",
+    *,
+    eval_share: float = 0.05,
+    samples_per_function: int = 3,
+    decontaminate: bool = True,
+) -> BuildSummary:
+    """Build the dataset folder from a work dir whose ranks have all finished (``case2code generate``).
+
+    The global steps run here, once, streaming over the shards: cross-shard dedup,
+    decontamination, split, difficulty thresholds, prompts and card. ``build()`` is
+    ``generate()`` then this, so both give the same bytes.
+
+    Args:
+        work_dir: the work dir ``generate`` filled (its settings are read from it).
+        out_dir: the dataset folder to write (replaced only if it is an earlier case2code build).
+        eval_share, samples_per_function, decontaminate: as for :func:`build`.
+
+    Returns:
+        A :class:`BuildSummary`.
+
+    Raises:
+        DatasetError: not a work dir, unfinished ranks, a missing or corrupt shard, or an unsafe
+            ``out_dir``. ConfigError: a bad option.
+    """
+    from .dataset.build import check_target as check_out_dir
+
+    started = time.monotonic()
+    if not 0 < eval_share < 1:
+        raise ConfigError(f"eval_share must be between 0 and 1, got {eval_share}", field="eval_share")
+    config, tasks = read_work_dir(work_dir)
+    check_out_dir(Path(out_dir))
+    report, counters = _assemble(
+        Path(work_dir), out_dir, config=config, tasks=tasks, eval_share=eval_share,
+        samples_per_function=samples_per_function, decontaminate=decontaminate,
+    )
+    return _summarise(report, counters, out_dir, time.monotonic() - started)
+
+
+def _assemble(
+    work: Path,
+    out_dir: str | Path,
+    *,
+    config: GenerationConfig,
+    tasks: int,
+    eval_share: float,
+    samples_per_function: int,
+    decontaminate: bool,
+) -> tuple[Any, Counter[str]]:
+    from .dataset.build import build_dataset
+
+    pending = incomplete_ranks(work, tasks)
+    if pending:
+        raise DatasetError(
+            f"{work}: ranks {', '.join(map(str, pending))} of {tasks} have not finished; "
+            "run (or wait for) `case2code generate` with the same settings first",
+            path=str(work),
+        )
+    counters = read_rank_stats(work / "logs", tasks)
+    records = iter_shard_records(work / "shards", tasks, counters)
+    if decontaminate:
+        records = decontaminated(records, counters)
+    static = {"corpus": config.corpus, "generator": config.generator, "seed": config.seed, "tasks": tasks}
+    facts = _LiveFacts(static, counters)
+    report = build_dataset(
+        records, out_dir, seed=config.seed, eval_share=eval_share, samples_per_function=samples_per_function, summary=facts
+    )
+    counters.update({f"build/dropped/{k}": v for k, v in report.dropped.items()})
+    return report, counters
 
 
 def _summarise(report: Any, counters: Counter[str], out_dir: str | Path, seconds: float) -> BuildSummary:

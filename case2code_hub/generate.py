@@ -152,7 +152,8 @@ def generate(
         workers = executor.cpus_per_task
     started = time.monotonic()
     check_corpus(config.corpus)
-    work = Path(work_dir)
+    # Absolute: on Slurm the pickled pipeline runs from another working directory.
+    work = Path(work_dir).absolute()
     prepare_work_dir(work, config, executor.tasks)
     # Ranks that may call one LLM server at the same time share its concurrency limit.
     parallel = executor.task_workers or (1 if executor.kind == "local" else executor.tasks)

@@ -8,6 +8,7 @@ from . import build as _build
 from . import calibrate as _calibrate
 from . import eval as _eval
 from . import execute as _execute
+from . import generate as _generate
 from . import import_official as _import_official
 from . import push as _push
 from . import versions as _versions
@@ -20,6 +21,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("build")(_build.build)
+app.command("generate")(_generate.generate)
+app.command("assemble")(_generate.assemble)
 app.command("execute")(_execute.execute)
 app.command("push")(_push.push)
 app.command("versions")(_versions.versions)
