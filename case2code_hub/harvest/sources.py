@@ -192,7 +192,11 @@ def list_remote(corpus: str) -> tuple[Any, list[str]]:
 def _iter_remote(corpus: str, *, rank: int, world_size: int, stats: Counter) -> Iterator[SourceDocument]:
     fs, files = list_remote(corpus)
     root = corpus.split("://", 1)[1].rstrip("/")
-    name = posixpath.basename(root.split("*", 1)[0].rstrip("/")) or root
+    parts = root.split("/")
+    if corpus.startswith("hf://") and len(parts) >= 3 and parts[0] in ("datasets", "spaces", "models"):
+        name = "/".join(parts[1:3]).split("@", 1)[0]  # the repo, e.g. bigcode/the-stack
+    else:
+        name = posixpath.basename(root.split("*", 1)[0].rstrip("/")) or root
     prefix = os.path.commonpath(files) if len(files) > 1 else posixpath.dirname(files[0])
     labelled = [(file, posixpath.relpath(file, prefix)) for file in files]
     if len(files) >= world_size:
