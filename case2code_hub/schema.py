@@ -90,12 +90,23 @@ class Case:
 
 @dataclass
 class ExecutionTask:
-    """What the sandbox runs: one function and its argument lists."""
+    """What the sandbox runs: one function and its argument lists (``coverage``: measure it)."""
 
     id: str
     code: str
     entry_point: str
     inputs: list[str]
+    coverage: bool = False
+
+
+@dataclass
+class CaseCoverage:
+    """What one call executed of the function's own code: sorted line numbers, and arcs
+    ``(from_line, to_line)`` within a frame (a negative line is the entry or exit of the code
+    object starting at that line, as in coverage.py)."""
+
+    lines: list[int]
+    arcs: list[tuple[int, int]]
 
 
 @dataclass
@@ -107,6 +118,8 @@ class ExecutionResult:
     status: str
     cases: list[Case]
     detail: str = ""
+    # One entry per case when coverage was measured (None for a case that reported none).
+    coverage: list[CaseCoverage | None] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "status": self.status, "detail": self.detail, "cases": [c.to_dict() for c in self.cases]}

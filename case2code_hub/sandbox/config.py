@@ -35,6 +35,9 @@ class SandboxConfig:
         seed: Base of the hash seeds: run ``r`` uses ``PYTHONHASHSEED = seed + r``.
         seccomp: Install the child's seccomp filter (no fork, no signals to other processes, no
             ptrace, no IPv4/IPv6 sockets) where the kernel allows it.
+        coverage: Measure line and arc coverage of the function's own code for every case
+            (``ExecutionResult.coverage``); a task can also ask for it alone
+            (``ExecutionTask.coverage``). Off costs nothing; on, calls run under ``sys.settrace``.
     """
 
     workers: int | None = None
@@ -49,6 +52,7 @@ class SandboxConfig:
     file_mb: int = 16
     seed: int = 1
     seccomp: bool = True
+    coverage: bool = False
 
     def __post_init__(self) -> None:
         if self.workers is None:
@@ -73,6 +77,8 @@ class SandboxConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}", field=name)
+        if not isinstance(self.coverage, bool):
+            raise ConfigError(f"coverage must be true or false, got {self.coverage!r}", field="coverage")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}", field="seed")
 

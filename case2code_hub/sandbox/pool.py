@@ -16,7 +16,7 @@ import time
 from typing import Iterable, Iterator
 
 from ..errors import SandboxError
-from ..schema import Case, ExecutionResult, ExecutionTask
+from ..schema import Case, CaseCoverage, ExecutionResult, ExecutionTask
 from ..utils.logging import get_logger
 from . import isolation, protocol
 from .config import SandboxConfig
@@ -86,11 +86,12 @@ class _Zygote:
 class _Pending:
     """A task on its way: what each run reported so far."""
 
-    def __init__(self, task: ExecutionTask, runs: int) -> None:
+    def __init__(self, task: ExecutionTask, runs: int, coverage: bool = False) -> None:
         self.task = task
         self.results: list[list] = [[None] * len(task.inputs) for _ in range(runs)]
         self.status: list[tuple[str, str] | None] = [None] * runs
         self.ended = [False] * runs
+        self.coverage: list | None = [None] * len(task.inputs) if coverage or _wants_coverage(task) else None
 
     @property
     def complete(self) -> bool:
@@ -171,6 +172,7 @@ class Sandbox:
             "memory_mb": cfg.memory_mb, "file_mb": cfg.file_mb, "output_cap": cfg.output_cap,
             "scratch_root": os.path.join(isolation.BWRAP_SCRATCH if bwrap else self._scratch_host, f"run{run}"),
             "pidns": self._launch.pidns, "seccomp": bool(cfg.seccomp),
+            "coverage_run": run == 0,
         }
 
     def _spawn(self, run: int) -> _Zygote:
@@ -235,9 +237,10 @@ class Sandbox:
                 except StopIteration:
                     exhausted = True
                     break
-                pending[next_seq] = _Pending(task, cfg.runs)
+                pending[next_seq] = _Pending(task, cfg.runs, cfg.coverage)
                 frame = protocol.encode({"t": next_seq, "code": task.code, "entry_point": task.entry_point,
-                                         "inputs": list(task.inputs)})
+                                         "inputs": list(task.inputs),
+                                         "coverage": cfg.coverage or _wants_coverage(task)})
                 sent[next_seq] = frame
                 for zygote in choice:
                     zygote.queue(frame)
@@ -314,8 +317,10 @@ class Sandbox:
         kind = message["k"]
         if kind == "cases":
             results = entry.results[zygote.run]
-            for index, outcome, output in message["r"]:
+            for index, outcome, output, *coverage in message["r"]:
                 results[index] = (outcome, output)
+                if coverage and zygote.run == 0 and entry.coverage is not None:
+                    entry.coverage[index] = CaseCoverage(lines=coverage[0], arcs=[tuple(arc) for arc in coverage[1]])
         elif kind == "load":
             entry.status[zygote.run] = (str(message["status"]), str(message["detail"]))
         elif kind == "end":
@@ -361,7 +366,8 @@ def _merge(entry: _Pending) -> ExecutionResult:
         status, detail = bad
         cases = [Case(input=src, output=out, outcome=outcome)
                  for src, (outcome, out) in zip(task.inputs, _fill(status, detail, len(task.inputs)))]
-        return ExecutionResult(id=task.id, status=status, cases=cases, detail=detail)
+        return ExecutionResult(id=task.id, status=status, cases=cases, detail=detail,
+                               coverage=None if entry.coverage is None else [None] * len(cases))
     cases = []
     first = entry.results[0]
     for index, source in enumerate(task.inputs):
@@ -371,7 +377,11 @@ def _merge(entry: _Pending) -> ExecutionResult:
                 outcome = "nondeterministic"
                 break
         cases.append(Case(input=source, output=output, outcome=outcome))
-    return ExecutionResult(id=task.id, status="ok", cases=cases, detail="")
+    return ExecutionResult(id=task.id, status="ok", cases=cases, detail="", coverage=entry.coverage)
+
+
+def _wants_coverage(task: ExecutionTask) -> bool:
+    return bool(getattr(task, "coverage", False))
 
 
 def execute(tasks: Iterable[ExecutionTask], *, config: SandboxConfig | None = None) -> Iterator[ExecutionResult]:

@@ -22,6 +22,7 @@ from .canonical import Unserializable, canonical_repr
 
 # Saved before user code runs (it may replace builtins or patch modules it shares with us).
 _monotonic = time.monotonic
+_settrace = sys.settrace
 _write = os.write
 _exit = os._exit
 _dumps = json.dumps
@@ -36,6 +37,9 @@ _INF = float("inf")
 PHASE_LOAD, PHASE_CALL, PHASE_REPR, PHASE_REPORT = 0, 1, 2, 3
 EXIT_OK, EXIT_REPORT_FAILED, EXIT_MEMORY, EXIT_INTERNAL = 0, 70, 71, 72
 FLUSH_CASES = 256
+CODE_FILENAME = "<function>"
+# Most lines / arcs one case reports: coverage is a measurement, not an unbounded channel.
+COVERAGE_CAP = 20_000
 FLUSH_SECONDS = 0.02
 MESSAGE_CAP = 1000
 NOFILE = 64
@@ -117,8 +121,8 @@ class _Reporter:
         except OSError:  # user code closed or replaced our pipe: nothing left to report to
             _exit(EXIT_REPORT_FAILED)
 
-    def add(self, index: int, outcome: str, output: str) -> None:
-        self.batch.append([index, outcome, output])
+    def add(self, index: int, outcome: str, output: str, coverage: list | None = None) -> None:
+        self.batch.append([index, outcome, output] if coverage is None else [index, outcome, output, *coverage])
         if index <= self.flush_through or _len(self.batch) >= FLUSH_CASES or _monotonic() - self.last > FLUSH_SECONDS:
             self.flush()
 
@@ -129,11 +133,57 @@ class _Reporter:
         self.last = _monotonic()
 
 
-def _call(fn, args, kwargs, timeout: float, cap: int, progress) -> tuple[str, str]:
+class _LineTracer:
+    """Lines and arcs executed in the function's own code (``<function>``), for one call.
+
+    The global trace function only looks at a frame's file name, so library code (and this module)
+    costs one cheap call per frame; the local tracer runs only in the function's frames. An arc is
+    ``(previous line, line)`` within one frame, entering from ``-co_firstlineno`` and leaving to
+    it, as coverage.py records them.
+    """
+
+    def __init__(self) -> None:
+        lines: set[int] = set()
+        arcs: set[tuple[int, int]] = set()
+        last: dict = {}
+        self.lines, self.arcs = lines, arcs
+
+        def local(frame, event, arg):
+            if event == "line":
+                line = frame.f_lineno
+                lines.add(line)
+                arcs.add((last.get(frame, 0), line))
+                last[frame] = line
+            elif event == "return":
+                arcs.add((last.pop(frame, 0), -frame.f_code.co_firstlineno))
+            return local
+
+        def trace(frame, event, arg):
+            if frame.f_code.co_filename != CODE_FILENAME:
+                return None
+            last[frame] = -frame.f_code.co_firstlineno
+            return local
+
+        self.trace = trace
+
+    def report(self) -> list:
+        lines = sorted(self.lines)[:COVERAGE_CAP]
+        arcs = [[a, b] for a, b in sorted(self.arcs)[:COVERAGE_CAP]]
+        return [lines, arcs]
+
+
+def _call(fn, args, kwargs, timeout: float, cap: int, progress, tracer: _LineTracer | None = None) -> tuple[str, str]:
     global _deadline
     _deadline = _monotonic() + timeout
     try:
-        value = fn(*args, **kwargs)
+        if tracer is None:
+            value = fn(*args, **kwargs)
+        else:
+            _settrace(tracer.trace)
+            try:
+                value = fn(*args, **kwargs)
+            finally:
+                _settrace(None)
     except _CallTimeout:
         _deadline = _INF
         return "timeout", ""
@@ -232,6 +282,8 @@ def _child(task, todo, flush_through, result_fd, progress, scratch, settings, se
         return
     reporter.send({"k": "load", "status": "ok", "detail": ""})
 
+    # Coverage is measured in one run only (the others would report the same lines).
+    measure = bool(task.get("coverage")) and settings.get("coverage_run", True)
     for index in todo:
         progress[0] = index
         progress[1] = PHASE_CALL
@@ -239,12 +291,13 @@ def _child(task, todo, flush_through, result_fd, progress, scratch, settings, se
         if args is None:
             reporter.add(index, "unserializable", kwargs)
             continue
+        tracer = _LineTracer() if measure else None
         try:
-            outcome, output = _call(fn, args, kwargs, timeout, cap, progress)
+            outcome, output = _call(fn, args, kwargs, timeout, cap, progress, tracer)
         except _CallTimeout:  # the timer fired in the instant between the call and our bookkeeping
             _deadline = _INF
             outcome, output = "timeout", ""
         progress[1] = PHASE_REPORT
-        reporter.add(index, outcome, output)
+        reporter.add(index, outcome, output, None if tracer is None else tracer.report())
     reporter.flush()
     reporter.send({"k": "end"})

@@ -39,7 +39,8 @@ PR_SET_CHILD_SUBREAPER = 36
 class _Task:
     def __init__(self, message: dict, settings: dict) -> None:
         self.seq = message["t"]
-        self.task = {"code": message["code"], "entry_point": message["entry_point"], "inputs": message["inputs"]}
+        self.task = {"code": message["code"], "entry_point": message["entry_point"], "inputs": message["inputs"],
+                     "coverage": bool(message.get("coverage"))}
         self.n = len(message["inputs"])
         self.done = bytearray(self.n)
         self.loaded = False
@@ -236,17 +237,19 @@ class Zygote:
         cap = self.settings["output_cap"] + 200
         checked = []
         for record in records:
-            index, outcome, output = record
+            index, outcome, output, *coverage = record
             if type(index) is not int or not 0 <= index < task.n or task.done[index]:
                 raise protocol.ProtocolError("bad case index")
             if outcome not in CHILD_OUTCOMES or type(output) is not str or len(output) > cap:
                 raise protocol.ProtocolError("bad case record")
+            if coverage and not _valid_coverage(coverage):
+                raise protocol.ProtocolError("bad coverage record")
             if outcome == "timeout" or outcome == "memory":
                 output = _standard_output(outcome, output, self.settings)
             elif not output.isascii():
                 output = _clean(output)
-            checked.append([index, outcome, output])
-        for index, _, _ in checked:
+            checked.append([index, outcome, output, *coverage])
+        for index, *_ in checked:
             task.done[index] = 1
         if checked:
             self.send({"t": task.seq, "k": "cases", "r": checked})
@@ -357,6 +360,18 @@ def _death(status: int | None) -> str:
             name = f"signal {-code}"
         return f"Crashed: killed by {name}"
     return f"Crashed: exited with code {code}"
+
+
+def _valid_coverage(coverage: list) -> bool:
+    """``[lines, arcs]``: capped lists of ints and of int pairs (the child's code may forge them)."""
+    if len(coverage) != 2:
+        return False
+    lines, arcs = coverage
+    if type(lines) is not list or type(arcs) is not list or len(lines) > runner.COVERAGE_CAP or len(arcs) > runner.COVERAGE_CAP:
+        return False
+    if any(type(line) is not int for line in lines):
+        return False
+    return all(type(arc) is list and len(arc) == 2 and type(arc[0]) is int and type(arc[1]) is int for arc in arcs)
 
 
 def _standard_output(outcome: str, output: str, settings: dict) -> str:

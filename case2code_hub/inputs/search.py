@@ -1,0 +1,380 @@
+"""Coverage-guided search for inputs, against the sandbox, without any model.
+
+Per function: the offline writer's seeds (doctests, defaults, annotated / usage-inferred types,
+body literals) are executed with coverage on; candidates that reach new lines or branch outcomes,
+or give a new output, join the parent pool; type-aware mutants of the pool are the next round.
+The search stops at a budget of calls, when every line and branch outcome is covered and there
+are enough distinct outputs, or after ``patience`` rounds without progress. Then the final
+``n_cases`` inputs are chosen greedily: most new coverage first, then new outputs, with at most
+``max_raised_share`` raised calls.
+
+Many functions are searched together, one round at a time, so each sandbox ``run`` has a batch of
+tasks to keep every worker busy.
+
+Determinism: each function has its own ``random.Random`` seeded by ``(seed, function id)`` and
+its own pool, and every decision depends only on that function's execution results (which the
+sandbox returns in input order), never on wall-clock time or on which function finished first.
+The time cap is a safety net for pathological batches, far above what normal rounds take; when it
+fires it is logged and counted, and the result may then differ.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from ..errors import ConfigError
+from ..quality import FunctionQuality, measure
+from ..sandbox.coverage import EMPTY, CoverageMap, coverage_map
+from ..schema import Case, CaseCoverage, ExecutionTask, Function
+from ..utils.logging import get_logger
+from .analysis import analyse
+from .analysis import FunctionAnalysis
+from .offline import Candidate, _checked_source, _mutant, _slots, seeds
+from .values import Limits
+
+logger = get_logger(__name__)
+
+USABLE = ("returned", "raised")
+# Outcomes that cost a whole deadline (or a fork) each: a function that keeps producing them stops early.
+EXPENSIVE = ("timeout", "memory", "crashed")
+
+
+@dataclass
+class SearchConfig:
+    """Options of the coverage-guided search.
+
+    Args:
+        n_cases: inputs chosen per function at the end.
+        seed: the run's seed; with the function id it fixes every choice.
+        max_calls: budget of executed candidates per function.
+        first_round: candidates in the first round (the seeds come first).
+        round_size: candidates in each later round.
+        patience: rounds in a row without new coverage or new output before giving up.
+        max_expensive: timeouts, memory errors and crashes a function may cause before its
+            search stops (each costs a full deadline).
+        max_raised_share: largest share of raised calls among the chosen inputs.
+        batch_size: functions searched together (their rounds share sandbox runs).
+        seconds_per_function: safety cap on a batch's wall time, per function in it; normal
+            searches finish far below it, so it does not change results.
+        max_str_len / max_container_len / max_abs_int: size bounds of generated values.
+    """
+
+    n_cases: int = 10
+    seed: int = 0
+    max_calls: int = 160
+    first_round: int = 32
+    round_size: int = 16
+    patience: int = 3
+    max_expensive: int = 3
+    max_raised_share: float = 0.2
+    batch_size: int = 64
+    seconds_per_function: float = 30.0
+    max_str_len: int = 40
+    max_container_len: int = 8
+    max_abs_int: int = 10**6
+
+    def __post_init__(self) -> None:
+        for name in ("n_cases", "max_calls", "first_round", "round_size", "patience", "max_expensive", "batch_size",
+                     "max_str_len", "max_container_len", "max_abs_int"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}", field=name)
+        if self.max_calls < self.n_cases:
+            raise ConfigError(f"max_calls must be >= n_cases ({self.n_cases}), got {self.max_calls}", field="max_calls")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise ConfigError(f"seed must be an integer, got {self.seed!r}", field="seed")
+        if not 0.0 <= self.max_raised_share < 1.0:
+            raise ConfigError(f"max_raised_share must be in [0, 1), got {self.max_raised_share}", field="max_raised_share")
+        if not self.seconds_per_function > 0:
+            raise ConfigError(f"seconds_per_function must be positive, got {self.seconds_per_function}",
+                              field="seconds_per_function")
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.max_str_len, self.max_container_len, self.max_abs_int)
+
+
+@dataclass
+class Trial:
+    """One executed candidate: its source, case, coverage, and the coverage units it reached."""
+
+    index: int
+    source: str
+    case: Case
+    coverage: CaseCoverage | None
+    units: frozenset
+
+
+@dataclass
+class SearchResult:
+    """What the search found for one function.
+
+    Attributes:
+        function: the function.
+        inputs: the chosen argument-list sources, in the order they were found.
+        cases: their executed cases (parallel to ``inputs``).
+        coverages: their coverage (parallel to ``inputs``).
+        quality: quality of the chosen cases.
+        calls: candidates executed; rounds: rounds run.
+        stop: why the search stopped (``covered``, ``budget``, ``stale``, ``exhausted``,
+            ``expensive``, ``time_cap``, ``no_inputs``, ``not_loaded``).
+    """
+
+    function: Function
+    inputs: list[str]
+    cases: list[Case]
+    coverages: list[CaseCoverage | None]
+    quality: FunctionQuality | None
+    calls: int = 0
+    rounds: int = 0
+    stop: str = ""
+
+
+@dataclass
+class _State:
+    function: Function
+    cmap: CoverageMap
+    stream: Iterator[Candidate] | None
+    pool: list[Candidate] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    trials: list[Trial] = field(default_factory=list)
+    covered: set = field(default_factory=set)
+    outputs: set[str] = field(default_factory=set)
+    returned_outputs: set[str] = field(default_factory=set)
+    pending: list[tuple[str, Candidate]] = field(default_factory=list)
+    rounds: int = 0
+    stale: int = 0
+    expensive: int = 0
+    stop: str = ""
+
+
+class SearchingWriter:
+    """Coverage-guided input writer: searches each function's inputs in the given sandbox.
+
+    The sandbox must be started; coverage is asked for per task, so any ``SandboxConfig`` works
+    (``runs=1`` halves the cost: the executor that runs the chosen inputs again checks determinism).
+    """
+
+    name = "offline-search"
+
+    def __init__(self, sandbox, config: SearchConfig | None = None) -> None:
+        self.sandbox = sandbox
+        self.config = config or SearchConfig()
+        self.time_capped = 0
+
+    def search(self, functions: Iterable[Function]) -> Iterator[SearchResult]:
+        """Search inputs for every function; yields one result per function, in input order.
+
+        Args:
+            functions: the functions (a lazy iterable is read one batch at a time).
+
+        Returns:
+            An iterator of :class:`SearchResult`.
+
+        Raises:
+            SandboxError: the sandbox failed (never for a function's own misbehaviour).
+        """
+        batch: list[Function] = []
+        for function in functions:
+            batch.append(function)
+            if len(batch) >= self.config.batch_size:
+                yield from self._search_batch(batch)
+                batch = []
+        if batch:
+            yield from self._search_batch(batch)
+
+    def write(self, function: Function) -> list[str]:
+        """The chosen inputs of one function (searches it alone)."""
+        return next(iter(self.search([function]))).inputs
+
+    # -- one batch --------------------------------------------------------------------------------
+    def _search_batch(self, functions: list[Function]) -> list[SearchResult]:
+        cfg = self.config
+        states = [self._start(function) for function in functions]
+        deadline = time.monotonic() + cfg.seconds_per_function * len(functions)
+        while True:
+            active = [s for s in states if not s.stop]
+            for state in active:
+                self._next_round(state)
+            active = [s for s in active if not s.stop]
+            if not active:
+                break
+            if time.monotonic() > deadline:
+                self.time_capped += len(active)
+                logger.warning("input search: batch over its time cap; stopping %d functions early", len(active))
+                for state in active:
+                    state.stop = "time_cap"
+                break
+            tasks = [ExecutionTask(id=s.function.id, code=s.function.code, entry_point=s.function.entry_point,
+                                   inputs=[source for source, _ in s.pending], coverage=True) for s in active]
+            for state, result in zip(active, self.sandbox.run(tasks)):
+                self._absorb(state, result)
+        return [self._finish(state) for state in states]
+
+    def _start(self, function: Function) -> _State:
+        try:
+            analysis = analyse(function)
+        except Exception:  # static analysis of odd code must cost one function, not the run
+            logger.debug("input search: analysis failed on %s", function.id, exc_info=True)
+            return _State(function, EMPTY, None, stop="no_inputs")
+        if analysis.parse_error:
+            return _State(function, EMPTY, None, stop="no_inputs")
+        # A string seed: random.Random hashes it with sha512, independent of PYTHONHASHSEED.
+        rng = random.Random(f"{self.config.seed}:{function.id}")
+        state = _State(function, coverage_map(function.code, function.entry_point), None)
+        state.stream = _candidates(analysis, rng, state.pool, self.config.limits)
+        return state
+
+    def _next_round(self, state: _State) -> None:
+        """Fill ``state.pending`` with the next round's new candidates, or set ``state.stop``."""
+        cfg = self.config
+        calls = len(state.trials)
+        if calls >= cfg.max_calls:
+            state.stop = "budget"
+            return
+        want = min(cfg.first_round if state.rounds == 0 else cfg.round_size, cfg.max_calls - calls)
+        pending: list[tuple[str, Candidate]] = []
+        attempts = want * 20
+        try:
+            while len(pending) < want and attempts > 0:
+                attempts -= 1
+                candidate = next(state.stream)
+                if candidate is None:  # no parent yet: the seeds are all this round has
+                    break
+                source = _checked_source(candidate)
+                if source is not None and source not in state.seen:
+                    state.seen.add(source)
+                    pending.append((source, candidate))
+        except StopIteration:
+            pass
+        except Exception:  # a mutation that trips over an odd value ends this function's search
+            logger.debug("input search: proposing failed on %s", state.function.id, exc_info=True)
+        if not pending:
+            state.stop = "exhausted" if state.trials else "no_inputs"
+            return
+        state.pending = pending
+        state.rounds += 1
+
+    def _absorb(self, state: _State, result) -> None:
+        if result.status != "ok":
+            state.stop = "not_loaded"
+            state.pending = []
+            return
+        coverages = result.coverage or [None] * len(result.cases)
+        progress = False
+        for (source, candidate), case, coverage in zip(state.pending, result.cases, coverages):
+            units = state.cmap.units(coverage)
+            trial = Trial(len(state.trials), source, case, coverage, units)
+            state.trials.append(trial)
+            if case.outcome in EXPENSIVE:
+                state.expensive += 1
+                continue
+            new_units = not units <= state.covered
+            new_output = case.outcome in USABLE and case.output not in state.outputs
+            if new_units or new_output:
+                state.pool.append(candidate)
+                state.covered |= units
+                state.outputs.add(case.output)
+                if case.outcome == "returned":
+                    state.returned_outputs.add(case.output)
+                progress = progress or new_units or case.outcome == "returned"
+        state.pending = []
+        state.stale = 0 if progress else state.stale + 1
+        if state.expensive >= self.config.max_expensive:
+            state.stop = "expensive"
+        elif len(state.covered) >= state.cmap.n_units and len(state.returned_outputs) >= self.config.n_cases:
+            state.stop = "covered"
+        elif state.stale >= self.config.patience:
+            state.stop = "stale"
+
+    def _finish(self, state: _State) -> SearchResult:
+        chosen = choose(state.trials, n=self.config.n_cases, max_raised_share=self.config.max_raised_share)
+        cases = [t.case for t in chosen]
+        coverages = [t.coverage for t in chosen]
+        quality = measure(state.function.code, state.function.entry_point, cases, coverages, cmap=state.cmap) if chosen else None
+        return SearchResult(
+            function=state.function, inputs=[t.source for t in chosen], cases=cases, coverages=coverages,
+            quality=quality, calls=len(state.trials), rounds=state.rounds, stop=state.stop,
+        )
+
+
+def _candidates(analysis: FunctionAnalysis, rng: random.Random, pool: list[Candidate], limits: Limits) -> Iterator[Candidate | None]:
+    """Every seed, then mutants of a parent drawn from ``pool``; ``None`` while the pool is empty.
+
+    Unlike ``offline.propose``, an empty pool pauses the stream instead of ending it: the pool
+    fills only once the seeds have been executed.
+    """
+    slots = _slots(analysis, random.Random(rng.random()), limits)
+    yield from seeds(analysis, rng, limits=limits)
+    while True:
+        yield _mutant(rng.choice(pool), slots, rng) if pool else None
+
+
+def choose(trials: list[Trial], *, n: int = 10, max_raised_share: float = 0.2) -> list[Trial]:
+    """The at most ``n`` trials worth keeping, in the order they were found.
+
+    Greedy: while some trial adds coverage units, take the one adding most (ties: returned before
+    raised, a new output first, found earlier first); then fill with returned trials with new
+    outputs, raised trials with new exception types, then repeats. Raised trials make up at most
+    ``max(1, max_raised_share * n)`` of the result, and only ``returned``/``raised`` ones count.
+
+    Args:
+        trials: executed candidates, in the order they were run.
+        n: most trials to keep.
+        max_raised_share: share of raised trials allowed.
+
+    Returns:
+        The chosen trials, sorted by ``index``.
+    """
+    usable = [t for t in trials if t.case.outcome in USABLE and " at 0x" not in t.case.output]
+    max_raised = max(1, int(max_raised_share * n + 1e-9))
+    chosen: list[Trial] = []
+    taken: set[int] = set()
+    covered: set = set()
+    outputs: set[str] = set()
+    n_raised = 0
+
+    def allowed(trial: Trial) -> bool:
+        return trial.index not in taken and (trial.case.outcome == "returned" or n_raised < max_raised)
+
+    def take(trial: Trial) -> None:
+        nonlocal n_raised
+        chosen.append(trial)
+        taken.add(trial.index)
+        covered.update(trial.units)
+        outputs.add(trial.case.output)
+        n_raised += trial.case.outcome == "raised"
+
+    while len(chosen) < n:
+        best, best_key = None, None
+        for trial in usable:
+            if not allowed(trial):
+                continue
+            gain = len(trial.units - covered)
+            if gain == 0:
+                continue
+            key = (gain, trial.case.outcome == "returned", trial.case.output not in outputs, -trial.index)
+            if best_key is None or key > best_key:
+                best, best_key = trial, key
+        if best is None:
+            break
+        take(best)
+    exception_types = {t.case.output.split(":", 1)[0] for t in chosen if t.case.outcome == "raised"}
+    tiers = (
+        lambda t: t.case.outcome == "returned" and t.case.output not in outputs,
+        lambda t: t.case.outcome == "raised" and t.case.output.split(":", 1)[0] not in exception_types,
+        lambda t: t.case.outcome == "returned",
+        lambda t: True,
+    )
+    for tier in tiers:
+        for trial in usable:
+            if len(chosen) >= n:
+                break
+            if allowed(trial) and tier(trial):
+                if trial.case.outcome == "raised":
+                    exception_types.add(trial.case.output.split(":", 1)[0])
+                take(trial)
+    return sorted(chosen, key=lambda t: t.index)

@@ -1,0 +1,134 @@
+"""Quality of a function's cases, per function and over a build: line and branch coverage (from the
+sandbox's own measurement), share of returning calls, distinct outputs, exception share, and the
+yield from harvested to kept functions with the reasons for every drop.
+
+Per-function numbers are computed once, where the cases are chosen, and travel with the function
+(shard rows, the raw config's ``stats``); :func:`summarise` folds them into the build's report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+from .schema import Case, CaseCoverage
+from .sandbox.coverage import CoverageMap, coverage_map
+
+@dataclass
+class FunctionQuality:
+    """Quality of one function's cases.
+
+    Attributes:
+        line_coverage: share of the coverable lines (entry point and reached helpers) the cases ran.
+        branch_coverage: share of branch outcomes they took (1.0 when there is no branch).
+        returned_share: share of cases that returned normally.
+        raised_share: share of cases that raised.
+        distinct_outputs: distinct outputs among the cases.
+        n_cases: cases measured.
+        measured: whether coverage was measured at all (False: the coverage numbers are 0).
+    """
+
+    line_coverage: float
+    branch_coverage: float
+    returned_share: float
+    raised_share: float
+    distinct_outputs: int
+    n_cases: int
+    measured: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def measure(
+    code: str,
+    entry_point: str,
+    cases: Sequence[Case],
+    coverages: Sequence[CaseCoverage | None] | None,
+    *,
+    cmap: CoverageMap | None = None,
+) -> FunctionQuality:
+    """Quality of ``cases`` of one function.
+
+    Args:
+        code: the function's self-contained source (read statically).
+        entry_point: its name.
+        cases: the executed cases.
+        coverages: the sandbox's coverage of each case, parallel to ``cases``; None when not measured.
+        cmap: the function's coverage map, if already computed.
+
+    Returns:
+        A :class:`FunctionQuality`.
+    """
+    n = len(cases)
+    returned = sum(1 for case in cases if case.outcome == "returned")
+    raised = sum(1 for case in cases if case.outcome == "raised")
+    distinct = len({case.output for case in cases if case.outcome in ("returned", "raised")})
+    if coverages is None:
+        return FunctionQuality(0.0, 0.0, returned / n if n else 0.0, raised / n if n else 0.0, distinct, n, measured=False)
+    cmap = cmap or coverage_map(code, entry_point)
+    return FunctionQuality(
+        line_coverage=cmap.line_coverage(coverages),
+        branch_coverage=cmap.branch_coverage(coverages),
+        returned_share=returned / n if n else 0.0,
+        raised_share=raised / n if n else 0.0,
+        distinct_outputs=distinct,
+        n_cases=n,
+    )
+
+
+def summarise(
+    qualities: Iterable[FunctionQuality | Mapping[str, Any]],
+    *,
+    harvested: int | None = None,
+    dropped: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """Build-wide quality: means over functions, full-coverage shares, and the yield.
+
+    Args:
+        qualities: one per kept function (dataclasses or their dicts).
+        harvested: functions that entered input writing (for the yield); None leaves it out.
+        dropped: functions dropped after harvest, by reason.
+
+    Returns:
+        A flat, JSON-ready mapping with rounded numbers (``functions``, ``mean line coverage``, ...).
+    """
+    rows = [q.to_dict() if isinstance(q, FunctionQuality) else dict(q) for q in qualities]
+    measured = [row for row in rows if row.get("measured", True)]
+    n_cases = sum(int(row["n_cases"]) for row in rows)
+
+    def mean(key: str, items: list[dict[str, Any]]) -> float:
+        return round(sum(float(row[key]) for row in items) / len(items), 4) if items else 0.0
+
+    out: dict[str, Any] = {"functions": len(rows)}
+    if measured:
+        out["mean line coverage"] = mean("line_coverage", measured)
+        out["full line coverage share"] = round(sum(1 for r in measured if r["line_coverage"] >= 1.0) / len(measured), 4)
+        out["mean branch coverage"] = mean("branch_coverage", measured)
+        out["full branch coverage share"] = round(sum(1 for r in measured if r["branch_coverage"] >= 1.0) / len(measured), 4)
+    if rows:
+        # Shares of calls over all cases, so a function with more cases weighs more, as in the paper.
+        out["returning calls share"] = round(sum(r["returned_share"] * r["n_cases"] for r in rows) / max(n_cases, 1), 4)
+        out["raised calls share"] = round(sum(r["raised_share"] * r["n_cases"] for r in rows) / max(n_cases, 1), 4)
+        out["mean distinct outputs"] = mean("distinct_outputs", rows)
+        out["mean cases"] = round(n_cases / len(rows), 2)
+    if harvested is not None:
+        out["harvested"] = harvested
+        out["yield (kept / harvested)"] = round(len(rows) / harvested, 4) if harvested else 0.0
+    if dropped:
+        out["dropped"] = {reason: int(count) for reason, count in sorted(dropped.items())}
+    return out
+
+
+def format_lines(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(label, value)`` rows of a summary, for a table (drop reasons indented)."""
+    rows: list[tuple[str, str]] = []
+    for key, value in summary.items():
+        if isinstance(value, Mapping):
+            for reason, count in value.items():
+                rows.append((f"  {key}: {reason}", str(count)))
+        elif isinstance(value, float):
+            rows.append((key, f"{value:.3f}"))
+        else:
+            rows.append((key, str(value)))
+    return rows
