@@ -1,140 +1,47 @@
-"""Inputs written by an LLM behind Text Generation Inference or any OpenAI-style server.
-
-``LLMInputWriter.write_many`` streams functions through the server at its full capacity (never
-more requests in flight than its ``/info`` ``max_concurrent_requests``), retries what is
-transient (429, 5xx, timeouts, dropped connections, malformed bodies) with exponential backoff
-and jitter within bounds, caches every answer on disk so a rerun pays for none twice, and reads
-the answers with ``ast`` only (:mod:`.parse`). The token is never logged, cached or put in errors.
-"""
+"""One run of the writer on its event loop (:class:`_Session`): server discovery, the request per
+function, the answer cache and twin de-duplication, and retries with backoff and jitter."""
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextvars
-import functools
 import hashlib
-import json
 import random
 import re
-import threading
-from collections import Counter, deque
-from dataclasses import dataclass, field, replace
-from typing import Any, Awaitable, Iterable, Iterator, Literal
+from typing import TYPE_CHECKING, Any
 
 import httpx2
-from huggingface_hub import AsyncInferenceClient, get_token
+from huggingface_hub import get_token
 from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError, OverloadedError
 
-from ..errors import ConfigError, InferenceServerError
-from ..schema import Function
-from ..utils.logging import get_logger
-from . import prompts
-from .cache import ResponseCache, cache_key
-from .parse import function_def, parse_answer, static_signature
+from ...errors import InferenceServerError
+from ...schema import Function
+from ...utils.logging import get_logger
+from .. import prompts
+from ..cache import ResponseCache, cache_key
+from ..parse import function_def, parse_answer, static_signature
+from .client import (
+    _RESPONSE_META,
+    FATAL_STATUSES,
+    LANES_PER_CLIENT,
+    RETRIED_STATUSES,
+    EndpointInfo,
+    _EndpointClient,
+    _GaveUp,
+    _GrammarRefused,
+    _HTTPStatus,
+    _http_client,
+    _Malformed,
+    _Rejected,
+    _seconds,
+)
+from .config import DEFAULT_CONCURRENCY
+
+if TYPE_CHECKING:
+    from .writer import LLMInputWriter
 
 logger = get_logger(__name__)
 
-Generator = Literal["tgi", "openai"]
-GrammarMode = Literal["auto", "on", "off"]
-GENERATORS: tuple[str, ...] = ("tgi", "openai")
-DEFAULT_CONCURRENCY = 16  # when neither the user nor the server says
 GRAMMAR_MIN_VERSION = (1, 4, 3)  # TGI releases that accept ``parameters.grammar``
-RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504, 424})
-FATAL_STATUSES = frozenset({401, 403, 404, 405})
-
-
-@dataclass
-class LLMWriterConfig:
-    """How to reach the writer model and what to ask it.
-
-    ``concurrency`` is a ceiling of our own; the server's ``max_concurrent_requests`` (divided
-    among ``parallel_writers`` processes sharing the server) is never exceeded. ``token`` is None
-    to take the usual Hugging Face token (``HF_TOKEN``, ``hf auth login``).
-    """
-
-    generator: Generator = "tgi"
-    endpoint: str = "http://127.0.0.1:8080"
-    model: str | None = None
-    token: str | None = field(default=None, repr=False)
-    n_inputs: int = 10
-    concurrency: int | None = None
-    max_attempts: int = 6
-    max_retry_seconds: float = 120.0
-    cache_dir: str | None = None
-    temperature: float = 0.2
-    max_new_tokens: int = 1024
-    seed: int = 0
-    grammar: GrammarMode = "auto"
-    request_timeout: float = 300.0
-    parallel_writers: int = 1
-    backoff_base: float = 0.25
-    backoff_max: float = 20.0
-
-    def __post_init__(self) -> None:
-        if self.generator not in GENERATORS:
-            raise ConfigError(f"generator must be one of {GENERATORS}, got {self.generator!r}", field="generator")
-        if not isinstance(self.endpoint, str) or not re.match(r"^https?://[^/\s]+", self.endpoint):
-            raise ConfigError(f"endpoint must be an http(s) URL, got {self.endpoint!r}", field="endpoint")
-        if self.grammar not in ("auto", "on", "off"):
-            raise ConfigError(f"grammar must be 'auto', 'on' or 'off', got {self.grammar!r}", field="grammar")
-        for name, low in (("n_inputs", 1), ("max_attempts", 1), ("max_new_tokens", 1), ("parallel_writers", 1)):
-            if int(getattr(self, name)) < low:
-                raise ConfigError(f"{name} must be >= {low}, got {getattr(self, name)}", field=name)
-        if self.concurrency is not None and self.concurrency < 1:
-            raise ConfigError(f"concurrency must be >= 1, got {self.concurrency}", field="concurrency")
-        if self.seed < 0:
-            raise ConfigError(f"seed must be >= 0, got {self.seed}", field="seed")
-        if not 0 <= self.temperature <= 2:
-            raise ConfigError(f"temperature must be in [0, 2], got {self.temperature}", field="temperature")
-        for name in ("max_retry_seconds", "request_timeout", "backoff_base", "backoff_max"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}", field=name)
-
-    def to_json(self) -> dict[str, Any]:
-        """The options that decide the answers (for a config hash); never the token."""
-        keys = ("generator", "model", "n_inputs", "temperature", "max_new_tokens", "seed", "grammar")
-        return {k: getattr(self, k) for k in keys}
-
-
-@dataclass
-class EndpointInfo:
-    """What the server says about itself (TGI ``/info``, or an OpenAI-style ``/v1/models``)."""
-
-    model_id: str
-    max_concurrent_requests: int | None = None
-    grammar: bool = False
-    version: str | None = None
-
-
-class _Rejected(Exception):
-    """The server refused this one request (4xx validation): retrying would not help."""
-
-    def __init__(self, message: str, status: int | None):
-        super().__init__(message)
-        self.status = status
-
-
-class _GaveUp(Exception):
-    """Transient failures until the bound on attempts or on time."""
-
-
-class _Malformed(ValueError):
-    """A 200 answer whose body is not what the route promises."""
-
-
-# Filled by the HTTP response hook of the task that made the request (TGI reports token counts in
-# headers, and AsyncInferenceClient does not return headers).
-_RESPONSE_META: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("_RESPONSE_META", default=None)
-
-
-async def _record_response_headers(response) -> None:
-    meta = _RESPONSE_META.get()
-    if meta is not None:
-        for header, key in (("x-prompt-tokens", "tokens_in"), ("x-generated-tokens", "tokens_out")):
-            value = response.headers.get(header)
-            if value is not None and value.isdigit():
-                meta[key] = int(value)
 
 
 def _version_tuple(version: str | None) -> tuple[int, ...]:
@@ -145,153 +52,6 @@ def _version_tuple(version: str | None) -> tuple[int, ...]:
 def _function_seed(seed: int, function_id: str) -> int:
     # TGI's schema wants seed > 0; derived per function so two functions never share a sample path.
     return 1 + int(hashlib.sha256(f"{seed}:{function_id}".encode()).hexdigest()[:12], 16)
-
-
-class _LoopThread:
-    """An asyncio loop of our own in a daemon thread, so requests progress while the caller works."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="case2code-llm-writer", daemon=True)
-        self.thread.start()
-
-    def submit(self, coro: Awaitable[Any]) -> concurrent.futures.Future:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)  # type: ignore[arg-type]
-
-    def call(self, coro: Awaitable[Any]) -> Any:
-        return self.submit(coro).result()
-
-    def stop(self) -> None:
-        async def cancel_all() -> None:
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-        try:
-            self.call(cancel_all())
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join()
-            self.loop.close()
-
-
-class LLMInputWriter:
-    """Asks a writer model for inputs; ``LLMInputWriter(config)`` or ``LLMInputWriter(endpoint=...)``.
-
-    ``stats`` counts, over the writer's life: ``requests`` sent, ``answered``, ``cached`` (answers
-    read from disk), ``retries``, ``http_429``, ``http_503``, ``http_5xx``, ``timeouts``,
-    ``connection_errors``, ``malformed_responses``, ``rejected`` (4xx, not retried),
-    ``failed_functions``, ``truncated`` answers, ``tokens_in``, ``tokens_out``, ``inputs`` kept and
-    ``dropped/<reason>`` (see :mod:`.parse`).
-    """
-
-    name = "llm"
-
-    def __init__(self, config: LLMWriterConfig | None = None, /, **options: Any) -> None:
-        try:
-            self.config = replace(config or LLMWriterConfig(), **options)
-        except TypeError as exc:
-            raise ConfigError(f"unknown LLM writer option: {exc}", field=next(iter(options), None)) from None
-        self.stats: Counter[str] = Counter()
-        self.info: EndpointInfo | None = None
-        self.concurrency: int | None = None
-
-    @property
-    def writer(self) -> str:
-        """What to record as each case's writer: ``llm:<model id>`` once the server is known."""
-        return f"llm:{self.info.model_id}" if self.info else "llm"
-
-    def write(self, function: Function) -> list[str]:
-        """Inputs for one function (a convenience over ``write_many``)."""
-        for _, inputs, _ in self.write_many([function]):
-            return inputs
-        return []
-
-    def write_many(self, functions: Iterable[Function]) -> Iterator[tuple[Function, list[str], dict[str, Any]]]:
-        """Inputs for each function, streamed in input order with bounded requests in flight.
-
-        Args:
-            functions: the functions; read lazily, a window of them ahead of what was yielded.
-
-        Yields:
-            ``(function, inputs, info)``: ``inputs`` are argument-list sources that round-trip
-            through ``literals.parse_arguments`` (empty when the model gave nothing usable or the
-            request failed); ``info`` has ``writer``, ``model``, ``cached``, ``finish_reason``,
-            ``attempts``, ``tokens_in``, ``tokens_out``, ``dropped`` (by reason) and ``error``.
-
-        Raises:
-            InferenceServerError: the server is unreachable, refuses the token, or lacks the route.
-        """
-        runner = _LoopThread()
-        session = _Session(self)
-        window: deque[tuple[Function, concurrent.futures.Future]] = deque()
-        try:
-            runner.call(session.open())
-            limit = max(64, 4 * (self.concurrency or 1))
-            source = iter(functions)
-            exhausted = False
-            while True:
-                while not exhausted and len(window) < limit:
-                    try:
-                        function = next(source)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    window.append((function, runner.submit(session.write(function))))
-                if not window:
-                    break
-                function, future = window.popleft()
-                response, signature, info = future.result()
-                yield function, session.finish(function, response, signature, info), info
-        finally:
-            for _, future in window:
-                future.cancel()
-            try:
-                runner.call(session.close())
-            finally:
-                runner.stop()
-            logger.info("llm writer: %s", _summary_line(self.stats))
-
-    def summary(self) -> dict[str, int]:
-        """``stats`` as a plain dict with sorted keys, for a run summary."""
-        return {k: int(v) for k, v in sorted(self.stats.items())}
-
-
-def _summary_line(stats: Counter) -> str:
-    keys = ("requests", "answered", "cached", "retries", "http_429", "http_503", "failed_functions", "tokens_in", "tokens_out")
-    return ", ".join(f"{k}={stats.get(k, 0)}" for k in keys)
-
-
-LANES_PER_CLIENT = 8
-
-
-@functools.lru_cache(maxsize=1)
-def _tls_context():
-    # One TLS context for every client of the process: loading the CA store costs ~50 ms a time.
-    return httpx2.create_ssl_context()
-
-
-def _http_client(timeout: float) -> httpx2.AsyncClient:
-    return httpx2.AsyncClient(
-        timeout=timeout,
-        verify=_tls_context(),
-        follow_redirects=True,
-        limits=httpx2.Limits(max_connections=None, max_keepalive_connections=LANES_PER_CLIENT * 2),
-        event_hooks={"response": [_record_response_headers]},
-    )
-
-
-class _EndpointClient(AsyncInferenceClient):
-    """An AsyncInferenceClient on an HTTP client of ours: the user's server is not the Hub, so
-    HF_HUB_OFFLINE must not block it, and its pool is sized to the requests we keep in flight."""
-
-    def __init__(self, http: httpx2.AsyncClient, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.http = http
-
-    async def _get_async_client(self):
-        return self.http
 
 
 class _Session:
@@ -648,84 +408,3 @@ class _Session:
         if isinstance(exc, (_Malformed, ValueError)):  # json.JSONDecodeError is a ValueError
             return "malformed_responses", None
         raise exc
-
-
-class _HTTPStatus(Exception):
-    def __init__(self, status: int, retry_after: str | None):
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.retry_after = retry_after
-
-
-class _GrammarRefused(Exception):
-    """The server rejected the grammar parameter: ask again in free text."""
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
-def llm_writer_summary(writer: LLMInputWriter) -> str:
-    """One line for a run summary: requests, cache hits, retries, 429s, tokens, dropped inputs."""
-    stats = writer.stats
-    dropped = {k.split("/", 1)[1]: v for k, v in sorted(stats.items()) if k.startswith("dropped/")}
-    return _summary_line(stats) + (f", dropped={json.dumps(dropped, sort_keys=True)}" if dropped else "")
-
-
-def mix_with_mutations(
-    function: Function,
-    inputs: list[str],
-    *,
-    n_mutants: int = 10,
-    seed: int = 0,
-    writer: str = "llm",
-) -> list[tuple[str, str]]:
-    """The model's inputs, then type-aware mutants of them by the offline writer (as in EvalPlus).
-
-    Args:
-        function: the function the inputs are for (read statically, never run).
-        inputs: argument-list sources from the model.
-        n_mutants: how many distinct mutants to add at most.
-        seed: seeds the mutation; the same arguments give the same mutants.
-        writer: the label of the model's inputs; mutants are labelled ``<writer>+mutation``.
-
-    Returns:
-        ``(source, writer)`` pairs: every model input first, then the new mutants, all distinct
-        and each round-tripping through ``literals.parse_arguments``.
-    """
-    from .. import literals
-    from ..errors import LiteralSyntaxError
-    from .analysis import analyse
-    from .offline import Candidate, propose
-
-    out = [(source, writer) for source in inputs]
-    seen = set(inputs)
-    analysis = analyse(function)
-    parents = []
-    for source in inputs:
-        args, kwargs = literals.parse_arguments(source)
-        parents.append(Candidate(list(args), dict(kwargs), origin="llm"))
-    if analysis.parse_error or not parents or n_mutants <= 0:
-        return out
-    rng = random.Random(f"{seed}:{function.id}:mutation")  # a str seed: independent of PYTHONHASHSEED
-    budget = 30 * n_mutants
-    added = 0
-    for candidate in propose(analysis, rng, parents=parents):
-        budget -= 1
-        if budget < 0 or added >= n_mutants:
-            break
-        if candidate.origin != "mutation":
-            continue  # the offline writer's own seeds: not a mutation of the model's inputs
-        try:
-            source = candidate.source()
-            literals.parse_arguments(source)
-        except (LiteralSyntaxError, RecursionError, ValueError, MemoryError):
-            continue
-        if source not in seen and len(source) <= 2_000:
-            seen.add(source)
-            out.append((source, f"{writer}+mutation"))
-            added += 1
-    return out

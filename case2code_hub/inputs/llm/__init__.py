@@ -1,0 +1,34 @@
+"""Inputs written by an LLM behind Text Generation Inference or any OpenAI-style server.
+
+``LLMInputWriter.write_many`` streams functions through the server at its full capacity (never
+more requests in flight than its ``/info`` ``max_concurrent_requests``), retries what is
+transient (429, 5xx, timeouts, dropped connections, malformed bodies) with exponential backoff
+and jitter within bounds, caches every answer on disk so a rerun pays for none twice, and reads
+the answers with ``ast`` only (:mod:`..parse`). The token is never logged, cached or put in errors.
+
+Modules: :mod:`.config` (:class:`LLMWriterConfig`), :mod:`.writer` (:class:`LLMInputWriter`,
+:func:`llm_writer_summary`), :mod:`.session` (one run on the event loop: requests, cache,
+retries), :mod:`.client` (HTTP clients and failure types), :mod:`.mix` (:func:`mix_with_mutations`).
+"""
+
+from .client import FATAL_STATUSES, LANES_PER_CLIENT, RETRIED_STATUSES, EndpointInfo
+from .config import DEFAULT_CONCURRENCY, GENERATORS, Generator, GrammarMode, LLMWriterConfig
+from .mix import mix_with_mutations
+from .session import GRAMMAR_MIN_VERSION
+from .writer import LLMInputWriter, llm_writer_summary
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "FATAL_STATUSES",
+    "GENERATORS",
+    "GRAMMAR_MIN_VERSION",
+    "LANES_PER_CLIENT",
+    "RETRIED_STATUSES",
+    "EndpointInfo",
+    "Generator",
+    "GrammarMode",
+    "LLMInputWriter",
+    "LLMWriterConfig",
+    "llm_writer_summary",
+    "mix_with_mutations",
+]
