@@ -301,3 +301,23 @@ def test_hub_dataset_in_the_stack_layout_is_streamed(tmp_path, monkeypatch):
 def test_missing_hub_path_is_a_clear_corpus_error(tmp_path):
     with pytest.raises(CorpusError, match="corpus not found"):
         generate(GenerationConfig(corpus=f"file://{tmp_path}/nothing"), tmp_path / "work")
+
+
+def test_cli_generate_then_assemble_equals_build(tmp_path):
+    from typer.testing import CliRunner
+
+    from case2code_hub.cli import app
+
+    corpus = write_corpus(tmp_path / "corpus")
+    runner = CliRunner()
+    work = tmp_path / "work"
+    done = runner.invoke(app, ["generate", "--corpus", str(corpus), "--work-dir", str(work), "--tasks", "2",
+                               "--task-workers", "2", "--workers", "1", "--seed", "8"])
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(app, ["assemble", "--work-dir", str(work), "--out", str(tmp_path / "cli" / "ds"), "--eval-share", "0.2"])
+    assert done.exit_code == 0, done.output
+    build(str(corpus), tmp_path / "api" / "ds", seed=8, tasks=2, eval_share=0.2)
+    assert digest(tmp_path / "cli" / "ds") == digest(tmp_path / "api" / "ds")
+
+    bad = runner.invoke(app, ["generate", "--corpus", str(corpus), "--work-dir", str(tmp_path / "w2"), "--executor", "slurm"])
+    assert bad.exit_code == 1 and "partition" in bad.output
