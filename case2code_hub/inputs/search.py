@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..errors import ConfigError
 from ..quality import FunctionQuality, measure
@@ -64,12 +64,12 @@ class SearchConfig:
 
     n_cases: int = 10
     seed: int = 0
-    max_calls: int = 160
+    max_calls: int = 240
     first_round: int = 32
     round_size: int = 16
-    patience: int = 3
+    patience: int = 6
     max_expensive: int = 3
-    max_raised_share: float = 0.2
+    max_raised_share: float = 0.3
     batch_size: int = 64
     seconds_per_function: float = 30.0
     max_str_len: int = 40
@@ -309,11 +309,94 @@ def _candidates(analysis: FunctionAnalysis, rng: random.Random, pool: list[Candi
     """
     slots = _slots(analysis, random.Random(rng.random()), limits)
     yield from seeds(analysis, rng, limits=limits)
+    constants = _splice_constants(analysis)
     while True:
-        yield _mutant(rng.choice(pool), slots, rng) if pool else None
+        if not pool:
+            yield None
+        elif constants and rng.random() < SPLICE_SHARE:
+            yield _splice(rng.choice(pool), constants, rng)
+        else:
+            yield _mutant(rng.choice(pool), slots, rng)
 
 
-def choose(trials: list[Trial], *, n: int = 10, max_raised_share: float = 0.2) -> list[Trial]:
+#: Share of mutants made by splicing a constant of the function's body into an argument.
+SPLICE_SHARE = 0.35
+
+
+def _splice_constants(analysis: FunctionAnalysis) -> dict[type, list[Any]]:
+    """The body's literals and the keys / constants its parameters are compared with, by type."""
+    values: list[Any] = [*analysis.str_constants, *analysis.int_constants, *analysis.float_constants]
+    for param in analysis.params:
+        values += [*param.constants, *param.element_constants, *param.keys]
+    by_type: dict[type, list[Any]] = {}
+    for value in values:
+        kind = type(value)
+        if kind in (str, int, float) and value not in by_type.setdefault(kind, []):
+            by_type[kind].append(value)
+    return {kind: found for kind, found in by_type.items() if found}
+
+
+def _splice(parent: Candidate, constants: dict[type, list[Any]], rng: random.Random) -> Candidate:
+    """A copy of ``parent`` where one leaf value (however deeply nested) becomes a body constant of
+    its type, or one dict gains a key from the body: what comparisons like ``s == '7.5'`` or
+    ``row['name']`` need, and random mutation rarely finds."""
+    values: list[Any] = [*parent.args, *parent.kwargs.values()]
+    spots: list[tuple[int, ...]] = []
+    _spots(values, (), spots, 0)
+    if not spots:
+        return Candidate(list(parent.args), dict(parent.kwargs), origin="splice")
+    path = rng.choice(spots)
+    values = _replaced(values, path, constants, rng)
+    n = len(parent.args)
+    return Candidate(values[:n], dict(zip(parent.kwargs, values[n:])), origin="splice")
+
+
+def _spots(value: Any, path: tuple[int, ...], out: list[tuple[int, ...]], depth: int) -> None:
+    kind = type(value)
+    if kind in (str, int, float) and path:
+        out.append(path)
+    elif kind in (list, tuple) and depth < 4:
+        if path and kind is list and not value:
+            out.append(path)
+        for index, item in enumerate(value):
+            _spots(item, path + (index,), out, depth + 1)
+    elif kind is dict and depth < 4:
+        out.append(path)
+        for index, item in enumerate(value.values()):
+            _spots(item, path + (index,), out, depth + 1)
+
+
+def _replaced(value: Any, path: tuple[int, ...], constants: dict[type, list[Any]], rng: random.Random) -> Any:
+    kind = type(value)
+    if path:
+        head, rest = path[0], path[1:]
+        if kind is dict:
+            return {k: (_replaced(v, rest, constants, rng) if i == head else v) for i, (k, v) in enumerate(value.items())}
+        items = [(_replaced(v, rest, constants, rng) if i == head else v) for i, v in enumerate(value)]
+        return tuple(items) if kind is tuple else items
+    if kind is dict:  # add (or overwrite) a key the body uses
+        key = rng.choice(constants.get(str) or constants.get(int) or [0])
+        copy = dict(value)
+        sample = next(iter(value.values()), None)
+        copy[key] = _constant_like(sample, constants, rng) if sample is not None else rng.choice(_all(constants))
+        return copy
+    if kind is list:  # an empty list gets one body constant
+        return [rng.choice(_all(constants))]
+    return _constant_like(value, constants, rng)
+
+
+def _constant_like(value: Any, constants: dict[type, list[Any]], rng: random.Random) -> Any:
+    same = constants.get(type(value))
+    if same and rng.random() < 0.85:
+        return rng.choice(same)
+    return rng.choice(_all(constants))
+
+
+def _all(constants: dict[type, list[Any]]) -> list[Any]:
+    return [value for kind in sorted(constants, key=lambda t: t.__name__) for value in constants[kind]]
+
+
+def choose(trials: list[Trial], *, n: int = 10, max_raised_share: float = 0.3) -> list[Trial]:
     """The at most ``n`` trials worth keeping, in the order they were found.
 
     Greedy: while some trial adds coverage units, take the one adding most (ties: returned before
