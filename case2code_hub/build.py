@@ -40,6 +40,8 @@ class BuildSummary:
     seconds: float
     by_difficulty: dict[str, int] = field(default_factory=dict)
     thresholds: tuple[float, float] = (0.0, 0.0)
+    # Input quality of the kept functions, yield and drop reasons (see ``quality.summarise``).
+    quality: dict[str, Any] = field(default_factory=dict)
 
     def dropped(self) -> dict[str, int]:
         """Drop reasons of every stage, ``"stage: reason" -> count`` (harvest, execution, build)."""
@@ -322,4 +324,5 @@ def _summarise(report: Any, counters: Counter[str], out_dir: str | Path, seconds
         seconds=seconds,
         by_difficulty=dict(report.by_difficulty),
         thresholds=tuple(report.thresholds),
+        quality=dict(getattr(report, "quality", {}) or {}),
     )

@@ -73,6 +73,9 @@ class Item:
     input_writers: list[str] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
     status: str = ""
+    # The sandbox's coverage of each case (parallel to ``cases``), and the kept cases' quality.
+    coverage: list | None = None
+    quality: dict[str, Any] | None = None
 
 
 @dataclass
@@ -98,8 +101,15 @@ class GenerationConfig:
     min_chars: int = 50
     max_chars: int = 8000
     max_lines: int = 300
+    # The offline writer's coverage-guided search against the sandbox ("none": one-shot writer).
+    search: Literal["coverage", "none"] = "coverage"
+    search_calls: int = 160
 
     def __post_init__(self) -> None:
+        if self.search not in ("coverage", "none"):
+            raise ConfigError(f"search must be coverage or none, got {self.search!r}", field="search")
+        if self.search_calls < self.n_cases:
+            raise ConfigError(f"search_calls must be >= n_cases, got {self.search_calls}", field="search_calls")
         if self.generator not in ("offline", "tgi", "openai"):
             raise ConfigError(f"generator must be offline, tgi or openai, got {self.generator!r}", field="generator")
         if self.generator != "offline" and not self.endpoint:
@@ -176,14 +186,18 @@ class WriteInputsStep(PipelineStep):
     name = "write inputs"
     type = "✍️ - WRITER"
 
-    def __init__(self, config: GenerationConfig, cache_dir: str | None = None, parallel_writers: int = 1):
+    def __init__(self, config: GenerationConfig, cache_dir: str | None = None, parallel_writers: int = 1,
+                 workers: int | None = None):
         super().__init__()
         self.config = config
         self.cache_dir = cache_dir
         self.parallel_writers = parallel_writers
+        self.workers = workers
 
     def run(self, data: Iterator[Item], rank: int = 0, world_size: int = 1) -> Iterator[Item]:
-        if self.config.generator == "offline":
+        if self.config.generator == "offline" and self.config.search == "coverage":
+            yield from self._search(data)
+        elif self.config.generator == "offline":
             yield from self._offline(data)
         else:
             yield from self._llm(data)
@@ -204,6 +218,35 @@ class WriteInputsStep(PipelineStep):
                 continue
             self.stat_update("inputs", value=len(item.inputs))
             yield item
+
+    def _search(self, data: Iterator[Item]) -> Iterator[Item]:
+        from .inputs.search import SearchConfig, SearchingWriter
+        from .sandbox import Sandbox, SandboxConfig
+
+        cfg = self.config
+        search_config = SearchConfig(n_cases=cfg.n_cases, seed=cfg.seed, max_calls=cfg.search_calls)
+        # One run per case while searching: ExecuteStep runs the chosen inputs again under every
+        # hash seed, so the determinism check still applies to what is kept.
+        sandbox_config = SandboxConfig(workers=self.workers, timeout=cfg.timeout, memory_mb=cfg.memory_mb, runs=1)
+        pending: deque[Item] = deque()
+
+        def functions() -> Iterator[Function]:
+            for item in data:
+                pending.append(item)
+                yield item.function
+
+        with Sandbox(sandbox_config) as sandbox:
+            writer = SearchingWriter(sandbox, search_config)
+            for result in writer.search(functions()):
+                item = pending.popleft()
+                self.stat_update(f"search/stop/{result.stop}")
+                self.stat_update("search/calls", value=result.calls)
+                if not result.inputs:
+                    self.stat_update("dropped/no_inputs")
+                    continue
+                item.inputs = result.inputs
+                self.stat_update("inputs", value=len(item.inputs))
+                yield item
 
     def _llm(self, data: Iterator[Item]) -> Iterator[Item]:
         from .inputs.llm import LLMInputWriter, LLMWriterConfig, mix_with_mutations
@@ -268,7 +311,7 @@ class ExecuteStep(PipelineStep):
             for item in data:
                 pending.append(item)
                 fn = item.function
-                yield ExecutionTask(id=fn.id, code=fn.code, entry_point=fn.entry_point, inputs=item.inputs)
+                yield ExecutionTask(id=fn.id, code=fn.code, entry_point=fn.entry_point, inputs=item.inputs, coverage=True)
 
         from .utils.logging import progress
 
@@ -280,6 +323,7 @@ class ExecuteStep(PipelineStep):
                 item = pending.popleft()
                 item.status = result.status
                 item.cases = result.cases
+                item.coverage = result.coverage
                 for case, who in zip(item.cases, item.input_writers):
                     case.writer = who
                 for case in result.cases:
@@ -299,6 +343,7 @@ class SelectCasesStep(PipelineStep):
 
     def run(self, data: Iterator[Item], rank: int = 0, world_size: int = 1) -> Iterator[Item]:
         from .inputs.select import drop_reason, select_cases
+        from .quality import measure
 
         for item in data:
             if item.status != "ok":
@@ -311,6 +356,10 @@ class SelectCasesStep(PipelineStep):
             if reason:
                 self.stat_update(f"dropped/{reason}")
                 continue
+            coverage_of = {id(case): cov for case, cov in zip(item.cases, item.coverage or [])}
+            coverages = [coverage_of.get(id(case)) for case in selected] if item.coverage is not None else None
+            fn = item.function
+            item.quality = measure(fn.code, fn.entry_point, selected, coverages).to_dict()
             item.cases = selected
             self.stat_update("kept")
             self.stat_update("cases", value=len(selected))
@@ -350,6 +399,7 @@ def shard_row(item: Item, *, generator: str) -> dict[str, Any]:
         "source": fn.to_dict()["source"],
         "cases": [c.to_dict() for c in item.cases],
         "generator": generator,
+        **({"quality": item.quality} if item.quality is not None else {}),
     }
 
 
@@ -360,7 +410,8 @@ def generation_steps(
     share one LLM server at a time (its concurrency limit is divided among them)."""
     return [
         HarvestStep(config, world_size=tasks),
-        WriteInputsStep(config, cache_dir=str(Path(shards_dir).parent / "llm-cache"), parallel_writers=parallel_writers),
+        WriteInputsStep(config, cache_dir=str(Path(shards_dir).parent / "llm-cache"), parallel_writers=parallel_writers,
+                        workers=workers),
         ExecuteStep(config, workers=workers),
         SelectCasesStep(config),
         ShardWriter(str(shards_dir), generator=config.generator),

@@ -150,6 +150,9 @@ def _features():
                 "n_cases": Value("int64"),
                 "n_raised": Value("int64"),
                 "distinct_outputs": Value("int64"),
+                # Measured by the sandbox on the kept cases; null where coverage was not measured.
+                "line_coverage": Value("float64"),
+                "branch_coverage": Value("float64"),
             },
         }
     )

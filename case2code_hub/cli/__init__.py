@@ -11,6 +11,7 @@ from . import execute as _execute
 from . import generate as _generate
 from . import import_official as _import_official
 from . import push as _push
+from . import stats as _stats
 from . import versions as _versions
 
 app = typer.Typer(
@@ -29,3 +30,4 @@ app.command("versions")(_versions.versions)
 app.command("eval")(_eval.eval_command)
 app.command("import-official")(_import_official.import_official_command)
 app.command("calibrate")(_calibrate.calibrate_command)
+app.command("stats")(_stats.stats)

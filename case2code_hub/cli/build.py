@@ -74,6 +74,13 @@ def build(
                 table.add_row(f"  model inputs dropped, {key.rpartition('/')[2]}", str(value))
     for level, count in summary.by_difficulty.items():
         table.add_row(f"  {level}", str(count))
+    if summary.quality:
+        from ..quality import format_lines
+
+        table.add_section()
+        for label, value in format_lines({k: v for k, v in summary.quality.items() if k != "dropped"}):
+            table.add_row(f"quality: {label}", value)
+        table.add_section()
     table.add_row("time", f"{summary.seconds:.1f} s")
     err_console.print(table)
     typer.echo(str(summary.out_dir))

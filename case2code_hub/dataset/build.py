@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from .. import quality as quality_mod
 from .. import schema
 from ..errors import ConfigError, DatasetError
 from ..utils.logging import get_logger, progress
@@ -90,6 +91,7 @@ class BuildReport:
     dropped: dict[str, int] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     cases: int = 0
+    quality: dict[str, Any] = field(default_factory=dict)
 
     def _rows(self, config: str) -> int:
         return sum(sum(levels.values()) for levels in self.counts.get(config, {}).values() if levels)
@@ -147,7 +149,30 @@ def _normalise(record: Mapping[str, Any], index: int, dropped: Counter) -> dict[
         "cases": cases,
         "source": {key: source.get(key) for key in ("corpus", "path", "repo", "license")},
         "generator": generator,
+        "quality": dict(record.get("quality") or {}),
     }
+
+
+def _coverage_stats(quality: Mapping[str, Any]) -> dict[str, float | None]:
+    """The raw config's coverage stats from a record's ``quality`` (None where not measured)."""
+    measured = bool(quality) and quality.get("measured", True)
+    return {key: (round(float(quality[key]), 4) if measured and key in quality else None)
+            for key in ("line_coverage", "branch_coverage")}
+
+
+def _quality(rows: list[dict[str, Any]], summary: Mapping[str, Any], dropped: Mapping[str, int]) -> dict[str, Any]:
+    """The build's quality summary: kept functions' measured quality, yield and drop reasons.
+
+    ``harvest/kept`` and ``dropped/<reason>`` come from the pipeline's counters in ``summary``
+    (absent when records were handed in directly); the builder's own drops are added.
+    """
+    harvested = summary.get("harvest/kept")
+    reasons = {key.split("/", 1)[1]: int(value) for key, value in summary.items()
+               if isinstance(key, str) and key.startswith("dropped/") and isinstance(value, int)}
+    reasons.update({f"build: {reason}": int(count) for reason, count in dropped.items()})
+    qualities = [row["quality"] for row in rows if row.get("quality")]
+    return quality_mod.summarise(qualities, harvested=int(harvested) if isinstance(harvested, int) else None,
+                                 dropped=reasons)
 
 
 def _eval_row(row: dict[str, Any], cfg: BuildConfig) -> dict[str, Any]:
@@ -284,6 +309,7 @@ def build_dataset(
             continue
         try:
             value, row["stats"] = difficulty.score(row["code"], row["entry_point"], row["cases"])
+            row["stats"].update(_coverage_stats(row["quality"]))
         except DatasetError as exc:
             logger.warning("dropping function %s: %s", row["id"], exc)
             dropped["code does not define its entry point"] += 1
@@ -341,6 +367,7 @@ def build_dataset(
         },
     }
     licenses = sorted({row["source"]["license"] or "unknown" for row in rows})
+    quality = _quality(rows, summary or {}, dropped)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
@@ -370,7 +397,8 @@ def build_dataset(
                 "n_formats": len(templates.CASE_FORMATS),
                 "min_hidden": cfg.split_config.min_hidden,
                 "splits": splits,
-            }
+            },
+            extra_sections=card_mod.quality_section(quality),
         )
         (staged / "README.md").write_text(text, encoding="utf-8")
         check_target(out)  # it may have changed while we were writing
@@ -390,6 +418,7 @@ def build_dataset(
         dropped=dict(dropped),
         files=[path.relative_to(staged).as_posix() for path in files] + ["README.md"],
         cases=sum(len(row["cases"]) for row in rows),
+        quality=quality,
     )
     logger.info(
         "built %s: %d train functions, %d prompted samples, %d eval items (thresholds %g / %g)",

@@ -122,6 +122,53 @@ def how_made_table(facts: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: Marks the machine-readable copy of the quality summary in the card (``case2code stats`` reads it).
+QUALITY_MARKER = "case2code-quality:"
+
+
+def quality_section(quality: Mapping[str, Any]) -> str:
+    """The card's "Input quality" section: a table of the build's quality summary, and the same
+    numbers as JSON in an HTML comment for tools. Empty when there is nothing to report.
+
+    Args:
+        quality: the output of :func:`case2code_hub.quality.summarise`.
+    """
+    if not quality:
+        return ""
+    import json
+
+    from ..quality import format_lines
+
+    lines = [
+        "## Input quality",
+        "",
+        "Measured by the sandbox on the kept cases of every function (train and eval): line and",
+        "branch coverage of the entry point and the helpers it reaches, share of calls that return,",
+        "distinct outputs, and the yield from harvested to kept functions with the reasons for drops.",
+        "",
+        "| | |",
+        "| --- | --- |",
+    ]
+    lines += [f"| {_md(label.strip())} | {_md(value)} |" for label, value in format_lines(quality)]
+    payload = json.dumps(quality, separators=(",", ":")).replace("--", "-\\u002d")
+    lines += ["", f"<!-- {QUALITY_MARKER} {payload} -->", ""]
+    return "\n".join(lines)
+
+
+def read_quality(text: str) -> dict[str, Any] | None:
+    """The quality summary embedded in a card by :func:`quality_section`, or None."""
+    import json
+
+    start = text.find(f"<!-- {QUALITY_MARKER} ")
+    if start < 0:
+        return None
+    end = text.find(" -->", start)
+    try:
+        return json.loads(text[start + len(QUALITY_MARKER) + 6 : end])
+    except ValueError:
+        return None
+
+
 def validate_card(text: str, *, splits: Mapping[str, Iterable[str]] | None = None) -> Any:
     """Parse a card with ``huggingface_hub.DatasetCard`` and check its ``configs`` as ``datasets`` does.
 

@@ -203,6 +203,9 @@ def score(code: str, entry_point: str, cases: Iterable[Any]) -> tuple[float, dic
         "n_cases": case_part["n_cases"],
         "n_raised": case_part["n_raised"],
         "distinct_outputs": case_part["distinct_outputs"],
+        # Not static: the builder fills them from the sandbox's measurement when there is one.
+        "line_coverage": None,
+        "branch_coverage": None,
     }
     return value, stats
 
