@@ -174,6 +174,7 @@ def build(
     concurrency: int | None = None,
     token: str | None = None,
     decontaminate: bool = True,
+    search: str = "coverage",
 ) -> BuildSummary:
     """Build a Case2Code dataset folder from a corpus.
 
@@ -198,6 +199,8 @@ def build(
         token: a Hugging Face token for the server; default: ``HF_TOKEN`` or the saved login.
             It is never logged, stored in the work dir, or written into the data.
         decontaminate: drop functions that overlap HumanEval (see :func:`decontaminated`).
+        search: the offline writer's input search: ``"coverage"`` (rounds against the sandbox,
+            keeping inputs that reach new lines, branches or outputs) or ``"none"`` (one shot).
 
     Returns:
         A :class:`BuildSummary`.
@@ -220,7 +223,7 @@ def build(
     config = GenerationConfig(
         corpus=str(corpus), seed=seed, max_functions=max_functions, timeout=timeout, memory_mb=memory_mb,
         n_candidates=n_candidates, max_chars=max_chars,
-        generator=generator, endpoint=endpoint, model=model, concurrency=concurrency,
+        generator=generator, endpoint=endpoint, model=model, concurrency=concurrency, search=search,
     )
     check_corpus(config.corpus)
     # Refuse an unsafe --out before spending minutes on generation.

@@ -27,6 +27,7 @@ RESULT_FRAME_CAP = 64 << 20
 START_TIMEOUT = 30.0
 PER_ZYGOTE_INFLIGHT = 3
 WATCHDOG_SLACK = 1.0
+SLOW_SOURCE = 0.1
 ZYGOTE_CRASH = "Crashed: sandbox worker died"
 
 
@@ -232,11 +233,19 @@ class Sandbox:
                 choice = self._pick_zygotes()
                 if choice is None:
                     break
+                pulled = time.monotonic()
                 try:
                     task = next(source)
                 except StopIteration:
                     exhausted = True
                     break
+                finally:
+                    if time.monotonic() - pulled > SLOW_SOURCE:
+                        # Time spent producing the next task (an upstream stage's work) is not
+                        # worker silence, just as time spent in our consumer is not.
+                        now = time.monotonic()
+                        for zygote in self._zygotes:
+                            zygote.last_heard = now
                 pending[next_seq] = _Pending(task, cfg.runs, cfg.coverage)
                 frame = protocol.encode({"t": next_seq, "code": task.code, "entry_point": task.entry_point,
                                          "inputs": list(task.inputs),
