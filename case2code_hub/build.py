@@ -47,8 +47,8 @@ class BuildSummary:
         """Drop reasons of every stage, ``"stage: reason" -> count`` (harvest, execution, build)."""
         out: dict[str, int] = {}
         for key, value in sorted(self.counters.items()):
-            stage, _, rest = key.rpartition("dropped/")
-            if rest and stage in ("", "harvest/", "build/"):
+            stage, found, rest = key.rpartition("dropped/")
+            if found and rest and stage in ("", "harvest/", "build/"):
                 out[f"{stage.rstrip('/') or 'execution'}: {rest}"] = value
             elif "files_skipped/" in key:
                 out[f"files skipped: {key.rpartition('/')[2]}"] = value

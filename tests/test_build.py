@@ -139,3 +139,20 @@ def test_functions_that_copy_humaneval_are_dropped(tmp_path):
     assert "greatest_common_divisor" not in raw["entry_point"]
     card = (tmp_path / "ds" / "README.md").read_text()
     assert "overlaps_humaneval" in card
+
+
+def test_summary_lists_only_drop_reasons():
+    from case2code_hub.build import BuildSummary
+
+    summary = BuildSummary(
+        out_dir="x", functions=1, cases=5, eval_items=0, prompted_rows=3, seconds=0.1,
+        counters={"harvest/kept": 9, "harvest/dropped/no_params": 2, "dropped/too_few_cases": 3,
+                  "build/dropped/overlaps_humaneval_ngram": 1, "harvest/files_skipped/syntax_error": 1,
+                  "outcome/returned": 40, "inputs": 99},
+    )
+    assert summary.dropped() == {
+        "build: overlaps_humaneval_ngram": 1,
+        "execution: too_few_cases": 3,
+        "files skipped: syntax_error": 1,
+        "harvest: no_params": 2,
+    }
