@@ -8,19 +8,25 @@ previous one untouched, and a folder that is not a previous build is never repla
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
+import signal
 import tempfile
+import threading
+from array import array
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
-from .. import quality as quality_mod
 from .. import schema
 from ..errors import ConfigError, DatasetError
 from ..utils.logging import get_logger, progress
 from . import card as card_mod
 from . import difficulty, split, templates
+from .external import SortedRuns
+from .tally import QualityTally
 
 logger = get_logger(__name__)
 
@@ -28,6 +34,9 @@ KEPT_OUTCOMES = ("returned", "raised")
 # Parquet settings are fixed so two builds of the same rows are byte-identical.
 _ROW_GROUP_ROWS = 10_000
 _PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "use_dictionary": True, "write_statistics": True}
+# Bytes of spilled function rows held in memory before a sorted run goes to disk (the build's
+# memory is this plus one row group per split, whatever the corpus size).
+_RUN_BYTES = 32 << 20
 
 
 @dataclass
@@ -160,19 +169,18 @@ def _coverage_stats(quality: Mapping[str, Any]) -> dict[str, float | None]:
             for key in ("line_coverage", "branch_coverage")}
 
 
-def _quality(rows: list[dict[str, Any]], summary: Mapping[str, Any], dropped: Mapping[str, int]) -> dict[str, Any]:
+def _quality(tally: QualityTally, summary: Mapping[str, Any], dropped: Mapping[str, int]) -> dict[str, Any]:
     """The build's quality summary: kept functions' measured quality, yield and drop reasons.
 
     ``harvest/kept`` and ``dropped/<reason>`` come from the pipeline's counters in ``summary``
-    (absent when records were handed in directly); the builder's own drops are added.
+    (absent when records were handed in directly); the builder's own drops are added. ``tally``
+    holds the kept functions' quality (what :func:`quality.summarise` would get, folded).
     """
     harvested = summary.get("harvest/kept")
     reasons = {key.split("/", 1)[1]: int(value) for key, value in summary.items()
                if isinstance(key, str) and key.startswith("dropped/") and isinstance(value, int)}
     reasons.update({f"build: {reason}": int(count) for reason, count in dropped.items()})
-    qualities = [row["quality"] for row in rows if row.get("quality")]
-    return quality_mod.summarise(qualities, harvested=int(harvested) if isinstance(harvested, int) else None,
-                                 dropped=reasons)
+    return tally.summary(harvested=int(harvested) if isinstance(harvested, int) else None, dropped=reasons)
 
 
 def _eval_row(row: dict[str, Any], cfg: BuildConfig) -> dict[str, Any]:
@@ -192,25 +200,75 @@ def _eval_row(row: dict[str, Any], cfg: BuildConfig) -> dict[str, Any]:
     }
 
 
-def _write_shards(rows: list[dict[str, Any]], folder: Path, name: str, config: str, shard_rows: int) -> list[Path]:
-    """Write ``rows`` as ``folder/{name}-0000i-of-0000n.parquet`` with the config's Arrow schema."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+class _ShardWriter:
+    """Rows of one split, streamed to ``folder/{name}-0000i-of-0000n.parquet``.
 
-    arrow_schema = schema.features(config).arrow_schema
-    n_shards = max(1, -(-len(rows) // shard_rows))
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for shard in range(n_shards):
-        chunk = rows[shard * shard_rows : (shard + 1) * shard_rows]
-        path = folder / f"{name}-{shard:05d}-of-{n_shards:05d}.parquet"
-        # An empty split is a file with no row group at all: ``datasets`` reads that as zero rows,
-        # but fails on a file holding one empty row group (what ``write_table`` would produce).
-        with pq.ParquetWriter(path, arrow_schema, **_PARQUET_OPTIONS) as writer:
-            if chunk:
-                writer.write_table(pa.Table.from_pylist(chunk, schema=arrow_schema), row_group_size=_ROW_GROUP_ROWS)
-        paths.append(path)
-    return paths
+    Byte for byte what writing the whole split at once did: a file every ``shard_rows`` rows, in
+    row groups of ``_ROW_GROUP_ROWS`` counted from the file's first row, the config's Arrow schema
+    and the fixed writer settings. At most one row group is held in memory. Files are written under
+    a provisional name and renamed when :meth:`close` knows how many there are. No row, no file.
+    """
+
+    def __init__(self, folder: Path, name: str, config: str, shard_rows: int):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self._pa, self._pq = pa, pq
+        self.folder, self.name, self.shard_rows = folder, name, shard_rows
+        self.arrow_schema = schema.features(config).arrow_schema
+        self.rows = 0
+        self._partials: list[Path] = []
+        self._writer: Any = None
+        self._in_shard = 0
+        self._group: list[dict[str, Any]] = []
+
+    def add(self, row: dict[str, Any]) -> None:
+        if self._writer is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path = self.folder / f".{self.name}-{len(self._partials):05d}.partial"
+            self._partials.append(path)
+            self._writer = self._pq.ParquetWriter(path, self.arrow_schema, **_PARQUET_OPTIONS)
+        self._group.append(row)
+        self.rows += 1
+        self._in_shard += 1
+        if len(self._group) >= _ROW_GROUP_ROWS:
+            self._flush()
+        if self._in_shard >= self.shard_rows:
+            self._close_shard()
+
+    def _flush(self) -> None:
+        if self._group:
+            table = self._pa.Table.from_pylist(self._group, schema=self.arrow_schema)
+            self._group = []
+            self._writer.write_table(table, row_group_size=_ROW_GROUP_ROWS)
+
+    def _close_shard(self) -> None:
+        self._flush()
+        self._writer.close()
+        self._writer = None
+        self._in_shard = 0
+
+    def close(self) -> list[Path]:
+        """Finish the last file and give every file its final name; the paths, in order."""
+        if self._writer is not None:
+            self._close_shard()
+        n_shards = len(self._partials)
+        paths = []
+        for shard, partial in enumerate(self._partials):
+            path = self.folder / f"{self.name}-{shard:05d}-of-{n_shards:05d}.parquet"
+            partial.rename(path)
+            paths.append(path)
+        return paths
+
+    def abort(self) -> None:
+        """Close an open file after a failure (the staging folder holding it is removed next)."""
+        self._group = []
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001 - already failing; the folder goes anyway
+                pass
 
 
 def check_target(out: Path) -> None:
@@ -243,11 +301,6 @@ def _swap_into_place(staged: Path, out: Path) -> None:
             raise
     finally:
         shutil.rmtree(holder, ignore_errors=True)
-
-
-def _level_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    counts = Counter(row["difficulty"] for row in rows)
-    return {level: counts.get(level, 0) for level in schema.DIFFICULTIES}
 
 
 def build_dataset(
@@ -296,60 +349,245 @@ def build_dataset(
     out = Path(out_dir).absolute()
     check_target(out)
 
-    dropped: Counter = Counter()
-    functions: dict[str, dict[str, Any]] = {}
+    # Folders this build creates above ``out``: removed again if the build fails and they are empty.
+    made = [parent for parent in (out.parent, *out.parent.parents) if not parent.exists()]
+    writers: list[_ShardWriter] = []
+    staged: Path | None = None
+    with _cleanup_on_sigterm():
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+            os.chmod(staged, 0o755)
+            report = _build_into(records, out, staged, writers, cfg, summary)
+        except BaseException:
+            for writer in writers:
+                writer.abort()
+            if staged is not None:
+                shutil.rmtree(staged, ignore_errors=True)
+            for folder in made:  # deepest first
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+            raise
+    logger.info(
+        "built %s: %d train functions, %d prompted samples, %d eval items (thresholds %g / %g)",
+        out, report.n_train, report.prompted_rows, report.n_eval, *report.thresholds,
+    )
+    return report
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived during a build: unwinds it so the staging folder is removed."""
+
+
+@contextmanager
+def _cleanup_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into an exception for the duration of a build, then die of it as before.
+
+    Only where SIGTERM still has its default action (which would end the process without removing
+    the staging folder) and only in the main thread (where Python runs signal handlers). The
+    process still ends by SIGTERM, after the cleanup; SIGKILL cannot be caught: it leaves the
+    hidden staging folder beside ``out_dir``, never a half-written ``out_dir``.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def terminated(signum: int, frame: Any) -> None:
+        raise _Terminated()
+
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    except _Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise  # only if the signal is blocked
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+_OK, _UNDEFINED, _CRASHED = 0, 1, 2
+# Where in the input a drop happens, for the order in which reasons are first seen: the builder's
+# own drops come after the record's case drops.
+_AFTER_CASES = 1 << 30
+
+
+class _Drops:
+    """Dropped records and cases by reason, listed in the order of the input record that first
+    gave each reason (as a single pass over the input would have counted them), whatever pass
+    finds them."""
+
+    def __init__(self) -> None:
+        self.counts: Counter = Counter()
+        self.first: dict[str, tuple[int, int]] = {}
+
+    def add(self, reason: str, at: tuple[int, int], n: int = 1) -> None:
+        self.counts[reason] += n
+        if reason not in self.first or at < self.first[reason]:
+            self.first[reason] = at
+
+    def ordered(self) -> Counter:
+        return Counter({reason: self.counts[reason] for reason in sorted(self.first, key=self.first.__getitem__)})
+
+
+def _spill_records(records: Iterable[Mapping[str, Any]], runs: SortedRuns, drops: _Drops) -> tuple[int, dict[int, BaseException]]:
+    """Pass 1, in input order: normalise and score each record and spill it, keyed ``(id, index)``.
+
+    Returns the number of records and the exceptions other than :class:`DatasetError` that scoring
+    raised, by record index (raised later only if the record is not a duplicate: the single-pass
+    builder never scored duplicates).
+    """
+    crashes: dict[int, BaseException] = {}
     n_input = 0
+    dumps, protocol = pickle.dumps, pickle.HIGHEST_PROTOCOL
     for index, record in enumerate(records):
         n_input += 1
-        row = _normalise(record, index, dropped)
+        local: Counter = Counter()
+        row = _normalise(record, index, local)
+        for position, (reason, n) in enumerate(local.items()):
+            drops.add(reason, (index, position), n)
         if row is None:
             continue
-        if row["id"] in functions:
-            dropped["duplicate id"] += 1
-            continue
+        key = (row["id"], index)
         try:
             value, row["stats"] = difficulty.score(row["code"], row["entry_point"], row["cases"])
             row["stats"].update(_coverage_stats(row["quality"]))
         except DatasetError as exc:
-            logger.warning("dropping function %s: %s", row["id"], exc)
-            dropped["code does not define its entry point"] += 1
+            runs.add(key, (_UNDEFINED, str(exc), b""))
             continue
-        functions[row["id"]] = row
-    if not functions:
+        except Exception as exc:  # noqa: BLE001 - re-raised in pass 2 unless the record is a duplicate
+            crashes[index] = exc
+            runs.add(key, (_CRASHED, None, b""))
+            continue
+        facts = (value, len(row["cases"]), row["source"]["license"], row["quality"])
+        blob = dumps(row, protocol=protocol)
+        runs.add(key, (_OK, facts, blob), len(blob))
+    return n_input, crashes
+
+
+def _kept(runs: SortedRuns, on_drop: Any = None) -> Iterator[tuple[str, Any, bytes]]:
+    """Kept functions in id order: of the records sharing an id, the first (in input order) that
+    defines its entry point; the ones after it are duplicates, the failing ones before it dropped.
+    ``on_drop(reason, function_id, index, kind, detail)`` hears of every drop."""
+    current, kept = None, False
+    for (function_id, index), (kind, detail, blob) in runs.merged():
+        if function_id != current:
+            current, kept = function_id, False
+        if kept:
+            if on_drop:
+                on_drop("duplicate id", function_id, index, kind, detail)
+        elif kind == _OK:
+            kept = True
+            yield function_id, detail, blob
+        elif on_drop:
+            on_drop("code does not define its entry point", function_id, index, kind, detail)
+
+
+def _build_into(
+    records: Iterable[Mapping[str, Any]],
+    out: Path,
+    staged: Path,
+    writers: list[_ShardWriter],
+    cfg: BuildConfig,
+    summary: Mapping[str, Any] | None,
+) -> BuildReport:
+    """The build, streaming: spill and sort the functions, fold their small facts, then write every
+    split in id order, the card last, and swap ``staged`` into ``out``."""
+    drops = _Drops()
+    runs = SortedRuns(staged / ".spill", run_bytes=_RUN_BYTES)
+    n_input, crashes = _spill_records(records, runs, drops)
+    runs.finish()
+
+    # Pass 2, in id order: dedupe, and keep a few numbers per function.
+    reached: list[int] = []
+
+    def on_drop(reason: str, function_id: str, index: int, kind: int, detail: Any) -> None:
+        if reason != "duplicate id":
+            if kind == _CRASHED:  # the single pass would have stopped on it
+                reached.append(index)
+                return
+            logger.warning("dropping function %s: %s", function_id, detail)
+        drops.add(reason, (index, _AFTER_CASES))
+
+    scores = array("d")
+    eval_buckets = array("H")
+    licenses: set[str] = set()
+    tally = QualityTally()
+    n_functions = n_cases = 0
+    min_eval_cases = cfg.split_config.min_eval_cases
+    for function_id, (value, row_cases, license_, quality), _blob in _kept(runs, on_drop):
+        n_functions += 1
+        n_cases += row_cases
+        scores.append(value)
+        if row_cases >= min_eval_cases:
+            eval_buckets.append(split.bucket(function_id, seed=cfg.seed))
+        licenses.add(license_ or "unknown")
+        if quality:
+            tally.add(quality)
+    if reached:
+        raise crashes[min(reached)]
+    dropped = drops.ordered()
+    if not n_functions:
         reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(dropped.items())) or "the input was empty"
         raise DatasetError(f"no functions to build a dataset from ({n_input} records; {reasons})", path=str(out))
 
-    rows = [functions[key] for key in sorted(functions)]
-    cuts = difficulty.thresholds(row["stats"]["difficulty_score"] for row in rows)
+    cuts = difficulty.thresholds(scores)
     share = split.effective_share(
-        (split.bucket(row["id"], seed=cfg.seed) for row in rows if len(row["cases"]) >= cfg.split_config.min_eval_cases),
-        eval_share=cfg.eval_share,
-        min_eval_items=cfg.min_eval_items,
-        max_share=cfg.max_eval_share,
+        eval_buckets, eval_share=cfg.eval_share, min_eval_items=cfg.min_eval_items, max_share=cfg.max_eval_share
     )
+    del scores
+    n_eval_expected = sum(1 for b in eval_buckets if b < round(share * 10_000))
+    del eval_buckets
     split_config = replace(cfg.split_config, eval_share=share)
-    train, held_out, demoted = [], [], 0
-    for row in rows:
-        row["difficulty"] = difficulty.level(row["stats"]["difficulty_score"], cuts)
-        side = split.assign(row["id"], len(row["cases"]), config=split_config)
-        if side == "train" and split.is_eval_candidate(row["id"], seed=cfg.seed, eval_share=share):
-            demoted += 1
-        (held_out if side == "eval" else train).append(row)
 
-    prompted: list[dict[str, Any]] = []
+    # Pass 3, in id order: split, render and write every config; count as the rows go by.
+    raw_out = _ShardWriter(staged / "raw", "train", "raw", cfg.shard_rows)
+    prompted_out = _ShardWriter(staged / "prompted", "train", "prompted", cfg.shard_rows)
+    eval_out = {level: _ShardWriter(staged / "eval", level, "eval", cfg.shard_rows) for level in schema.DIFFICULTIES}
+    writers += [raw_out, prompted_out, *eval_out.values()]
+    level_counts = {name: Counter() for name in ("raw", "prompted", "eval")}
+    raw_fields = list(schema.features("raw"))
+    n_train = n_eval = demoted = 0
     with progress() as bar:
-        task = bar.add_task("Rendering prompts", total=len(train))
-        for row in train:
-            prompted += templates.render_samples(row, n=cfg.samples_per_function, seed=cfg.seed)
+        task = bar.add_task("Rendering prompts", total=n_functions - n_eval_expected)
+        for function_id, _facts, blob in _kept(runs):
+            row = pickle.loads(blob)
+            level = difficulty.level(row["stats"]["difficulty_score"], cuts)
+            row["difficulty"] = level
+            side = split.assign(function_id, len(row["cases"]), config=split_config)
+            if side == "eval":
+                n_eval += 1
+                eval_out[level].add(_eval_row(row, cfg))
+                level_counts["eval"][level] += 1
+                continue
+            if split.is_eval_candidate(function_id, seed=cfg.seed, eval_share=share):
+                demoted += 1
+            n_train += 1
+            samples = templates.render_samples(row, n=cfg.samples_per_function, seed=cfg.seed)
+            raw_out.add({key: row[key] for key in raw_fields})
+            level_counts["raw"][level] += 1
+            for sample in samples:
+                prompted_out.add(sample)
+                level_counts["prompted"][sample["difficulty"]] += 1
             bar.advance(task)
-    eval_rows = [_eval_row(row, cfg) for row in held_out]
-    raw_rows = [{key: row[key] for key in schema.features("raw")} for row in train]
+    runs.cleanup()
 
-    counts = {
-        "raw": {"train": _level_counts(raw_rows)},
-        "prompted": {"train": _level_counts(prompted)},
-        "eval": {"test": _level_counts(eval_rows)},
-    }
+    files: list[Path] = []
+    splits: dict[str, list[str]] = {}
+    for config, name, writer in [("raw", "train", raw_out), ("prompted", "train", prompted_out),
+                                 *(("eval", level, eval_out[level]) for level in schema.DIFFICULTIES)]:
+        # ``datasets`` refuses to load a split without rows: an empty split gets no file and
+        # no entry in the card.
+        if writer.rows:
+            splits.setdefault(config, []).append(name)
+        files += writer.close()
+
+    def by_level(config: str) -> dict[str, int]:
+        return {level: level_counts[config].get(level, 0) for level in schema.DIFFICULTIES}
+
+    counts = {"raw": {"train": by_level("raw")}, "prompted": {"train": by_level("prompted")}, "eval": {"test": by_level("eval")}}
     facts = {
         **(summary or {}),
         "build": {
@@ -358,70 +596,47 @@ def build_dataset(
             "eval share used": share,
             "samples per function": cfg.samples_per_function,
             "records in": n_input,
-            "functions": len(rows),
-            "train functions": len(train),
-            "eval functions": len(eval_rows),
+            "functions": n_functions,
+            "train functions": n_train,
+            "eval functions": n_eval,
             "eval candidates with too few cases (to train)": demoted,
             "difficulty thresholds": f"easy < {cuts[0]:g} <= medium < {cuts[1]:g} <= hard",
             "dropped": dict(dropped),
         },
     }
-    licenses = sorted({row["source"]["license"] or "unknown" for row in rows})
-    quality = _quality(rows, summary or {}, dropped)
+    quality = _quality(tally, summary or {}, dropped)
+    n_prompted = sum(counts["prompted"]["train"].values())
+    text = card_mod.render_card(
+        {
+            "pretty_name": cfg.pretty_name,
+            "n_rows": max(n_train, n_prompted, n_eval),
+            "counts": counts,
+            "facts": facts,
+            "thresholds": cuts,
+            "licenses": sorted(licenses),
+            "load_name": out.name,
+            "samples_per_function": cfg.samples_per_function,
+            "n_instructions": len(templates.INSTRUCTIONS),
+            "n_formats": len(templates.CASE_FORMATS),
+            "min_hidden": cfg.split_config.min_hidden,
+            "splits": splits,
+        },
+        extra_sections=card_mod.quality_section(quality),
+    )
+    (staged / "README.md").write_text(text, encoding="utf-8")
+    check_target(out)  # it may have changed while we were writing
+    _swap_into_place(staged, out)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
-    try:
-        os.chmod(staged, 0o755)
-        parts = [("raw", "train", raw_rows), ("prompted", "train", prompted)]
-        parts += [("eval", level, [r for r in eval_rows if r["difficulty"] == level]) for level in schema.DIFFICULTIES]
-        files: list[Path] = []
-        splits: dict[str, list[str]] = {}
-        for config, name, part in parts:
-            # ``datasets`` refuses to load a split without rows: an empty split gets no file and
-            # no entry in the card.
-            if part:
-                files += _write_shards(part, staged / config, name, config, cfg.shard_rows)
-                splits.setdefault(config, []).append(name)
-        text = card_mod.render_card(
-            {
-                "pretty_name": cfg.pretty_name,
-                "n_rows": max(len(raw_rows), len(prompted), len(eval_rows)),
-                "counts": counts,
-                "facts": facts,
-                "thresholds": cuts,
-                "licenses": licenses,
-                "load_name": out.name,
-                "samples_per_function": cfg.samples_per_function,
-                "n_instructions": len(templates.INSTRUCTIONS),
-                "n_formats": len(templates.CASE_FORMATS),
-                "min_hidden": cfg.split_config.min_hidden,
-                "splits": splits,
-            },
-            extra_sections=card_mod.quality_section(quality),
-        )
-        (staged / "README.md").write_text(text, encoding="utf-8")
-        check_target(out)  # it may have changed while we were writing
-        _swap_into_place(staged, out)
-    except BaseException:
-        shutil.rmtree(staged, ignore_errors=True)
-        raise
-
-    report = BuildReport(
+    return BuildReport(
         out_dir=out,
         n_input=n_input,
-        n_train=len(train),
-        n_eval=len(eval_rows),
+        n_train=n_train,
+        n_eval=n_eval,
         eval_demoted=demoted,
         thresholds=cuts,
         counts=counts,
         dropped=dict(dropped),
         files=[path.relative_to(staged).as_posix() for path in files] + ["README.md"],
-        cases=sum(len(row["cases"]) for row in rows),
+        cases=n_cases,
         quality=quality,
     )
-    logger.info(
-        "built %s: %d train functions, %d prompted samples, %d eval items (thresholds %g / %g)",
-        out, len(train), len(prompted), len(eval_rows), *cuts,
-    )
-    return report
