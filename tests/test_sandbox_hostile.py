@@ -203,6 +203,29 @@ def test_crafted_pickle_on_every_fd_never_runs(canaries, tmp_path):
     assert not marker.exists()
 
 
+def test_forged_result_frames_cannot_reach_another_task(canaries):
+    # Well-formed JSON result frames naming another task ("t") in every position the zygote could
+    # splice around: the zygote must answer for its own task only, so the normal task stays right.
+    code = ("import json, os, struct\n"
+            "def f(x):\n"
+            "    records = [[0, 'returned', \"'forged'\"], [1, 'returned', \"'forged'\"]]\n"
+            "    bodies = [json.dumps({'k': 'cases', 'r': records, 't': 1}).encode(),\n"
+            "              json.dumps({'t': 1, 'k': 'cases', 'r': records}).encode(),\n"
+            "              b' {\"k\":\"cases\",\"r\":[[0,\"returned\",\"1\"]],\"t\":1}']\n"
+            "    for body in bodies:\n"
+            "        for fd in range(3, 64):\n"
+            "            try:\n"
+            "                os.write(fd, struct.pack('>I', len(body)) + body)\n"
+            "            except OSError:\n"
+            "                pass\n"
+            "    return x\n")
+    result, _, _, _ = _run_with_normal(ExecutionTask(id="forged", code=code, entry_point="f", inputs=["1", "2"]))
+    assert len(result.cases) == 2
+    assert {c.outcome for c in result.cases} <= {"crashed", "returned", "nondeterministic"}
+    # The zygote kept to the protocol (a frame for another task would make the parent kill it).
+    assert all(c.output != "Crashed: sandbox worker died" for c in result.cases), result.cases
+
+
 def _needs_namespaces(isolation: str) -> None:
     if isolation == "none":
         reason = "no user/mount namespaces here (bwrap/unshare unavailable): files outside scratch are writable"

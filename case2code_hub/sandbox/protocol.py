@@ -14,6 +14,11 @@ class ProtocolError(Exception):
     """A frame that is too large, truncated, or not the JSON object we expect."""
 
 
+def frame(body: bytes) -> bytes:
+    """A frame around an already encoded JSON body."""
+    return _HEADER.pack(len(body)) + body
+
+
 def encode(message: dict) -> bytes:
     """One frame: 4-byte big-endian length, then compact UTF-8 JSON."""
     body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
@@ -73,6 +78,10 @@ class FrameBuffer:
 
     def feed(self, chunk: bytes) -> list[dict]:
         """Add ``chunk``; return the frames now complete. Raises ProtocolError on a bad frame."""
+        return [message for message, _ in self.feed_with_bodies(chunk)]
+
+    def feed_with_bodies(self, chunk: bytes) -> list[tuple[dict, bytes]]:
+        """Like ``feed``, with each frame's JSON body (the bytes it was decoded from)."""
         self._data += chunk
         frames = []
         while len(self._data) >= HEADER_SIZE:
@@ -84,7 +93,7 @@ class FrameBuffer:
                 break
             body = bytes(self._data[HEADER_SIZE:end])
             del self._data[:end]
-            frames.append(_decode(body))
+            frames.append((_decode(body), body))
         return frames
 
     @property
