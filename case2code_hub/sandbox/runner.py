@@ -36,7 +36,10 @@ _INF = float("inf")
 
 PHASE_LOAD, PHASE_CALL, PHASE_REPR, PHASE_REPORT = 0, 1, 2, 3
 EXIT_OK, EXIT_REPORT_FAILED, EXIT_MEMORY, EXIT_INTERNAL = 0, 70, 71, 72
-FLUSH_CASES = 256
+# A batch goes to the zygote at 1024 cases, 1 MB of output text or 20 ms, whichever comes first
+# (the byte bound keeps a frame far below the zygote's cap whatever ``output_cap`` is).
+FLUSH_CASES = 1024
+FLUSH_BYTES = 1 << 20
 CODE_FILENAME = "<function>"
 # Most lines / arcs one case reports: coverage is a measurement, not an unbounded channel.
 COVERAGE_CAP = 20_000
@@ -109,6 +112,7 @@ class _Reporter:
         self.fd = fd
         self.flush_through = flush_through
         self.batch: list = []
+        self.size = 0
         self.last = _monotonic()
 
     def send(self, message: dict) -> None:
@@ -122,14 +126,22 @@ class _Reporter:
             _exit(EXIT_REPORT_FAILED)
 
     def add(self, index: int, outcome: str, output: str, coverage: list | None = None) -> None:
-        self.batch.append([index, outcome, output] if coverage is None else [index, outcome, output, *coverage])
-        if index <= self.flush_through or _len(self.batch) >= FLUSH_CASES or _monotonic() - self.last > FLUSH_SECONDS:
+        batch = self.batch
+        if coverage is None:
+            batch.append([index, outcome, output])
+            self.size += _len(output)
+        else:  # about 16 bytes of JSON per line number or arc
+            batch.append([index, outcome, output, *coverage])
+            self.size += _len(output) + 16 * (_len(coverage[0]) + _len(coverage[1]))
+        if (index <= self.flush_through or _len(batch) >= FLUSH_CASES or self.size >= FLUSH_BYTES
+                or _monotonic() - self.last > FLUSH_SECONDS):
             self.flush()
 
     def flush(self) -> None:
         if self.batch:
             self.send({"k": "cases", "r": self.batch})
             self.batch = []
+            self.size = 0
         self.last = _monotonic()
 
 
