@@ -70,6 +70,12 @@ def bwrap_prefix(*, scratch_mb: int, environ: dict[str, str] | None = None) -> t
         "--size", str(scratch_mb << 20), "--tmpfs", "/tmp",
     ]
     needed = _needed_paths()
+    # The private /tmp hides anything installed under it (a CI clone's venv, a checkout in /tmp):
+    # bind the interpreter and the package back, read-only, outermost paths only.
+    under_tmp = sorted(p for p in needed if _contains("/tmp", p) and p != os.path.realpath("/tmp"))
+    for path in under_tmp:
+        if not any(other != path and _contains(other, path) for other in under_tmp):
+            args += ["--ro-bind", path, path]
     dirs, files = secret_paths(environ)
     masked: list[str] = []
     for path in dict.fromkeys(dirs):

@@ -1,0 +1,18 @@
+"""The bwrap command line: a private /tmp must not hide an interpreter or package installed under /tmp."""
+
+from __future__ import annotations
+
+from case2code_hub.sandbox import isolation
+
+
+def test_paths_under_tmp_are_bound_back_read_only(monkeypatch):
+    monkeypatch.setattr(
+        isolation, "_needed_paths", lambda: ["/tmp/ci/main/.venv", "/tmp/ci/main/.venv/lib/python3.11/site-packages", "/usr/bin"]
+    )
+    args = list(isolation.bwrap_prefix(scratch_mb=64, environ={}))
+    tmpfs = args.index("/tmp", args.index("--tmpfs"))
+    binds = [i for i, a in enumerate(args) if a == "--ro-bind" and args[i + 1].startswith("/tmp/")]
+    # The outermost path only, after the tmpfs that would hide it.
+    assert [args[i + 1] for i in binds] == ["/tmp/ci/main/.venv"]
+    assert args[binds[0] + 2] == "/tmp/ci/main/.venv" and binds[0] > tmpfs
+    assert "/usr/bin" not in args  # visible through the read-only root already
