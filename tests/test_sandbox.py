@@ -154,3 +154,28 @@ def test_execute_command_bad_line_is_one_line_and_exit_1(tmp_path, line, message
     assert len(lines) == 1 and f"{functions}:2" in lines[0] and message in lines[0], result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_columnar_outcome_letters_agree_between_child_and_parent():
+    from case2code_hub.sandbox import pool, runner, zygote
+
+    assert {letter: outcome for outcome, letter in runner.OUTCOME_CODES.items()} == pool._OUTCOMES
+    assert set(runner.OUTCOME_CODES) == zygote.CHILD_OUTCOMES
+
+
+def test_outputs_that_need_rewriting_cross_the_columnar_path():
+    # Non-ASCII text and lone surrogates (rewritten by the zygote), timeouts (standard text) and
+    # plain ASCII in one batch: the zygote re-encodes this batch instead of forwarding it as is.
+    code = ("import time\n"
+            "def f(x):\n"
+            "    if x == 2:\n"
+            "        time.sleep(5)\n"
+            "    return {0: 'caf\\u00e9', 1: '\\ud800', 3: 'plain'}[x]\n")
+    cfg = SandboxConfig(workers=1, timeout=0.3)
+    with Sandbox(cfg) as sandbox:
+        result = next(sandbox.run([ExecutionTask(id="mix", code=code, entry_point="f", inputs=["0", "1", "2", "3"])]))
+    got = [(c.outcome, c.output) for c in result.cases]
+    assert got[0] == ("returned", "'café'")
+    assert got[1][0] == "returned" and "ud800" in got[1][1]
+    assert got[2] == ("timeout", "Timeout: no result within 0.3 s")
+    assert got[3] == ("returned", "'plain'")

@@ -29,6 +29,8 @@ PER_ZYGOTE_INFLIGHT = 3
 WATCHDOG_SLACK = 1.0
 SLOW_SOURCE = 0.1
 ZYGOTE_CRASH = "Crashed: sandbox worker died"
+# The letters of a columnar batch of cases (``runner.OUTCOME_CODES``).
+_OUTCOMES = {"r": "returned", "x": "raised", "t": "timeout", "m": "memory", "u": "unserializable"}
 
 
 class _Zygote:
@@ -326,6 +328,24 @@ class Sandbox:
         kind = message["k"]
         if kind == "cases":
             results = entry.results[zygote.run]
+            if "o" in message:  # columnar: consecutive cases from "s", or the indices in "i"
+                codes, outputs = message["o"], message["v"]
+                count = len(outputs)
+                if type(codes) is not str or len(codes) != count:
+                    raise protocol.ProtocolError("bad case batch")
+                pairs = list(zip(map(_OUTCOMES.__getitem__, codes), outputs))
+                if "s" in message:
+                    start = message["s"]
+                    if type(start) is not int or not 0 <= start <= len(results) - count:
+                        raise protocol.ProtocolError("bad case batch")
+                    results[start:start + count] = pairs
+                else:
+                    indices = message["i"]
+                    if len(indices) != count:
+                        raise protocol.ProtocolError("bad case batch")
+                    for index, pair in zip(indices, pairs):
+                        results[index] = pair
+                return
             if entry.coverage is None or zygote.run != 0:
                 # The common case, kept tight: one record per case, every case of a batch.
                 for record in message["r"]:

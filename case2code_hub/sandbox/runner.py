@@ -107,11 +107,29 @@ def lock_down(*, result_fd: int, scratch: str, memory_mb: int, file_mb: int) -> 
     os.chdir(scratch)
 
 
+# One letter per outcome in a columnar batch (see ``_Reporter``).
+OUTCOME_CODES = {"returned": "r", "raised": "x", "timeout": "t", "memory": "m", "unserializable": "u"}
+
+
+def measures_coverage(task: dict, settings: dict) -> bool:
+    """Whether this run reports coverage (in one run only: the others would report the same lines)."""
+    return bool(task.get("coverage")) and settings.get("coverage_run", True)
+
+
 class _Reporter:
-    def __init__(self, fd: int, flush_through: int) -> None:
+    """Batches of results for the zygote, one per case of ``todo``, in ``todo`` order.
+
+    Without coverage a batch is columnar, ``{"k": "cases", "o": "<one letter per outcome>",
+    "v": [output, ...]}`` (the zygote knows which indices come next); with coverage it is a list
+    of records ``{"k": "cases", "r": [[index, outcome, output, lines, arcs], ...]}``.
+    """
+
+    def __init__(self, fd: int, flush_through: int, columnar: bool = False) -> None:
         self.fd = fd
         self.flush_through = flush_through
+        self.columnar = columnar
         self.batch: list = []
+        self.codes: list = []
         self.size = 0
         self.last = _monotonic()
 
@@ -127,7 +145,11 @@ class _Reporter:
 
     def add(self, index: int, outcome: str, output: str, coverage: list | None = None) -> None:
         batch = self.batch
-        if coverage is None:
+        if self.columnar:
+            self.codes.append(OUTCOME_CODES[outcome])
+            batch.append(output)
+            self.size += _len(output)
+        elif coverage is None:
             batch.append([index, outcome, output])
             self.size += _len(output)
         else:  # about 16 bytes of JSON per line number or arc
@@ -139,7 +161,11 @@ class _Reporter:
 
     def flush(self) -> None:
         if self.batch:
-            self.send({"k": "cases", "r": self.batch})
+            if self.columnar:
+                self.send({"k": "cases", "o": "".join(self.codes), "v": self.batch})
+                self.codes = []
+            else:
+                self.send({"k": "cases", "r": self.batch})
             self.batch = []
             self.size = 0
         self.last = _monotonic()
@@ -263,7 +289,9 @@ def child_main(task: dict, *, todo: list[int], flush_through: int, result_fd: in
 def _child(task, todo, flush_through, result_fd, progress, scratch, settings, seccomp_filter) -> None:
     global _deadline
     lock_down(result_fd=result_fd, scratch=scratch, memory_mb=settings["memory_mb"], file_mb=settings["file_mb"])
-    reporter = _Reporter(result_fd, flush_through)
+    # Coverage is measured in one run only (the others would report the same lines).
+    measure = measures_coverage(task, settings)
+    reporter = _Reporter(result_fd, flush_through, columnar=not measure)
     # Inputs are parsed before any user code runs, so the code cannot tamper with the parser.
     parsed = _parse_all(task["inputs"], todo)
     if seccomp_filter is not None:
@@ -294,8 +322,6 @@ def _child(task, todo, flush_through, result_fd, progress, scratch, settings, se
         return
     reporter.send({"k": "load", "status": "ok", "detail": ""})
 
-    # Coverage is measured in one run only (the others would report the same lines).
-    measure = bool(task.get("coverage")) and settings.get("coverage_run", True)
     for index in todo:
         progress[0] = index
         progress[1] = PHASE_CALL
