@@ -37,6 +37,8 @@ _PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "use_dictiona
 # Bytes of spilled function rows held in memory before a sorted run goes to disk (the build's
 # memory is this plus one row group per split, whatever the corpus size).
 _RUN_BYTES = 32 << 20
+# Rows turned into Arrow at a time while a row group is gathered.
+_BATCH_ROWS = 500
 
 
 @dataclass
@@ -220,7 +222,11 @@ class _ShardWriter:
         self._partials: list[Path] = []
         self._writer: Any = None
         self._in_shard = 0
-        self._group: list[dict[str, Any]] = []
+        # The row group being gathered: rows converted to Arrow ``_BATCH_ROWS`` at a time (far
+        # smaller than the Python dicts), combined into one table when the group is complete.
+        self._group_rows = 0
+        self._batches: list[Any] = []
+        self._pending: list[dict[str, Any]] = []
 
     def add(self, row: dict[str, Any]) -> None:
         if self._writer is None:
@@ -228,18 +234,30 @@ class _ShardWriter:
             path = self.folder / f".{self.name}-{len(self._partials):05d}.partial"
             self._partials.append(path)
             self._writer = self._pq.ParquetWriter(path, self.arrow_schema, **_PARQUET_OPTIONS)
-        self._group.append(row)
+        self._pending.append(row)
         self.rows += 1
         self._in_shard += 1
-        if len(self._group) >= _ROW_GROUP_ROWS:
+        self._group_rows += 1
+        if len(self._pending) >= _BATCH_ROWS:
+            self._convert()
+        if self._group_rows >= _ROW_GROUP_ROWS:
             self._flush()
         if self._in_shard >= self.shard_rows:
             self._close_shard()
 
+    def _convert(self) -> None:
+        if self._pending:
+            self._batches.append(self._pa.Table.from_pylist(self._pending, schema=self.arrow_schema))
+            self._pending = []
+
     def _flush(self) -> None:
-        if self._group:
-            table = self._pa.Table.from_pylist(self._group, schema=self.arrow_schema)
-            self._group = []
+        """Write the gathered rows as one row group, from a single-chunk table: the same table
+        ``from_pylist`` of all of them gives, so the same pages and bytes."""
+        self._convert()
+        if self._batches:
+            batches, self._batches, self._group_rows = self._batches, [], 0
+            table = self._pa.concat_tables(batches).combine_chunks()
+            del batches
             self._writer.write_table(table, row_group_size=_ROW_GROUP_ROWS)
 
     def _close_shard(self) -> None:
@@ -262,7 +280,7 @@ class _ShardWriter:
 
     def abort(self) -> None:
         """Close an open file after a failure (the staging folder holding it is removed next)."""
-        self._group = []
+        self._pending, self._batches = [], []
         writer, self._writer = self._writer, None
         if writer is not None:
             try:

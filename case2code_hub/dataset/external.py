@@ -30,10 +30,10 @@ _first = itemgetter(0)
 
 def _read_run(path: Path) -> Iterator[tuple[Any, Any]]:
     with open(path, "rb", buffering=_IO_BUFFER) as handle:
-        load = pickle.Unpickler(handle).load
         while True:
+            # A fresh unpickler per item: one kept across items memoises (and keeps alive) them all.
             try:
-                yield load()
+                yield pickle.load(handle)
             except EOFError:
                 return
 
