@@ -3,6 +3,14 @@ a README.md card out, written so that stock ``datasets.load_dataset(folder, conf
 
 The folder is written beside ``out_dir`` and swapped in at the end: a failed build leaves the
 previous one untouched, and a folder that is not a previous build is never replaced.
+
+The build streams, so its memory does not grow with the corpus: pass 1 normalises and scores each
+record and spills it to sorted runs on disk (an external sort by ``(id, input index)``, in the
+staging folder); pass 2 merges them in id order, drops duplicates and keeps a few numbers per
+function (difficulty score, eval bucket, quality columns) for the thresholds, the eval share and
+the quality summary; pass 3 merges again, renders every row and writes each split one row group
+at a time; the card, which needs the final counts, is written last. The output is byte for byte
+what holding everything in memory gave.
 """
 
 from __future__ import annotations
@@ -356,6 +364,11 @@ def build_dataset(
 
     Returns:
         A :class:`BuildReport`.
+
+    Memory stays flat in the number of records (see the module docstring); disk use in the staging
+    folder is about the pickled kept rows plus the output. SIGTERM (where it has its default
+    action) and exceptions remove the staging folder; SIGKILL can leave it, hidden, beside
+    ``out_dir``, but never a half-written ``out_dir``.
 
     Raises:
         ConfigError: an option out of range.
