@@ -15,6 +15,8 @@ Outcomes of a case (``ExecutionResult.cases[i]`` answers ``task.inputs[i]``):
 - ``unserializable``: the repr shows a memory address, is longer than ``output_cap``, raised or
   hung; or the input is not in the literal grammar (``output`` is ``"LiteralSyntaxError: ..."``).
 - ``nondeterministic``: the runs under different hash seeds disagreed (``output`` is run 1's).
+  A run that hit a limit decides instead: ``memory``, then ``timeout``, then ``crashed`` (a
+  memory bomb is a memory case even when the slower run met its deadline first).
 
 ``status`` is ``ok``, or ``load_error`` / ``load_timeout`` / ``no_entry_point`` / ``crashed``;
 then every case is ``crashed`` (``timeout`` for ``load_timeout``) with ``"<status>: <detail>"``.

@@ -409,13 +409,26 @@ def _merge(entry: _Pending) -> ExecutionResult:
         return ExecutionResult(id=task.id, status="ok", cases=cases, detail="", coverage=entry.coverage)
     cases = []
     for index, source in enumerate(task.inputs):
-        outcome, output = first[index] or ("crashed", ZYGOTE_CRASH)
-        for other in range(1, runs):
-            if (entry.results[other][index] or ("crashed", ZYGOTE_CRASH)) != (outcome, output):
-                outcome = "nondeterministic"
-                break
+        seen = [run[index] or ("crashed", ZYGOTE_CRASH) for run in entry.results]
+        outcome, output = seen[0]
+        if any(other != seen[0] for other in seen[1:]):
+            outcome, output = _disagreement(seen)
         cases.append(Case(input=source, output=output, outcome=outcome))
     return ExecutionResult(id=task.id, status="ok", cases=cases, detail="", coverage=entry.coverage)
+
+
+# A run that hit a limit says what the case costs, whatever the other run managed: a memory bomb
+# that one run ends by MemoryError and a slower run by the deadline is a memory case, not a
+# nondeterministic one. Checked in this order, so the result does not depend on which run was which.
+_LIMIT_OUTCOMES = ("memory", "timeout", "crashed")
+
+
+def _disagreement(seen: list[tuple[str, str]]) -> tuple[str, str]:
+    for limit in _LIMIT_OUTCOMES:
+        for outcome, output in seen:
+            if outcome == limit:
+                return outcome, output
+    return "nondeterministic", seen[0][1]
 
 
 def _wants_coverage(task: ExecutionTask) -> bool:

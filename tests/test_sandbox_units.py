@@ -1,4 +1,4 @@
-"""The bwrap command line: a private /tmp must not hide an interpreter or package installed under /tmp."""
+"""Sandbox units: the bwrap command line, and how disagreeing runs are classified."""
 
 from __future__ import annotations
 
@@ -16,3 +16,13 @@ def test_paths_under_tmp_are_bound_back_read_only(monkeypatch):
     assert [args[i + 1] for i in binds] == ["/tmp/ci/main/.venv"]
     assert args[binds[0] + 2] == "/tmp/ci/main/.venv" and binds[0] > tmpfs
     assert "/usr/bin" not in args  # visible through the read-only root already
+
+
+def test_runs_that_disagree_because_one_hit_a_limit_are_classified_by_the_limit():
+    from case2code_hub.sandbox.pool import _disagreement
+
+    assert _disagreement([("timeout", "Timeout: over 1s"), ("memory", "MemoryError: over 128 MB")]) == (
+        "memory", "MemoryError: over 128 MB")
+    assert _disagreement([("returned", "1"), ("timeout", "Timeout: over 1s")]) == ("timeout", "Timeout: over 1s")
+    assert _disagreement([("crashed", "Crashed: SIGSEGV"), ("returned", "1")]) == ("crashed", "Crashed: SIGSEGV")
+    assert _disagreement([("returned", "{'a', 'b'}"), ("returned", "{'b', 'a'}")]) == ("nondeterministic", "{'a', 'b'}")
