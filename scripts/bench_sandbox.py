@@ -3,7 +3,7 @@
 The workload is hand-picked pure standard-library functions (their source read with ``inspect``,
 run with their module's globals) and seeded random inputs. Run with the project venv:
 
-    .venv/bin/python scripts/bench_sandbox.py [--inputs 1000] [--workers 2] [--sample 60]
+    .venv/bin/python scripts/bench_sandbox.py [--inputs 3000] [--workers 2] [--sample 60]
 
 Prints pool start time, both throughputs, ``sandbox/loop throughput ratio = X`` (goal >= 1.5 on
 2 cores) and ``sandbox/process-per-call throughput ratio = Y`` (goal >= 300).
@@ -179,7 +179,7 @@ def parallel_capacity(workers: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--inputs", type=int, default=1000, help="inputs per function")
+    parser.add_argument("--inputs", type=int, default=3000, help="inputs per function (batches this size amortise the fork per function)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--sample", type=int, default=60, help="calls for the process-per-call baseline")
