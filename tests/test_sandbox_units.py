@@ -26,3 +26,19 @@ def test_runs_that_disagree_because_one_hit_a_limit_are_classified_by_the_limit(
     assert _disagreement([("returned", "1"), ("timeout", "Timeout: over 1s")]) == ("timeout", "Timeout: over 1s")
     assert _disagreement([("crashed", "Crashed: SIGSEGV"), ("returned", "1")]) == ("crashed", "Crashed: SIGSEGV")
     assert _disagreement([("returned", "{'a', 'b'}"), ("returned", "{'b', 'a'}")]) == ("nondeterministic", "{'a', 'b'}")
+
+
+def test_an_idle_worker_is_not_killed_for_silence_when_work_arrives_later():
+    import time
+
+    from case2code_hub.sandbox import Sandbox, SandboxConfig
+    from case2code_hub.schema import ExecutionTask
+
+    task = ExecutionTask(id="a", code="def f(x):\n    return x + 1\n", entry_point="f", inputs=["1", "2"])
+    with Sandbox(SandboxConfig(workers=1, timeout=0.2, grace=0.05, load_timeout=0.2)) as sandbox:
+        first = list(sandbox.run([task]))
+        pids = sorted(z.proc.pid for z in sandbox._zygotes)
+        time.sleep(1.6)  # longer than the watchdog (0.2 + 2 * 0.05 + 1.0 s) while idle
+        second = list(sandbox.run([task]))
+        assert sorted(z.proc.pid for z in sandbox._zygotes) == pids, "an idle worker was replaced"
+    assert [c.output for c in first[0].cases] == [c.output for c in second[0].cases] == ["2", "3"]

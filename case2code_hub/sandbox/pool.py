@@ -254,6 +254,10 @@ class Sandbox:
                                          "coverage": cfg.coverage or _wants_coverage(task)})
                 sent[next_seq] = frame
                 for zygote in choice:
+                    if not zygote.inflight:
+                        # An idle worker owes us nothing: its silence is counted from now, not
+                        # from whenever it last spoke (between two runs that can be minutes).
+                        zygote.last_heard = time.monotonic()
                     zygote.queue(frame)
                     zygote.inflight.append(next_seq)
                 next_seq += 1
