@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import json
 import time
 from pathlib import Path
 from typing import Annotated, Iterator, Optional
@@ -13,6 +12,7 @@ from rich.table import Table
 
 from ..errors import InputFileError
 from ..schema import OUTCOMES, ExecutionTask
+from ..utils.files import iter_jsonl
 from ._common import err_console, setup_logging, user_errors
 from .options import MemoryMB, Verbose, Workers
 
@@ -25,24 +25,15 @@ def read_tasks(path: Path) -> Iterator[ExecutionTask]:
     Raises:
         InputFileError: a line that is not JSON or lacks a field; the message names file and line.
     """
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as exc:
-                raise InputFileError(f"{path}:{number}: not valid JSON ({exc.msg})", path=str(path), line=number) from None
-            if not isinstance(row, dict):
-                raise InputFileError(f"{path}:{number}: expected a JSON object", path=str(path), line=number)
-            for name, kind in _FIELDS.items():
-                if not isinstance(row.get(name), kind):
-                    raise InputFileError(f"{path}:{number}: field {name!r} is missing or not a {kind.__name__}",
-                                         path=str(path), line=number)
-            if not all(isinstance(item, str) for item in row["inputs"]):
-                raise InputFileError(f"{path}:{number}: 'inputs' must be a list of argument-list strings",
+    for number, row in iter_jsonl(path):
+        for name, kind in _FIELDS.items():
+            if not isinstance(row.get(name), kind):
+                raise InputFileError(f"{path}:{number}: field {name!r} is missing or not a {kind.__name__}",
                                      path=str(path), line=number)
-            yield ExecutionTask(id=row["id"], code=row["code"], entry_point=row["entry_point"], inputs=row["inputs"])
+        if not all(isinstance(item, str) for item in row["inputs"]):
+            raise InputFileError(f"{path}:{number}: 'inputs' must be a list of argument-list strings",
+                                 path=str(path), line=number)
+        yield ExecutionTask(id=row["id"], code=row["code"], entry_point=row["entry_point"], inputs=row["inputs"])
 
 
 def execute(

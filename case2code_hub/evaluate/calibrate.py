@@ -9,7 +9,6 @@ the eval difficulty splits are rewritten, and the card gets a section naming the
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -21,7 +20,7 @@ from typing import Iterable, Sequence
 from ..dataset import card as card_mod
 from ..errors import DatasetError, InputFileError
 from ..schema import DIFFICULTIES
-from ..utils.files import atomic_open
+from ..utils.files import atomic_open, iter_jsonl
 from ..utils.logging import get_logger
 
 logger = get_logger(__name__)
@@ -60,19 +59,15 @@ def read_results(path: str | os.PathLike) -> dict[str, float]:
         InputFileError: a line without ``id``, ``n`` > 0 and ``passed``.
     """
     rates: dict[str, float] = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                n, passed = int(row["n"]), int(row["passed"])
-                ident = str(row["id"])
-            except (ValueError, KeyError, TypeError):
-                raise InputFileError(f"{path}:{number}: not an eval result line (id, n, passed)", path=str(path), line=number) from None
-            if n < 1 or not 0 <= passed <= n:
-                raise InputFileError(f"{path}:{number}: passed={passed} of n={n} is impossible", path=str(path), line=number)
-            rates[ident] = passed / n
+    for number, row in iter_jsonl(path):
+        try:
+            n, passed = int(row["n"]), int(row["passed"])
+            ident = str(row["id"])
+        except (ValueError, KeyError, TypeError):
+            raise InputFileError(f"{path}:{number}: not an eval result line (id, n, passed)", path=str(path), line=number) from None
+        if n < 1 or not 0 <= passed <= n:
+            raise InputFileError(f"{path}:{number}: passed={passed} of n={n} is impossible", path=str(path), line=number)
+        rates[ident] = passed / n
     return rates
 
 

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..errors import ConfigError, DatasetError, InputFileError
 from ..schema import DIFFICULTIES, ExecutionTask
-from ..utils.files import atomic_open, write_jsonl
+from ..utils.files import atomic_open, iter_jsonl, write_jsonl
 from ..utils.logging import get_logger, progress
 from .compare import FLOAT_ABS_TOL, FLOAT_REL_TOL, case_matches
 from .extract import extract_code
@@ -113,23 +113,16 @@ def load_predictions(path: str | os.PathLike) -> dict[str, list[str]]:
         InputFileError: a line that is not such an object, or an id given twice.
     """
     predictions: dict[str, list[str]] = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputFileError(f"{path}:{number}: not JSON ({exc.msg})", path=str(path), line=number) from None
-            if not isinstance(row, dict) or not isinstance(row.get("id"), str):
-                raise InputFileError(f"{path}:{number}: expected an object with a string 'id'", path=str(path), line=number)
-            completions = row.get("completions", [row["completion"]] if "completion" in row else None)
-            if not isinstance(completions, list) or not completions or not all(isinstance(c, str) for c in completions):
-                raise InputFileError(f"{path}:{number}: 'completions' must be a non-empty list of strings "
-                                     "(or 'completion' a string)", path=str(path), line=number)
-            if row["id"] in predictions:
-                raise InputFileError(f"{path}:{number}: id {row['id']!r} appears twice", path=str(path), line=number)
-            predictions[row["id"]] = completions
+    for number, row in iter_jsonl(path):
+        if not isinstance(row.get("id"), str):
+            raise InputFileError(f"{path}:{number}: expected an object with a string 'id'", path=str(path), line=number)
+        completions = row.get("completions", [row["completion"]] if "completion" in row else None)
+        if not isinstance(completions, list) or not completions or not all(isinstance(c, str) for c in completions):
+            raise InputFileError(f"{path}:{number}: 'completions' must be a non-empty list of strings "
+                                 "(or 'completion' a string)", path=str(path), line=number)
+        if row["id"] in predictions:
+            raise InputFileError(f"{path}:{number}: id {row['id']!r} appears twice", path=str(path), line=number)
+        predictions[row["id"]] = completions
     return predictions
 
 

@@ -34,3 +34,24 @@ def write_jsonl(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> int:
             handle.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
             count += 1
     return count
+
+
+def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each non-blank line of a user's JSONL file.
+
+    Raises:
+        InputFileError: a line that is not JSON or not a JSON object; the message names file and line.
+    """
+    from ..errors import InputFileError
+
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise InputFileError(f"{path}:{number}: not valid JSON ({getattr(exc, 'msg', exc)})", path=str(path), line=number) from None
+            if not isinstance(row, dict):
+                raise InputFileError(f"{path}:{number}: expected a JSON object", path=str(path), line=number)
+            yield number, row
