@@ -175,8 +175,11 @@ def test_validation_errors_are_not_retried():
         results = list(writer.write_many(functions(2)))
         checked(server)
         assert server.stats["requests"] == 2
-    (_, first, info), (_, second, _) = results
-    assert first == [] and info["error"].startswith("rejected (422)") and second
+    # The scripted 422 goes to whichever request reaches the server first: either function.
+    rejected = [(inputs, info) for _, inputs, info in results if info["error"]]
+    answered = [inputs for _, inputs, info in results if not info["error"]]
+    assert len(rejected) == 1 and rejected[0][0] == [] and rejected[0][1]["error"].startswith("rejected (422)")
+    assert len(answered) == 1 and answered[0]
     assert writer.stats["rejected"] == 1 and writer.stats["retries"] == 0
 
 
