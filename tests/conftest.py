@@ -25,3 +25,12 @@ def _hf_isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_TOKEN_PATH", str(tmp_path / "hf-token"))
     monkeypatch.delenv("HF_TOKEN", raising=False)
     yield
+
+
+@pytest.fixture
+def server(monkeypatch):
+    """A Hub-protocol server on 127.0.0.1 (tests/hub_server.py), with the real clients pointed at it."""
+    from hub_server import running_hub
+
+    with running_hub(monkeypatch) as hub:
+        yield hub

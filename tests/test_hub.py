@@ -16,16 +16,10 @@ from case2code_hub.dataset.plots import dataset_plots
 from case2code_hub.errors import ConfigError, DatasetError, VersionError
 
 from hub_folder import write_dataset_folder
-from hub_server import running_hub
 
 REPO = "org/case2code"
 TOKEN = "hf_testtoken"
 
-
-@pytest.fixture
-def server(monkeypatch):
-    with running_hub(monkeypatch) as server:
-        yield server
 
 
 def _assert_png(data: bytes) -> None:

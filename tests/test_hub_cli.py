@@ -11,16 +11,10 @@ from typer.testing import CliRunner
 
 from case2code_hub.cli import app
 from hub_folder import write_dataset_folder
-from hub_server import running_hub
 
 REPO = "org/case2code"
 CANARY = "hf_CANARY7f3a9c2e5b1d4f6a8c0e2b4d6f8a1c3e"
 
-
-@pytest.fixture
-def server(monkeypatch):
-    with running_hub(monkeypatch) as server:
-        yield server
 
 
 def _files_text(root: Path) -> str:

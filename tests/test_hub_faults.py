@@ -12,16 +12,10 @@ from huggingface_hub.errors import HfHubHTTPError
 from case2code_hub import hub
 from case2code_hub.errors import HubError
 from hub_folder import write_dataset_folder
-from hub_server import running_hub
 
 REPO = "org/case2code"
 TOKEN = "hf_testtoken"
 
-
-@pytest.fixture
-def server(monkeypatch):
-    with running_hub(monkeypatch) as server:
-        yield server
 
 
 @pytest.fixture

@@ -9,16 +9,10 @@ import pytest
 
 from case2code_hub import hub
 from hub_folder import write_dataset_folder
-from hub_server import running_hub
 
 REPO = "org/case2code-large"
 TOKEN = "hf_testtoken"
 
-
-@pytest.fixture
-def server(monkeypatch):
-    with running_hub(monkeypatch) as server:
-        yield server
 
 
 def test_second_version_of_a_200k_row_build_uploads_only_changed_files(server, tmp_path):
