@@ -60,8 +60,9 @@ def build(
     c = summary.counters
     table.add_row("files read", str(c.get("harvest/files_read", 0)))
     table.add_row("functions harvested", str(c.get("harvest/kept", 0)))
+    table.add_row("dropped functions, skipped files (stage: reason)", "")
     for reason, count in summary.dropped().items():
-        table.add_row(f"  dropped, {reason}", str(count))
+        table.add_row(f"  {reason}", str(count))
     table.add_row("functions kept (raw + eval)", str(summary.functions + summary.eval_items))
     table.add_row("raw rows (train)", str(summary.functions))
     table.add_row("prompted rows", str(summary.prompted_rows))
