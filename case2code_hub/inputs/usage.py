@@ -1,0 +1,347 @@
+"""Body-usage inference: how a function body uses each name votes on that name's type.
+
+``_UsageCollector`` walks a parsed function and records votes, constants and dict keys per name;
+``_resolve`` folds in aliases (``s = text``) and element bindings (``for c in s``).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .annotations import _NAME_KINDS, _dotted_tail
+
+
+_STR_METHODS = frozenset(
+    "split rsplit splitlines strip lstrip rstrip lower upper title capitalize casefold swapcase "
+    "startswith endswith isdigit isalpha isalnum isspace isupper islower isnumeric isdecimal "
+    "isidentifier istitle isprintable isascii replace join encode format zfill center ljust rjust "
+    "partition rpartition expandtabs translate removeprefix removesuffix find rfind format_map".split()
+)
+# Methods mostly called on single characters: their receiver's container is probably a str.
+_CHAR_METHODS = frozenset("isdigit isalpha isalnum isspace isupper islower isnumeric isdecimal".split())
+_CHAR_NAMES = frozenset("c ch char letter digit symbol".split())
+_LIST_METHODS = frozenset("append extend insert sort reverse remove".split())
+_DICT_METHODS = frozenset("items keys values get setdefault popitem fromkeys".split())
+_SET_METHODS = frozenset(
+    "add discard union intersection difference symmetric_difference issubset issuperset isdisjoint "
+    "intersection_update difference_update".split()
+)
+# Methods several kinds share: a weak vote each.
+_SHARED_METHODS = {
+    "count": {"str": 1.0, "list": 1.0},
+    "index": {"str": 1.0, "list": 1.0},
+    "pop": {"list": 1.0, "dict": 0.6},
+    "update": {"dict": 1.0, "set": 0.6},
+    "copy": {"list": 1.0, "dict": 0.8},
+    "clear": {"list": 1.0, "dict": 0.8},
+    "decode": {"bytes": 3.0},
+    "hex": {"bytes": 1.0, "float": 0.5},
+    "is_integer": {"float": 3.0},
+    "bit_length": {"int": 3.0},
+    "conjugate": {"complex": 1.0},
+}
+_CALL_VOTES = {
+    "len": {"list": 1.0, "str": 0.8},
+    "range": {"int": 3.0},
+    "int": {"str": 0.8, "float": 0.8, "int": 0.4},
+    "float": {"str": 0.8, "int": 0.8},
+    "str": {"int": 0.6},
+    "ord": {"str": 3.0, "char": 1.0},
+    "chr": {"int": 3.0},
+    "hex": {"int": 3.0},
+    "bin": {"int": 3.0},
+    "oct": {"int": 3.0},
+    "abs": {"int": 1.0, "float": 0.8},
+    "round": {"float": 2.0},
+    "sorted": {"list": 1.5},
+    "sum": {"list": 2.0},
+    "enumerate": {"list": 1.5, "str": 0.5},
+    "zip": {"list": 1.5},
+    "reversed": {"list": 1.5, "str": 0.5},
+    "set": {"list": 1.5},
+    "list": {"list": 1.0, "str": 0.5},
+    "tuple": {"list": 1.5},
+    "dict": {"dict": 1.0},
+    "any": {"list": 1.5},
+    "all": {"list": 1.5},
+    "divmod": {"int": 2.0},
+    "pow": {"int": 2.0},
+    "bool": {"int": 0.5, "str": 0.5},
+}
+_ELEMENT_CALLS = frozenset("sum max min sorted".split())
+_ISINSTANCE_KINDS = {k: v for k, v in _NAME_KINDS.items() if v not in ("any",)}
+
+
+@dataclass
+class _Usage:
+    votes: Counter = field(default_factory=Counter)
+    constants: list = field(default_factory=list)
+    keys: list = field(default_factory=list)
+    element_names: list = field(default_factory=list)  # names bound to its elements
+    value_names: list = field(default_factory=list)  # names bound to a dict's values (.items())
+    element: "_Usage | None" = None  # usage of ``x[i]`` itself
+
+    def vote(self, kinds: dict[str, float]) -> None:
+        for kind, weight in kinds.items():
+            self.votes[kind] += weight
+
+    def sub(self) -> "_Usage":
+        if self.element is None:
+            self.element = _Usage()
+        return self.element
+
+
+def _constant(node: ast.AST) -> Any:
+    """A plain number or string constant (signs included), else a sentinel."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        value = node.operand.value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return -value
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bytes)):
+        return node.value
+    return _NO_CONSTANT
+
+
+_NO_CONSTANT = object()
+
+
+def _kind_of_constant(value: Any) -> str:
+    return {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes"}.get(type(value), "any")
+
+
+class _UsageCollector:
+    """Votes on the kind of each name from the expressions it appears in."""
+
+    def __init__(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self.usage: dict[str, _Usage] = {}
+        self.parents: dict[ast.AST, ast.AST] = {}
+        for parent in ast.walk(func):
+            for child in ast.iter_child_nodes(parent):
+                self.parents[child] = parent
+        # Source order, so that constants and keys are listed as the reader meets them.
+        nodes = sorted(
+            (n for n in ast.walk(func) if isinstance(n, (ast.Name, ast.AugAssign))),
+            key=lambda n: (n.lineno, n.col_offset),
+        )
+        for node in nodes:
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                self._classify(node, self._get(node.id))
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                self._binop_partner(node.op, node.value, self._get(node.target.id))
+
+    def _get(self, name: str) -> _Usage:
+        if name not in self.usage:
+            self.usage[name] = _Usage()
+        return self.usage[name]
+
+    def _classify(self, node: ast.expr, usage: _Usage, depth: int = 0) -> None:
+        parent = self.parents.get(node)
+        if parent is None:
+            return
+        if isinstance(parent, ast.Subscript) and parent.value is node:
+            self._subscript(parent, usage, depth)
+        elif isinstance(parent, ast.Attribute) and parent.value is node:
+            call = self.parents.get(parent)
+            if isinstance(call, ast.Call) and call.func is parent:
+                self._method(parent.attr, call, usage)
+        elif isinstance(parent, (ast.For, ast.comprehension)) and parent.iter is node:
+            usage.vote({"list": 1.0, "str": 0.4})
+            self._bind_elements(parent.target, usage)
+        elif isinstance(parent, ast.Call) and node in parent.args:
+            self._call_argument(parent, node, usage)
+        elif isinstance(parent, ast.Compare):
+            self._compare(parent, node, usage)
+        elif isinstance(parent, ast.BinOp):
+            partner = parent.right if parent.left is node else parent.left
+            self._binop_partner(parent.op, partner, usage)
+        elif isinstance(parent, ast.UnaryOp):
+            usage.vote({"bool": 0.5} if isinstance(parent.op, ast.Not) else {"int": 1.0, "float": 0.5})
+        elif isinstance(parent, (ast.If, ast.While, ast.IfExp, ast.Assert)) and parent.test is node:
+            usage.vote({"bool": 0.6})
+        elif isinstance(parent, ast.BoolOp):
+            usage.vote({"bool": 0.3})
+        elif isinstance(parent, ast.Assign) and parent.value is node:
+            for target in parent.targets:  # an alias: ``s = text`` (or ``v = x[i]``) shares its usage
+                if isinstance(target, ast.Name):
+                    usage.element_names.append(("alias", target.id))
+
+    def _subscript(self, sub: ast.Subscript, usage: _Usage, depth: int) -> None:
+        index = sub.slice
+        if isinstance(index, ast.Slice):
+            usage.vote({"list": 1.0, "str": 1.0})
+            return
+        key = _constant(index)
+        if isinstance(key, str):
+            usage.vote({"dict": 3.0})
+            if key not in usage.keys:
+                usage.keys.append(key)
+        elif isinstance(key, int):
+            usage.vote({"list": 1.0, "str": 0.5, "tuple": 0.3})
+        else:
+            usage.vote({"list": 1.0, "str": 0.4, "dict": 0.3})
+        if depth < 2 and isinstance(sub.ctx, ast.Load):
+            self._classify(sub, usage.sub(), depth + 1)
+        elif isinstance(sub.ctx, ast.Store):
+            usage.vote({"list": 0.5, "dict": 0.5})
+
+    def _method(self, name: str, call: ast.Call, usage: _Usage) -> None:
+        if name in _STR_METHODS:
+            usage.vote({"str": 3.0, "char": 1.0} if name in _CHAR_METHODS else {"str": 3.0})
+            for arg in call.args[:1]:
+                value = _constant(arg)
+                if isinstance(value, str):
+                    usage.constants.append(value)
+        elif name in _LIST_METHODS:
+            usage.vote({"list": 3.0})
+        elif name in _DICT_METHODS:
+            usage.vote({"dict": 3.0})
+            if name == "get" and call.args and isinstance(_constant(call.args[0]), str):
+                usage.keys.append(_constant(call.args[0]))
+            if name == "items":
+                holder = self.parents.get(call)
+                if isinstance(holder, (ast.For, ast.comprehension)) and isinstance(holder.target, ast.Tuple):
+                    elts = holder.target.elts
+                    if len(elts) == 2 and isinstance(elts[1], ast.Name):
+                        usage.value_names.append(elts[1].id)
+        elif name in _SET_METHODS:
+            usage.vote({"set": 3.0})
+        elif name in _SHARED_METHODS:
+            usage.vote(_SHARED_METHODS[name])
+
+    def _bind_elements(self, target: ast.expr, usage: _Usage) -> None:
+        if isinstance(target, ast.Name):
+            usage.element_names.append(("element", target.id))
+        elif isinstance(target, ast.Tuple):
+            usage.sub().vote({"tuple": 2.0})
+
+    def _call_argument(self, call: ast.Call, node: ast.expr, usage: _Usage) -> None:
+        name = _dotted_tail(call.func)
+        if name == "isinstance" and len(call.args) == 2 and call.args[0] is node:
+            classes = call.args[1].elts if isinstance(call.args[1], ast.Tuple) else [call.args[1]]
+            for cls in classes:
+                kind = _ISINSTANCE_KINDS.get((_dotted_tail(cls) or "").lower())
+                if kind:
+                    usage.vote({kind: 4.0})
+            return
+        if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
+            if call.func.value.id in ("math", "cmath"):
+                usage.vote({"float": 1.5, "int": 1.0})
+                return
+        if isinstance(call.func, ast.Attribute) and isinstance(_constant(call.func.value), str):
+            if call.func.attr == "join":  # ', '.join(x)
+                usage.vote({"list": 2.0})
+                usage.sub().vote({"str": 3.0})
+                return
+        if name in ("max", "min") and len(call.args) > 1:
+            usage.vote({"int": 1.0, "float": 0.5})
+            return
+        if name in _CALL_VOTES:
+            usage.vote(_CALL_VOTES[name])
+        if name in _ELEMENT_CALLS:
+            usage.sub().vote({"int": 1.0, "float": 0.3})
+
+    def _compare(self, cmp: ast.Compare, node: ast.expr, usage: _Usage) -> None:
+        operands = [cmp.left, *cmp.comparators]
+        position = next(i for i, o in enumerate(operands) if o is node)
+        for i, op in enumerate(cmp.ops):
+            if position not in (i, i + 1):
+                continue
+            other = operands[i + 1] if position == i else operands[i]
+            if isinstance(op, (ast.Is, ast.IsNot)):
+                if isinstance(other, ast.Constant) and other.value is None:
+                    usage.vote({"none": 0.5})
+                continue
+            if isinstance(op, (ast.In, ast.NotIn)):
+                if position == i + 1:  # ``k in x``: x is a container
+                    usage.vote({"list": 1.0, "str": 0.8, "dict": 0.6, "set": 0.6})
+                    value = _constant(other)
+                    if isinstance(value, str):
+                        usage.vote({"str": 1.0})
+                        usage.constants.append(value)
+                elif isinstance(other, (ast.Tuple, ast.List, ast.Set)):  # ``x in ('a', 'b')``
+                    for elt in other.elts:
+                        value = _constant(elt)
+                        if value is not _NO_CONSTANT:
+                            usage.constants.append(value)
+                            usage.vote({_kind_of_constant(value): 1.0})
+                else:
+                    value = _constant(other)
+                    if isinstance(value, str):  # ``x in "aeiou"``
+                        usage.vote({"str": 2.0})
+                        usage.constants.extend(value[:8])
+                continue
+            value = _constant(other)
+            if value is not _NO_CONSTANT:
+                usage.constants.append(value)
+                kind = _kind_of_constant(value)
+                usage.vote({"int": 2.0, "float": 1.0} if kind == "int" else {kind: 2.0})
+            elif isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)):
+                usage.vote({"int": 0.5, "float": 0.3})
+
+    def _binop_partner(self, op: ast.operator, partner: ast.expr, usage: _Usage) -> None:
+        value = _constant(partner)
+        if isinstance(op, ast.Mod) and isinstance(value, int):
+            usage.vote({"int": 2.0})
+        elif isinstance(op, (ast.LShift, ast.RShift, ast.BitAnd, ast.BitOr, ast.BitXor, ast.FloorDiv)):
+            usage.vote({"int": 2.0})
+        elif isinstance(value, str):
+            usage.vote({"str": 3.0})
+        elif isinstance(value, float):
+            usage.vote({"float": 2.0, "int": 0.5})
+        elif isinstance(value, int):
+            if isinstance(op, ast.Mult):
+                usage.vote({"int": 1.5, "str": 0.3, "list": 0.3})
+            else:
+                usage.vote({"int": 2.0, "float": 0.8})
+        elif isinstance(partner, (ast.List, ast.ListComp)):
+            usage.vote({"list": 2.0})
+        elif isinstance(op, (ast.Sub, ast.Div, ast.Pow)):
+            usage.vote({"int": 1.0, "float": 0.8})
+        else:
+            usage.vote({"int": 0.5, "float": 0.3, "str": 0.2})
+
+
+def _merge(target: _Usage, source: _Usage, weight: float) -> None:
+    for kind, votes in source.votes.items():
+        target.votes[kind] += votes * weight
+    target.constants.extend(source.constants)
+    target.keys.extend(k for k in source.keys if k not in target.keys)
+
+
+def _resolve(name: str, usage: dict[str, _Usage], seen: set[str]) -> _Usage:
+    """A name's own usage plus its aliases' (``s = text``) and its elements' (``for c in s``)."""
+    own = usage.get(name, _Usage())
+    result = _Usage(Counter(own.votes), list(own.constants), list(own.keys))
+    element = _Usage()
+    if own.element is not None:
+        _merge(element, own.element, 1.0)
+        for _, other in own.element.element_names:  # ``v = x[i]``: v's usage is the element's
+            if other not in seen:
+                _merge(element, _resolve(other, usage, seen | {name}), 0.8)
+    seen = seen | {name}
+    for relation, other in own.element_names:
+        if other in seen:
+            continue
+        resolved = _resolve(other, usage, seen)
+        if relation == "alias":
+            _merge(result, resolved, 0.8)
+            if resolved.element is not None:
+                _merge(element, resolved.element, 0.8)
+        else:
+            _merge(element, resolved, 1.0)
+            if other in _CHAR_NAMES:
+                element.votes["char"] += 1.0
+    for other in own.value_names:
+        if other not in seen:
+            _merge(element, _resolve(other, usage, seen), 1.0)
+    # Elements that are characters (``for c in s: c.isdigit()``) mean the container is a str.
+    chars = element.votes.pop("char", 0)
+    result.votes.pop("char", None)
+    if chars:
+        result.votes["str"] += 2.0 * chars
+    if element.votes:
+        result.element = element
+    return result
