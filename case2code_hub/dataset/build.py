@@ -11,6 +11,9 @@ function (difficulty score, eval bucket, quality columns) for the thresholds, th
 the quality summary; pass 3 merges again, renders every row and writes each split one row group
 at a time; the card, which needs the final counts, is written last. The output is byte for byte
 what holding everything in memory gave.
+
+The parts live beside it: :mod:`.shards` writes the Parquet shards; :mod:`.staging` checks the
+target, swaps the staged folder in and cleans up on SIGTERM. Their names are re-exported here.
 """
 
 from __future__ import annotations
@@ -18,12 +21,9 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
-import signal
 import tempfile
-import threading
 from array import array
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
@@ -32,21 +32,18 @@ from .. import schema
 from ..errors import ConfigError, DatasetError
 from ..utils.logging import get_logger, progress
 from . import card as card_mod
-from . import difficulty, split, templates
+from . import difficulty, shards, split, templates
 from .external import SortedRuns
+from .shards import _BATCH_ROWS, _PARQUET_OPTIONS, _ROW_GROUP_ROWS  # noqa: F401
+from .staging import _cleanup_on_sigterm, _swap_into_place, _Terminated, check_target  # noqa: F401
 from .tally import QualityTally
 
 logger = get_logger(__name__)
 
 KEPT_OUTCOMES = ("returned", "raised")
-# Parquet settings are fixed so two builds of the same rows are byte-identical.
-_ROW_GROUP_ROWS = 10_000
-_PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "use_dictionary": True, "write_statistics": True}
 # Bytes of spilled function rows held in memory before a sorted run goes to disk (the build's
 # memory is this plus one row group per split, whatever the corpus size).
 _RUN_BYTES = 32 << 20
-# Rows turned into Arrow at a time while a row group is gathered.
-_BATCH_ROWS = 500
 
 
 @dataclass
@@ -209,124 +206,12 @@ def _eval_row(row: dict[str, Any], cfg: BuildConfig) -> dict[str, Any]:
         "difficulty": row["difficulty"],
     }
 
-
-class _ShardWriter:
-    """Rows of one split, streamed to ``folder/{name}-0000i-of-0000n.parquet``.
-
-    Byte for byte what writing the whole split at once did: a file every ``shard_rows`` rows, in
-    row groups of ``_ROW_GROUP_ROWS`` counted from the file's first row, the config's Arrow schema
-    and the fixed writer settings. At most one row group is held in memory. Files are written under
-    a provisional name and renamed when :meth:`close` knows how many there are. No row, no file.
-    """
+class _ShardWriter(shards.ShardWriter):
+    """A :class:`.shards.ShardWriter` with the row-group and batch sizes this module holds when it
+    is made (``_ROW_GROUP_ROWS``, ``_BATCH_ROWS``: set them here to change a build's)."""
 
     def __init__(self, folder: Path, name: str, config: str, shard_rows: int):
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        self._pa, self._pq = pa, pq
-        self.folder, self.name, self.shard_rows = folder, name, shard_rows
-        self.arrow_schema = schema.features(config).arrow_schema
-        self.rows = 0
-        self._partials: list[Path] = []
-        self._writer: Any = None
-        self._in_shard = 0
-        # The row group being gathered: rows converted to Arrow ``_BATCH_ROWS`` at a time (far
-        # smaller than the Python dicts), combined into one table when the group is complete.
-        self._group_rows = 0
-        self._batches: list[Any] = []
-        self._pending: list[dict[str, Any]] = []
-
-    def add(self, row: dict[str, Any]) -> None:
-        if self._writer is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            path = self.folder / f".{self.name}-{len(self._partials):05d}.partial"
-            self._partials.append(path)
-            self._writer = self._pq.ParquetWriter(path, self.arrow_schema, **_PARQUET_OPTIONS)
-        self._pending.append(row)
-        self.rows += 1
-        self._in_shard += 1
-        self._group_rows += 1
-        if len(self._pending) >= _BATCH_ROWS:
-            self._convert()
-        if self._group_rows >= _ROW_GROUP_ROWS:
-            self._flush()
-        if self._in_shard >= self.shard_rows:
-            self._close_shard()
-
-    def _convert(self) -> None:
-        if self._pending:
-            self._batches.append(self._pa.Table.from_pylist(self._pending, schema=self.arrow_schema))
-            self._pending = []
-
-    def _flush(self) -> None:
-        """Write the gathered rows as one row group, from a single-chunk table: the same table
-        ``from_pylist`` of all of them gives, so the same pages and bytes."""
-        self._convert()
-        if self._batches:
-            batches, self._batches, self._group_rows = self._batches, [], 0
-            table = self._pa.concat_tables(batches).combine_chunks()
-            del batches
-            self._writer.write_table(table, row_group_size=_ROW_GROUP_ROWS)
-
-    def _close_shard(self) -> None:
-        self._flush()
-        self._writer.close()
-        self._writer = None
-        self._in_shard = 0
-
-    def close(self) -> list[Path]:
-        """Finish the last file and give every file its final name; the paths, in order."""
-        if self._writer is not None:
-            self._close_shard()
-        n_shards = len(self._partials)
-        paths = []
-        for shard, partial in enumerate(self._partials):
-            path = self.folder / f"{self.name}-{shard:05d}-of-{n_shards:05d}.parquet"
-            partial.rename(path)
-            paths.append(path)
-        return paths
-
-    def abort(self) -> None:
-        """Close an open file after a failure (the staging folder holding it is removed next)."""
-        self._pending, self._batches = [], []
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            try:
-                writer.close()
-            except Exception:  # noqa: BLE001 - already failing; the folder goes anyway
-                pass
-
-
-def check_target(out: Path) -> None:
-    """Refuse an ``out`` that exists and is neither empty nor an earlier case2code build."""
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise DatasetError(f"{out} exists and is not a folder; refusing to replace it", path=str(out))
-    if any(out.iterdir()) and not card_mod.is_case2code_folder(out):
-        raise DatasetError(
-            f"{out} is not empty and is not a case2code dataset folder; refusing to overwrite it "
-            "(choose another --out or remove it yourself)",
-            path=str(out),
-        )
-
-
-def _swap_into_place(staged: Path, out: Path) -> None:
-    """Replace ``out`` by ``staged``, keeping the previous build until the new one is in place."""
-    if not out.exists():
-        staged.rename(out)
-        return
-    holder = Path(tempfile.mkdtemp(prefix=f".{out.name}.previous-", dir=out.parent))
-    previous = holder / out.name
-    try:
-        out.rename(previous)
-        try:
-            staged.rename(out)
-        except BaseException:
-            previous.rename(out)
-            raise
-    finally:
-        shutil.rmtree(holder, ignore_errors=True)
+        super().__init__(folder, name, config, shard_rows, row_group_rows=_ROW_GROUP_ROWS, batch_rows=_BATCH_ROWS)
 
 
 def build_dataset(
@@ -406,37 +291,6 @@ def build_dataset(
         out, report.n_train, report.prompted_rows, report.n_eval, *report.thresholds,
     )
     return report
-
-
-class _Terminated(BaseException):
-    """SIGTERM arrived during a build: unwinds it so the staging folder is removed."""
-
-
-@contextmanager
-def _cleanup_on_sigterm() -> Iterator[None]:
-    """Turn SIGTERM into an exception for the duration of a build, then die of it as before.
-
-    Only where SIGTERM still has its default action (which would end the process without removing
-    the staging folder) and only in the main thread (where Python runs signal handlers). The
-    process still ends by SIGTERM, after the cleanup; SIGKILL cannot be caught: it leaves the
-    hidden staging folder beside ``out_dir``, never a half-written ``out_dir``.
-    """
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
-        yield
-        return
-
-    def terminated(signum: int, frame: Any) -> None:
-        raise _Terminated()
-
-    signal.signal(signal.SIGTERM, terminated)
-    try:
-        yield
-    except _Terminated:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
-        raise  # only if the signal is blocked
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 _OK, _UNDEFINED, _CRASHED = 0, 1, 2
