@@ -19,7 +19,7 @@ import pytest
 from case2code_hub import quality as quality_mod
 from case2code_hub import schema
 from case2code_hub.dataset import build as build_mod
-from case2code_hub.dataset import build_dataset, templates
+from case2code_hub.dataset import build_dataset, shards, templates
 from case2code_hub.dataset.external import SortedRuns
 from case2code_hub.dataset.tally import QualityTally
 from test_dataset import make_records
@@ -125,7 +125,7 @@ def test_quality_tally_equals_summarise(seed):
 # --- Parquet written as it goes --------------------------------------------------------------
 
 
-def _one_shot(rows: list[dict], folder: Path, name: str, config: str, shard_rows: int) -> None:
+def _one_shot(rows: list[dict], folder: Path, name: str, config: str, shard_rows: int, group_rows: int) -> None:
     """The builder's former writer, the reference: every row of a split at once."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -136,10 +136,9 @@ def _one_shot(rows: list[dict], folder: Path, name: str, config: str, shard_rows
     for shard in range(n_shards):
         chunk = rows[shard * shard_rows : (shard + 1) * shard_rows]
         path = folder / f"{name}-{shard:05d}-of-{n_shards:05d}.parquet"
-        with pq.ParquetWriter(path, arrow_schema, **build_mod._PARQUET_OPTIONS) as writer:
+        with pq.ParquetWriter(path, arrow_schema, **shards._PARQUET_OPTIONS) as writer:
             if chunk:
-                writer.write_table(pa.Table.from_pylist(chunk, schema=arrow_schema),
-                                   row_group_size=build_mod._ROW_GROUP_ROWS)
+                writer.write_table(pa.Table.from_pylist(chunk, schema=arrow_schema), row_group_size=group_rows)
 
 
 @pytest.mark.parametrize(
@@ -147,16 +146,14 @@ def _one_shot(rows: list[dict], folder: Path, name: str, config: str, shard_rows
     [(60, 50_000, 10_000, 500), (60, 40, 17, 5), (60, 41, 10, 3), (45, 1, 10, 4), (60, 200, 7, 7), (13, 30, 30, 1000)],
 )
 def test_shard_writer_writes_the_bytes_of_the_one_shot_writer(
-    records, tmp_path, monkeypatch, n_functions, shard_rows, group_rows, batch_rows
+    records, tmp_path, n_functions, shard_rows, group_rows, batch_rows
 ):
-    monkeypatch.setattr(build_mod, "_ROW_GROUP_ROWS", group_rows)
-    monkeypatch.setattr(build_mod, "_BATCH_ROWS", batch_rows)
     rows = []
     for record in records[:n_functions]:
         function = dict(record, difficulty="medium")
         rows += templates.render_samples(function, n=3, seed=0)
-    _one_shot(rows, tmp_path / "reference", "train", "prompted", shard_rows)
-    writer = build_mod._ShardWriter(tmp_path / "streamed", "train", "prompted", shard_rows)
+    _one_shot(rows, tmp_path / "reference", "train", "prompted", shard_rows, group_rows)
+    writer = shards.ShardWriter(tmp_path / "streamed", "train", "prompted", shard_rows, row_group_rows=group_rows, batch_rows=batch_rows)
     for row in rows:
         writer.add(row)
     paths = writer.close()
@@ -165,7 +162,7 @@ def test_shard_writer_writes_the_bytes_of_the_one_shot_writer(
 
 
 def test_an_empty_split_writes_no_file(tmp_path):
-    writer = build_mod._ShardWriter(tmp_path / "eval", "easy", "eval", 10)
+    writer = shards.ShardWriter(tmp_path / "eval", "easy", "eval", 10)
     assert writer.close() == [] and not (tmp_path / "eval").exists()
 
 

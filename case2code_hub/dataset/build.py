@@ -34,7 +34,6 @@ from ..utils.logging import get_logger, progress
 from . import card as card_mod
 from . import difficulty, shards, split, templates
 from .external import SortedRuns
-from .shards import _BATCH_ROWS, _PARQUET_OPTIONS, _ROW_GROUP_ROWS  # noqa: F401
 from .staging import _cleanup_on_sigterm, _swap_into_place, _Terminated, check_target  # noqa: F401
 from .tally import QualityTally
 
@@ -206,14 +205,6 @@ def _eval_row(row: dict[str, Any], cfg: BuildConfig) -> dict[str, Any]:
         "difficulty": row["difficulty"],
     }
 
-class _ShardWriter(shards.ShardWriter):
-    """A :class:`.shards.ShardWriter` with the row-group and batch sizes this module holds when it
-    is made (``_ROW_GROUP_ROWS``, ``_BATCH_ROWS``: set them here to change a build's)."""
-
-    def __init__(self, folder: Path, name: str, config: str, shard_rows: int):
-        super().__init__(folder, name, config, shard_rows, row_group_rows=_ROW_GROUP_ROWS, batch_rows=_BATCH_ROWS)
-
-
 def build_dataset(
     records: Iterable[Mapping[str, Any]],
     out_dir: str | os.PathLike,
@@ -267,7 +258,7 @@ def build_dataset(
 
     # Folders this build creates above ``out``: removed again if the build fails and they are empty.
     made = [parent for parent in (out.parent, *out.parent.parents) if not parent.exists()]
-    writers: list[_ShardWriter] = []
+    writers: list[shards.ShardWriter] = []
     staged: Path | None = None
     with _cleanup_on_sigterm():
         try:
@@ -374,7 +365,7 @@ def _build_into(
     records: Iterable[Mapping[str, Any]],
     out: Path,
     staged: Path,
-    writers: list[_ShardWriter],
+    writers: list[shards.ShardWriter],
     cfg: BuildConfig,
     summary: Mapping[str, Any] | None,
 ) -> BuildReport:
@@ -428,9 +419,9 @@ def _build_into(
     split_config = replace(cfg.split_config, eval_share=share)
 
     # Pass 3, in id order: split, render and write every config; count as the rows go by.
-    raw_out = _ShardWriter(staged / "raw", "train", "raw", cfg.shard_rows)
-    prompted_out = _ShardWriter(staged / "prompted", "train", "prompted", cfg.shard_rows)
-    eval_out = {level: _ShardWriter(staged / "eval", level, "eval", cfg.shard_rows) for level in schema.DIFFICULTIES}
+    raw_out = shards.ShardWriter(staged / "raw", "train", "raw", cfg.shard_rows)
+    prompted_out = shards.ShardWriter(staged / "prompted", "train", "prompted", cfg.shard_rows)
+    eval_out = {level: shards.ShardWriter(staged / "eval", level, "eval", cfg.shard_rows) for level in schema.DIFFICULTIES}
     writers += [raw_out, prompted_out, *eval_out.values()]
     level_counts = {name: Counter() for name in ("raw", "prompted", "eval")}
     raw_fields = list(schema.features("raw"))
