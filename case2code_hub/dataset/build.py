@@ -34,7 +34,7 @@ from ..utils.logging import get_logger, progress
 from . import card as card_mod
 from . import difficulty, shards, split, templates
 from .external import SortedRuns
-from .staging import _cleanup_on_sigterm, _swap_into_place, _Terminated, check_target  # noqa: F401
+from .staging import _cleanup_on_sigterm, _Terminated, check_target, swap_into_place  # noqa: F401
 from .tally import QualityTally
 
 logger = get_logger(__name__)
@@ -501,7 +501,7 @@ def _build_into(
     )
     (staged / "README.md").write_text(text, encoding="utf-8")
     check_target(out)  # it may have changed while we were writing
-    _swap_into_place(staged, out)
+    swap_into_place(staged, out)
 
     return BuildReport(
         out_dir=out,

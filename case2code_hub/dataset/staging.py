@@ -31,7 +31,7 @@ def check_target(out: Path) -> None:
         )
 
 
-def _swap_into_place(staged: Path, out: Path) -> None:
+def swap_into_place(staged: Path, out: Path) -> None:
     """Replace ``out`` by ``staged``, keeping the previous build until the new one is in place."""
     if not out.exists():
         staged.rename(out)

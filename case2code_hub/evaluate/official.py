@@ -37,7 +37,7 @@ from typing import Any, Iterable, Literal
 from .. import literals
 from ..dataset import card as card_mod
 from ..dataset import difficulty
-from ..dataset.build import _swap_into_place, check_target
+from ..dataset.staging import check_target, swap_into_place
 from ..dataset.templates import render_eval_prompt
 from ..errors import ConfigError, DatasetError, InputFileError, LiteralSyntaxError
 from ..sandbox.canonical import Unserializable, canonical_repr
@@ -374,7 +374,7 @@ def _write_folder(items: list[dict[str, Any]], out: Path, report: ImportReport, 
             pq.write_table(table, staged / "eval" / f"{level}-00000-of-00001.parquet", compression="zstd")
         (staged / "README.md").write_text(_card(report, levels, source=source, prompt=prompt), encoding="utf-8")
         check_target(out)
-        _swap_into_place(staged, out)
+        swap_into_place(staged, out)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
