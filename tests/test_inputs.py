@@ -12,6 +12,9 @@ from case2code_hub import literals
 from case2code_hub.errors import ConfigError
 from case2code_hub.inputs import OfflineInputWriter, OfflineWriterConfig, drop_reason, select_cases
 from case2code_hub.inputs.analysis import TypeSpec, analyse, annotation_spec, name_kind, ranked_types
+from case2code_hub.inputs.offline import Candidate
+from case2code_hub.inputs.repair import repaired
+from case2code_hub.inputs.splice import cross, switch_type
 from case2code_hub.inputs.values import Context, Limits, mutate
 from case2code_hub.schema import Case, Function, Source, function_id
 
@@ -410,3 +413,61 @@ def test_doctest_with_signalling_nan_does_not_crash_the_writer():
     fn = Function(id="snan", entry_point="g", code=code, source=Source(corpus="t", path="t.py"))
     inputs = OfflineInputWriter(seed=0).write(fn)
     assert "decimal.Decimal('sNaN')" in inputs and "1" in inputs
+
+
+# --- error-guided repair and splices ------------------------------------------------------------
+
+
+def repairs(args, error, n=40):
+    rng = random.Random("repair")
+    out = [repaired(Candidate(list(args)), error, rng) for _ in range(n)]
+    return [c.args for c in out if c is not None]
+
+
+def test_key_error_adds_the_key_to_the_dicts_of_every_row():
+    fixed = repairs([[{"a": 1}, {"a": 2}], 3], "KeyError: 'time'")
+    assert fixed and all(any("time" in row for row in rows) and n == 3 for rows, n in fixed)
+    assert any(all(row.get("time") is not None for row in rows) for rows, _ in fixed)
+    assert all(isinstance(row["time"], int) for rows, _ in fixed for row in rows if "time" in row)
+
+
+def test_type_errors_switch_the_named_type_to_one_that_has_what_the_body_used():
+    fixed = repairs([[[0, 1], [2, 3]]], "AttributeError: 'int' object has no attribute 'find'")
+    assert fixed and all(any(isinstance(x, str) for row in rows for x in row) for (rows,) in fixed)
+    fixed = repairs([5, "a"], "TypeError: 'int' object is not subscriptable")
+    assert all(isinstance(x, (list, dict, str, tuple)) and s == "a" for x, s in fixed)
+    fixed = repairs([[1, 2]], "AttributeError: 'list' object has no attribute 'keys'")
+    assert all(isinstance(x, dict) for (x,) in fixed)
+    fixed = repairs(["hello"], "ValueError: invalid literal for int() with base 10: 'h'")
+    assert all(s.isdigit() for (s,) in fixed)
+
+
+def test_unpacking_and_index_errors_resize_containers():
+    fixed = repairs([{}, 0], "ValueError: not enough values to unpack (expected 3, got 0)")
+    assert fixed and all(len(d) == 3 and n == 0 for d, n in fixed)
+    fixed = repairs([[[1, 2, 3]]], "ValueError: too many values to unpack (expected 2)")
+    assert all(len(pair) == 2 for (rows,) in fixed for pair in rows)
+    fixed = repairs([[1], "ab"], "IndexError: list index out of range")
+    assert all(len(xs) > 1 and s == "ab" for xs, s in fixed)
+
+
+def test_errors_that_say_nothing_about_the_input_are_not_repaired():
+    assert repairs([1], "AssertionError") == []
+    assert repairs([1], "ValueError: bad value") == []
+    assert repairs([1], "KeyError: <object>") == []
+
+
+def test_cross_splice_copies_values_between_arguments():
+    rng = random.Random("cross")
+    children = [cross(Candidate([["mario", "zelda"], "super bros"]), rng) for _ in range(60)]
+    names = [c.args[1] for c in children if c is not None]
+    assert any("mario" in name or "zelda" in name for name in names)
+    children = [cross(Candidate([{}, "apple"]), rng) for _ in range(60)]
+    assert any(c is not None and c.args[0] == {"apple": 1} for c in children)
+    assert cross(Candidate([]), rng) is None
+
+
+def test_switch_type_changes_a_value_to_another_type():
+    rng = random.Random("switch")
+    kinds = {type(switch_type(Candidate([[1, 2, 3]]), rng).args[0]) for _ in range(60)}
+    assert len(kinds) >= 3

@@ -33,6 +33,8 @@ from ..utils.logging import get_logger
 from .analysis import analyse
 from .analysis import FunctionAnalysis
 from .offline import Candidate, _checked_source, _mutant, _slots, seeds
+from .repair import repaired
+from .splice import SPLICE_SHARE, cross, splice, splice_constants, switch_type
 from .values import Limits
 
 logger = get_logger(__name__)
@@ -275,6 +277,8 @@ class SearchingWriter:
             new_units = not units <= state.covered
             new_output = case.outcome in USABLE and case.output not in state.outputs
             if new_units or new_output:
+                if case.outcome == "raised":
+                    candidate.error = case.output
                 state.pool.append(candidate)
                 state.covered |= units
                 state.outputs.add(case.output)
@@ -305,95 +309,43 @@ def _candidates(analysis: FunctionAnalysis, rng: random.Random, pool: list[Candi
     """Every seed, then mutants of a parent drawn from ``pool``; ``None`` while the pool is empty.
 
     Unlike ``offline.propose``, an empty pool pauses the stream instead of ending it: the pool
-    fills only once the seeds have been executed.
+    fills only once the seeds have been executed. A parent that raised is often repaired as its
+    error suggests instead of mutated at random; the newest parents are drawn more often, so a
+    chain of repairs (each a new error) is followed to its end.
     """
     slots = _slots(analysis, random.Random(rng.random()), limits)
     yield from seeds(analysis, rng, limits=limits)
-    constants = _splice_constants(analysis)
+    constants = splice_constants(analysis)
+    strs = tuple(s for s in constants.get(str, ()) if s)
     while True:
         if not pool:
             yield None
-        elif constants and rng.random() < SPLICE_SHARE:
-            yield _splice(rng.choice(pool), constants, rng)
-        else:
-            yield _mutant(rng.choice(pool), slots, rng)
+            continue
+        parent = rng.choice(pool[-RECENT:]) if rng.random() < RECENT_SHARE else rng.choice(pool)
+        if parent.error and rng.random() < REPAIR_SHARE:
+            fixed = repaired(parent, parent.error, rng, strs)
+            if fixed is not None:
+                yield fixed
+                continue
+        draw = rng.random()
+        child = None
+        if constants and draw < SPLICE_SHARE:
+            child = splice(parent, constants, rng)
+        elif draw < SPLICE_SHARE + CROSS_SHARE:
+            child = cross(parent, rng)
+        elif draw < SPLICE_SHARE + CROSS_SHARE + SWITCH_SHARE:
+            child = switch_type(parent, rng, strs)
+        yield child if child is not None else _mutant(parent, slots, rng)
 
 
-#: Share of mutants made by splicing a constant of the function's body into an argument.
-SPLICE_SHARE = 0.35
-
-
-def _splice_constants(analysis: FunctionAnalysis) -> dict[type, list[Any]]:
-    """The body's literals and the keys / constants its parameters are compared with, by type."""
-    values: list[Any] = [*analysis.str_constants, *analysis.int_constants, *analysis.float_constants]
-    for param in analysis.params:
-        values += [*param.constants, *param.element_constants, *param.keys]
-    by_type: dict[type, list[Any]] = {}
-    for value in values:
-        kind = type(value)
-        if kind in (str, int, float) and value not in by_type.setdefault(kind, []):
-            by_type[kind].append(value)
-    return {kind: found for kind, found in by_type.items() if found}
-
-
-def _splice(parent: Candidate, constants: dict[type, list[Any]], rng: random.Random) -> Candidate:
-    """A copy of ``parent`` where one leaf value (however deeply nested) becomes a body constant of
-    its type, or one dict gains a key from the body: what comparisons like ``s == '7.5'`` or
-    ``row['name']`` need, and random mutation rarely finds."""
-    values: list[Any] = [*parent.args, *parent.kwargs.values()]
-    spots: list[tuple[int, ...]] = []
-    _spots(values, (), spots, 0)
-    if not spots:
-        return Candidate(list(parent.args), dict(parent.kwargs), origin="splice")
-    path = rng.choice(spots)
-    values = _replaced(values, path, constants, rng)
-    n = len(parent.args)
-    return Candidate(values[:n], dict(zip(parent.kwargs, values[n:])), origin="splice")
-
-
-def _spots(value: Any, path: tuple[int, ...], out: list[tuple[int, ...]], depth: int) -> None:
-    kind = type(value)
-    if kind in (str, int, float) and path:
-        out.append(path)
-    elif kind in (list, tuple) and depth < 4:
-        if path and kind is list and not value:
-            out.append(path)
-        for index, item in enumerate(value):
-            _spots(item, path + (index,), out, depth + 1)
-    elif kind is dict and depth < 4:
-        out.append(path)
-        for index, item in enumerate(value.values()):
-            _spots(item, path + (index,), out, depth + 1)
-
-
-def _replaced(value: Any, path: tuple[int, ...], constants: dict[type, list[Any]], rng: random.Random) -> Any:
-    kind = type(value)
-    if path:
-        head, rest = path[0], path[1:]
-        if kind is dict:
-            return {k: (_replaced(v, rest, constants, rng) if i == head else v) for i, (k, v) in enumerate(value.items())}
-        items = [(_replaced(v, rest, constants, rng) if i == head else v) for i, v in enumerate(value)]
-        return tuple(items) if kind is tuple else items
-    if kind is dict:  # add (or overwrite) a key the body uses
-        key = rng.choice(constants.get(str) or constants.get(int) or [0])
-        copy = dict(value)
-        sample = next(iter(value.values()), None)
-        copy[key] = _constant_like(sample, constants, rng) if sample is not None else rng.choice(_all(constants))
-        return copy
-    if kind is list:  # an empty list gets one body constant
-        return [rng.choice(_all(constants))]
-    return _constant_like(value, constants, rng)
-
-
-def _constant_like(value: Any, constants: dict[type, list[Any]], rng: random.Random) -> Any:
-    same = constants.get(type(value))
-    if same and rng.random() < 0.85:
-        return rng.choice(same)
-    return rng.choice(_all(constants))
-
-
-def _all(constants: dict[type, list[Any]]) -> list[Any]:
-    return [value for kind in sorted(constants, key=lambda t: t.__name__) for value in constants[kind]]
+#: Shares of mutants that copy a value between places of the call, or switch a value's type.
+CROSS_SHARE = 0.12
+SWITCH_SHARE = 0.06
+#: Share of draws of a raised parent that try to repair its error first.
+REPAIR_SHARE = 0.6
+#: Share of parent draws from the ``RECENT`` newest pool members.
+RECENT_SHARE = 0.3
+RECENT = 4
 
 
 def choose(trials: list[Trial], *, n: int = 10, max_raised_share: float = 0.3) -> list[Trial]:

@@ -1,0 +1,162 @@
+"""Mutations that splice known values into an argument list: the body's constants, or values of one
+argument into another.
+
+Comparisons with literals (``s == '7.5'``, ``row['name']``) and relations between arguments
+(``if x in items``, ``d[key]``, ``name.find(part)``) are what random mutation misses: a constant
+splice puts a body literal (or compared key) at one nested place, twice now and then when a test
+checks two places (``s[0] == 4 and s[1] == 4``); a cross splice copies a value, or a dict's key, from
+one place of the call to another (or into a string there); a type switch replaces a value with one
+of another type made from it, for ``isinstance`` branches.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from .analysis import FunctionAnalysis
+from .offline import Candidate
+from .repair import converted
+from .trees import alike, nodes, replace_at
+
+#: Share of mutants made by splicing a constant of the function's body into an argument.
+SPLICE_SHARE = 0.35
+
+
+def splice_constants(analysis: FunctionAnalysis) -> dict[type, list[Any]]:
+    """The body's literals and the keys / constants its parameters are compared with, by type."""
+    values: list[Any] = [*analysis.str_constants, *analysis.int_constants, *analysis.float_constants]
+    for param in analysis.params:
+        values += [*param.constants, *param.element_constants, *param.keys]
+    by_type: dict[type, list[Any]] = {}
+    for value in values:
+        kind = type(value)
+        if kind in (str, int, float) and value not in by_type.setdefault(kind, []):
+            by_type[kind].append(value)
+    return {kind: found for kind, found in by_type.items() if found}
+
+
+def _splice_once(parent: Candidate, constants: dict[type, list[Any]], rng: random.Random) -> Candidate:
+    """A copy of ``parent`` where one leaf value (however deeply nested) becomes a body constant of
+    its type, or one dict gains a key from the body: what comparisons like ``s == '7.5'`` or
+    ``row['name']`` need, and random mutation rarely finds."""
+    values: list[Any] = [*parent.args, *parent.kwargs.values()]
+    spots: list[tuple[int, ...]] = []
+    _spots(values, (), spots, 0)
+    if not spots:
+        return Candidate(list(parent.args), dict(parent.kwargs), origin="splice")
+    path = rng.choice(spots)
+    values = _replaced(values, path, constants, rng)
+    n = len(parent.args)
+    return Candidate(values[:n], dict(zip(parent.kwargs, values[n:])), origin="splice")
+
+
+def _spots(value: Any, path: tuple[int, ...], out: list[tuple[int, ...]], depth: int) -> None:
+    kind = type(value)
+    if kind in (str, int, float) and path:
+        out.append(path)
+    elif kind in (list, tuple) and depth < 4:
+        if path and kind is list and not value:
+            out.append(path)
+        for index, item in enumerate(value):
+            _spots(item, path + (index,), out, depth + 1)
+    elif kind is dict and depth < 4:
+        out.append(path)
+        for index, item in enumerate(value.values()):
+            _spots(item, path + (index,), out, depth + 1)
+
+
+def _replaced(value: Any, path: tuple[int, ...], constants: dict[type, list[Any]], rng: random.Random) -> Any:
+    kind = type(value)
+    if path:
+        head, rest = path[0], path[1:]
+        if kind is dict:
+            return {k: (_replaced(v, rest, constants, rng) if i == head else v) for i, (k, v) in enumerate(value.items())}
+        items = [(_replaced(v, rest, constants, rng) if i == head else v) for i, v in enumerate(value)]
+        return tuple(items) if kind is tuple else items
+    if kind is dict:  # add (or overwrite) a key the body uses
+        key = rng.choice(constants.get(str) or constants.get(int) or [0])
+        copy = dict(value)
+        sample = next(iter(value.values()), None)
+        copy[key] = _constant_like(sample, constants, rng) if sample is not None else rng.choice(_all(constants))
+        return copy
+    if kind is list:  # an empty list gets one body constant
+        return [rng.choice(_all(constants))]
+    return _constant_like(value, constants, rng)
+
+
+def _constant_like(value: Any, constants: dict[type, list[Any]], rng: random.Random) -> Any:
+    same = constants.get(type(value))
+    if same and rng.random() < 0.85:
+        return rng.choice(same)
+    return rng.choice(_all(constants))
+
+
+def _all(constants: dict[type, list[Any]]) -> list[Any]:
+    return [value for kind in sorted(constants, key=lambda t: t.__name__) for value in constants[kind]]
+
+
+def splice(parent: Candidate, constants: dict[type, list[Any]], rng: random.Random) -> Candidate:
+    """``parent`` with one body constant spliced in, or two (a test of two places at once)."""
+    child = _splice_once(parent, constants, rng)
+    if rng.random() < DOUBLE_SPLICE_SHARE:
+        child = _splice_once(child, constants, rng)
+    return child
+
+
+#: Share of constant splices that splice a second constant into the result.
+DOUBLE_SPLICE_SHARE = 0.3
+_LEAVES = (str, int, float)
+
+
+def cross(parent: Candidate, rng: random.Random) -> Candidate | None:
+    """``parent`` with a value (or a dict key) from one place copied to another place of the call.
+
+    Returns None when the call has fewer than two places to copy between.
+    """
+    values: list[Any] = [*parent.args, *parent.kwargs.values()]
+    found = [(path, value) for path, value in nodes(values) if path]
+    donors = [value for _, value in found if type(value) in _LEAVES]
+    donors += [key for _, value in found if type(value) is dict for key in value if type(key) in _LEAVES]
+    donors += [value for _, value in found if type(value) in (list, tuple) and 0 < len(value) <= 4]
+    if not donors or len(found) < 2:
+        return None
+    donor = rng.choice(donors)
+    targets = [path for path, value in found if type(value) in _LEAVES or type(value) in (list, dict) and not value]
+    same = [path for path, value in found if type(value) is type(donor) and value != donor]
+    targets = same if same and rng.random() < 0.7 else targets
+    if not targets:
+        return None
+    target = rng.choice(targets)
+
+    def put(old: Any) -> Any:
+        if type(old) is list:
+            return [donor]
+        if type(old) is dict:
+            return {donor: 1} if type(donor) in _LEAVES else old
+        if type(old) is str and type(donor) is str and rng.random() < 0.4:  # ``part in text``, ``text.find(part)``
+            return old + " " + donor if rng.random() < 0.5 else donor + old
+        return donor
+
+    values = replace_at(values, target, put)
+    n = len(parent.args)
+    return Candidate(values[:n], dict(zip(parent.kwargs, values[n:])), origin="cross")
+
+
+_SWITCH_TYPES = (int, str, list, dict, tuple, float, bool)
+
+
+def switch_type(parent: Candidate, rng: random.Random, strs: tuple[str, ...] = ()) -> Candidate | None:
+    """``parent`` with one value (or the same place in every sibling row) changed to another type."""
+    values: list[Any] = [*parent.args, *parent.kwargs.values()]
+    found = [path for path, value in nodes(values) if path and type(value) in (*_SWITCH_TYPES, type(None))]
+    if not found:
+        return None
+    path = rng.choice(found)
+    chosen = alike(path, found) if rng.random() < 0.5 else [path]
+    old = next(value for p, value in nodes(values) if p == path)
+    new = rng.choice([t for t in _SWITCH_TYPES if t is not type(old)])
+    for target in chosen:
+        values = replace_at(values, target, lambda v: converted(v, new, rng, strs) if type(v) is type(old) else v)
+    n = len(parent.args)
+    return Candidate(values[:n], dict(zip(parent.kwargs, values[n:])), origin="switch")
