@@ -378,6 +378,7 @@ def _handler(server: FakeTGI):
                 self._send(404, {"error": "not found", "error_type": "not_found"}, raw=b'{"error":"not found","error_type":"not_found"}')
 
         def do_POST(self) -> None:
+            arrived = time.monotonic()
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
             route = self.path
@@ -439,11 +440,15 @@ def _handler(server: FakeTGI):
                 if fault == "validation":
                     self._error(422, "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 8192", "validation")
                     return
-                time.sleep(server.faults.slow_seconds if fault == "slow" else server.latency)
+                # The answer is written first and the sleep takes what is left of the latency: a
+                # request is answered L seconds after it arrived, as a server that generates for L
+                # seconds would, whatever this Python server spends on parsing and writing.
+                text = writer_answer(prompt, structured=structured, fault=fault)
+                service = server.faults.slow_seconds if fault == "slow" else server.latency
+                time.sleep(max(0.0, arrived + service - time.monotonic()))
                 if fault == "drop":
                     self._drop()
                     return
-                text = writer_answer(prompt, structured=structured, fault=fault)
                 finish = "eos_token"
                 if fault == "truncated":
                     text, finish = text[: int(len(text) * 0.6)], "length"
