@@ -35,6 +35,7 @@ from .client import (
     _seconds,
 )
 from .config import DEFAULT_CONCURRENCY
+from .lanes import Lanes
 
 if TYPE_CHECKING:
     from .writer import LLMInputWriter
@@ -67,7 +68,7 @@ class _Session:
         self.inflight: dict[str, asyncio.Future] = {}
         self.http = None  # for /info and /v1/models
         self.clients: list[_EndpointClient] = []
-        self.lanes: asyncio.Queue[int] | None = None
+        self.lanes: Lanes | None = None
         self.use_grammar = False
 
     def _resolve_token(self) -> str | None:
@@ -93,9 +94,7 @@ class _Session:
         self.use_grammar = config.generator == "tgi" and (config.grammar == "on" or (config.grammar == "auto" and info.grammar))
         # A slot ("lane") per request in flight, spread over a few HTTP clients: httpcore scans
         # every pooled connection for each request, so small pools cost less CPU per request.
-        self.lanes = asyncio.Queue()
-        for lane in range(concurrency):
-            self.lanes.put_nowait(lane)
+        self.lanes = Lanes(concurrency)
         for _ in range(-(-concurrency // LANES_PER_CLIENT)):
             client = _EndpointClient(
                 _http_client(config.request_timeout),
@@ -193,11 +192,11 @@ class _Session:
             body["grammar"] = {"type": "json", "value": prompts.grammar_schema(config.n_inputs)}
         return "generate", body
 
-    async def write(self, function: Function) -> tuple[dict[str, Any] | None, Any, dict[str, Any]]:
-        """The model's response for ``function``, its static signature and the info so far.
+    async def write(self, function: Function, order: int = 0) -> tuple[list[str], dict[str, Any]]:
+        """The inputs read from the model's answer for ``function``, and the info of the request.
 
-        Parsing is left to ``finish``, on the caller's thread: answers arrive in bursts, and
-        parsing them here would hold back the next requests.
+        ``order`` is the function's position in the run: the oldest waiting function gets the next
+        free lane (see :mod:`.lanes`).
         """
         info: dict[str, Any] = {
             "writer": self.writer.writer,
@@ -213,13 +212,19 @@ class _Session:
         node = function_def(function)
         if node is None:
             info["error"] = "no_definition"
-            return None, None, info
+            return [], info
         signature = static_signature(node)
         params = [name for name in signature.parameters]
-        return await self._answer(function, params, info), signature, info
+        response = await self._answer(function, params, info, order)
+        # Answers arrive in bursts. Parsing is done here, on the loop, but only after one turn of
+        # it, so that the request that took over this answer's lane is on the wire first. Parsing
+        # on the caller's thread instead made the loop wait for the GIL: a caller parsing a backlog
+        # of answers holds it for the whole switch interval (5 ms) at a time.
+        await asyncio.sleep(0)
+        return self._read(function, response, signature, info), info
 
-    def finish(self, function: Function, response: dict[str, Any] | None, signature, info: dict[str, Any]) -> list[str]:
-        """The inputs read from ``response`` (on the caller's thread; only it counts these keys)."""
+    def _read(self, function: Function, response: dict[str, Any] | None, signature, info: dict[str, Any]) -> list[str]:
+        """The inputs read from ``response``, counted in ``stats``."""
         if response is None:
             self.stats["failed_functions"] += 1
             return []
@@ -233,7 +238,7 @@ class _Session:
         self.stats["inputs"] += len(parsed.inputs)
         return parsed.inputs
 
-    async def _answer(self, function: Function, params: list[str], info: dict[str, Any]) -> dict[str, Any] | None:
+    async def _answer(self, function: Function, params: list[str], info: dict[str, Any], order: int) -> dict[str, Any] | None:
         """The model's response for ``function``: from the cache, from a twin in flight, or asked."""
         while True:
             route, body = self._request(function, params)
@@ -252,7 +257,7 @@ class _Session:
             future: asyncio.Future = asyncio.get_running_loop().create_future()
             self.inflight[key] = future
             try:
-                response = await self._ask(route, body, info)
+                response = await self._ask(route, body, info, order)
                 if response is not None and self.cache is not None:
                     self.cache.put(key, response, fields=fields)
                 future.set_result(response)
@@ -267,7 +272,7 @@ class _Session:
             finally:
                 self.inflight.pop(key, None)
 
-    async def _ask(self, route: str, body: dict[str, Any], info: dict[str, Any]) -> dict[str, Any] | None:
+    async def _ask(self, route: str, body: dict[str, Any], info: dict[str, Any], order: int) -> dict[str, Any] | None:
         async def attempt(client: _EndpointClient) -> dict[str, Any]:
             info["attempts"] += 1
             meta: dict[str, Any] = {}
@@ -282,7 +287,7 @@ class _Session:
             return response
 
         try:
-            response = await self._with_retries(attempt)
+            response = await self._with_retries(attempt, order=order)
         except _Rejected as exc:
             if route == "generate" and "grammar" in body and "grammar" in str(exc).lower():
                 logger.warning("the server refuses grammars (%s); asking in free text from now on", self.redact(str(exc))[:200])
@@ -336,7 +341,7 @@ class _Session:
 
     # --- retries -----------------------------------------------------------------------------
 
-    async def _with_retries(self, attempt, *, count_requests: bool = True):
+    async def _with_retries(self, attempt, *, count_requests: bool = True, order: int = 0):
         """``await attempt(client)`` in a free lane, retrying transient failures with backoff.
 
         Raises:
@@ -353,12 +358,12 @@ class _Session:
             try:
                 if not count_requests:
                     return await attempt(None)
-                lane = await self.lanes.get()
+                lane = await self.lanes.acquire(order)
                 try:
                     self.stats["requests"] += 1
                     return await attempt(self.clients[lane % len(self.clients)])
                 finally:
-                    self.lanes.put_nowait(lane)
+                    self.lanes.release(lane)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # classified below; anything unknown is re-raised

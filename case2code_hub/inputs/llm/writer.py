@@ -105,6 +105,7 @@ class LLMInputWriter:
             limit = max(64, 4 * (self.concurrency or 1))
             source = iter(functions)
             exhausted = False
+            order = 0
             while True:
                 while not exhausted and len(window) < limit:
                     try:
@@ -112,12 +113,13 @@ class LLMInputWriter:
                     except StopIteration:
                         exhausted = True
                         break
-                    window.append((function, runner.submit(session.write(function))))
+                    window.append((function, runner.submit(session.write(function, order))))
+                    order += 1
                 if not window:
                     break
                 function, future = window.popleft()
-                response, signature, info = future.result()
-                yield function, session.finish(function, response, signature, info), info
+                inputs, info = future.result()
+                yield function, inputs, info
         finally:
             for _, future in window:
                 future.cancel()
