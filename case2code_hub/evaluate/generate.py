@@ -1,11 +1,10 @@
 """Completions for eval items from a model behind Text Generation Inference or an OpenAI-style server.
 
-Built on ``huggingface_hub.AsyncInferenceClient`` with our own HTTP client (the user's server is
-not the Hub, so ``HF_HUB_OFFLINE`` must not block it). Requests run a few at a time; 429, 5xx,
-timeouts and dropped connections are retried with exponential backoff a bounded number of
-times. Sample ``j`` of an item uses seed ``seed + j``, so a rerun asks the same questions.
-(The LLM input writer's client in :mod:`case2code_hub.inputs.llm` is built around writing inputs
-for a function; eval needs only "prompt in, text out", kept here.)
+The requests go through the LLM input writer's :class:`~case2code_hub.inputs.llm.EndpointSession`:
+``AsyncInferenceClient`` on our own HTTP clients, never more requests in flight than the server's
+``/info`` ``max_concurrent_requests`` (or ``concurrency``), and 429, 5xx, timeouts and dropped
+connections retried with exponential backoff and jitter, bounded in attempts and in time. Sample
+``j`` of an item uses seed ``seed + j``, so a rerun asks the same questions.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal, Mapping
 
@@ -23,7 +23,6 @@ from ..utils.logging import get_logger, progress
 logger = get_logger(__name__)
 
 Generator = Literal["tgi", "openai"]
-RETRIED_STATUSES = frozenset({408, 424, 429, 500, 502, 503, 504})
 
 
 @dataclass
@@ -32,10 +31,13 @@ class GenerationConfig:
 
     Attributes:
         endpoint: the server's base URL. generator: ``tgi`` (``/generate``) or ``openai``
-            (``/v1/chat/completions``). model: the model name sent to OpenAI-style servers.
+            (``/v1/chat/completions``). model: the model name sent to OpenAI-style servers
+            (default: what the server names).
         n: completions per item. temperature: 0 is greedy. max_new_tokens: per completion.
-        concurrency: requests in flight. max_attempts: tries per request. seed: of sample 0.
-        token: bearer token; ``None`` sends none.
+        concurrency: most requests in flight (default: the server's ``max_concurrent_requests``).
+        max_attempts / max_retry_seconds: bounds on the retries of one request.
+        backoff_base / backoff_max: the exponential backoff's first and largest delay.
+        seed: of sample 0. token: bearer token; None takes the usual Hugging Face token.
     """
 
     endpoint: str = "http://127.0.0.1:8080"
@@ -44,94 +46,70 @@ class GenerationConfig:
     n: int = 1
     temperature: float = 0.0
     max_new_tokens: int = 1024
-    concurrency: int = 8
-    max_attempts: int = 4
+    concurrency: int | None = None
+    max_attempts: int = 6
+    max_retry_seconds: float = 120.0
     request_timeout: float = 300.0
     seed: int = 1
-    backoff: float = 0.25
+    backoff_base: float = 0.25
+    backoff_max: float = 20.0
     token: str | None = field(default=None, repr=False)
+    parallel_writers: int = 1  # processes sharing the server's limit (eval runs in one)
 
     def __post_init__(self) -> None:
         if not isinstance(self.endpoint, str) or not re.match(r"^https?://[^/\s]+", self.endpoint):
             raise ConfigError(f"endpoint must be an http(s) URL, got {self.endpoint!r}", field="endpoint")
         if self.generator not in ("tgi", "openai"):
             raise ConfigError(f"generator must be 'tgi' or 'openai', got {self.generator!r}", field="generator")
-        for name in ("n", "max_new_tokens", "concurrency", "max_attempts"):
+        for name in ("n", "max_new_tokens", "max_attempts"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)!r}", field=name)
+        if self.concurrency is not None and (not isinstance(self.concurrency, int) or self.concurrency < 1):
+            raise ConfigError(f"concurrency must be a positive integer, got {self.concurrency!r}", field="concurrency")
         if not isinstance(self.seed, int) or self.seed < 1:
             raise ConfigError(f"seed must be a positive integer (TGI refuses 0), got {self.seed!r}", field="seed")
         if not isinstance(self.temperature, (int, float)) or self.temperature < 0:
             raise ConfigError(f"temperature must be >= 0, got {self.temperature!r}", field="temperature")
+        for name in ("max_retry_seconds", "request_timeout", "backoff_base", "backoff_max"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}", field=name)
         if self.n > 1 and self.temperature == 0:
             logger.warning("n=%d with temperature 0: greedy decoding gives the same completion every time", self.n)
 
 
-def _status(exc: BaseException | None) -> int | None:
-    # huggingface_hub turns a TGI error body into its own exception, raised from the HTTP error.
-    while exc is not None:
-        status = getattr(getattr(exc, "response", None), "status_code", None)
-        if status is not None:
-            return status
-        exc = exc.__cause__
-    return None
-
-
-def _retryable(exc: BaseException) -> bool:
-    import httpx2
-
-    status = _status(exc)
-    if status is not None:
-        return status in RETRIED_STATUSES
-    return isinstance(exc, (asyncio.TimeoutError, httpx2.TransportError, ConnectionError)) or "Timeout" in type(exc).__name__
-
-
-async def _generate_all(items: list[Mapping[str, Any]], cfg: GenerationConfig, bar, task) -> dict[str, list[str]]:
-    import httpx2
-    from huggingface_hub import AsyncInferenceClient
-
-    http = httpx2.AsyncClient(timeout=cfg.request_timeout, follow_redirects=True)
-
-    class _EndpointClient(AsyncInferenceClient):
-        async def _get_async_client(self):
-            return http
-
-    client = _EndpointClient(base_url=cfg.endpoint.rstrip("/"), token=cfg.token, timeout=cfg.request_timeout)
-    semaphore = asyncio.Semaphore(cfg.concurrency)
+def _body(cfg: GenerationConfig, prompt: str, seed: int) -> tuple[str, dict[str, Any]]:
     sampling = {"temperature": cfg.temperature} if cfg.temperature > 0 else {}
+    if cfg.generator == "openai":
+        return "chat", {"messages": [{"role": "user", "content": prompt}], "max_tokens": cfg.max_new_tokens, "seed": seed, **sampling}
+    return "generate", {"prompt": prompt, "max_new_tokens": cfg.max_new_tokens, "do_sample": cfg.temperature > 0, "seed": seed, **sampling}
 
-    async def once(prompt: str, seed: int) -> str:
-        if cfg.generator == "openai":
-            answer = await client.chat_completion([{"role": "user", "content": prompt}], model=cfg.model,
-                                                  max_tokens=cfg.max_new_tokens, seed=seed, **sampling)
-            return answer.choices[0].message.content or ""
-        return await client.text_generation(prompt, max_new_tokens=cfg.max_new_tokens, do_sample=cfg.temperature > 0,
-                                            seed=seed, **sampling)
 
-    async def one(prompt: str, seed: int) -> str:
-        async with semaphore:
-            for attempt in range(1, cfg.max_attempts + 1):
-                try:
-                    return await once(prompt, seed)
-                except Exception as exc:  # classified below: retried, or the run cannot go on
-                    if not _retryable(exc):
-                        raise InferenceServerError(f"{cfg.endpoint} refused a request: {type(exc).__name__}: {exc}"[:300],
-                                                   endpoint=cfg.endpoint, status=_status(exc)) from None
-                    if attempt == cfg.max_attempts:
-                        raise InferenceServerError(f"{cfg.endpoint} failed {attempt} times: {type(exc).__name__}"[:300],
-                                                   endpoint=cfg.endpoint, status=_status(exc)) from None
-                    await asyncio.sleep(cfg.backoff * 2 ** (attempt - 1))
-        raise AssertionError("not reached")
+async def _generate_all(items: list[Mapping[str, Any]], cfg: GenerationConfig, stats: Counter, bar, task) -> dict[str, list[str]]:
+    from ..inputs.llm import EndpointSession
+    from ..inputs.llm.client import _GaveUp, _Rejected
 
-    async def item_completions(item: Mapping[str, Any]) -> list[str]:
-        out = await asyncio.gather(*(one(item["prompt"], cfg.seed + j) for j in range(cfg.n)))
+    session = EndpointSession(cfg, stats)
+    await session.open()
+
+    async def one(prompt: str, seed: int, order: int) -> str:
+        route, body = _body(cfg, prompt, seed)
+        try:
+            return (await session.request(route, body, order=order))["text"]
+        except _Rejected as exc:
+            raise InferenceServerError(f"{cfg.endpoint} refused a request ({exc.status}): {session.redact(str(exc))}"[:300],
+                                       endpoint=cfg.endpoint, status=exc.status) from None
+        except _GaveUp as exc:
+            raise InferenceServerError(f"{cfg.endpoint} kept failing: {exc}"[:300], endpoint=cfg.endpoint) from None
+
+    async def item_completions(index: int, item: Mapping[str, Any]) -> list[str]:
+        out = await asyncio.gather(*(one(item["prompt"], cfg.seed + j, index * cfg.n + j) for j in range(cfg.n)))
         bar.advance(task)
         return list(out)
 
     try:
-        results = await asyncio.gather(*(item_completions(item) for item in items))
+        results = await asyncio.gather(*(item_completions(i, item) for i, item in enumerate(items)))
     finally:
-        await http.aclose()
+        await session.close()
     return {item["id"]: result for item, result in zip(items, results)}
 
 
@@ -156,10 +134,13 @@ def generate_completions(
     """
     cfg = config or GenerationConfig()
     rows = list(items)
+    stats: Counter[str] = Counter()
     with progress() as bar:
         task = bar.add_task("Generating completions", total=len(rows))
-        completions = asyncio.run(_generate_all(rows, cfg, bar, task))
+        completions = asyncio.run(_generate_all(rows, cfg, stats, bar, task))
     if out is not None:
         write_jsonl(out, ({"id": key, "completions": value} for key, value in completions.items()))
-    logger.info("generated %d completions for %d items from %s", sum(map(len, completions.values())), len(rows), cfg.endpoint)
+    logger.info("generated %d completions for %d items from %s (requests %d, retries %d, tokens in %d, out %d)",
+                sum(map(len, completions.values())), len(rows), cfg.endpoint, stats["requests"], stats["retries"],
+                stats["tokens_in"], stats["tokens_out"])
     return completions

@@ -7,14 +7,16 @@ and jitter within bounds, caches every answer on disk so a rerun pays for none t
 the answers with ``ast`` only (:mod:`..parse`). The token is never logged, cached or put in errors.
 
 Modules: :mod:`.config` (:class:`LLMWriterConfig`), :mod:`.writer` (:class:`LLMInputWriter`,
-:func:`llm_writer_summary`), :mod:`.session` (one run on the event loop: requests, cache,
-retries), :mod:`.client` (HTTP clients and failure types), :mod:`.mix` (:func:`mix_with_mutations`).
+:func:`llm_writer_summary`), :mod:`.session` (one run on the event loop: prompts, cache,
+parsing), :mod:`.endpoint` (:class:`EndpointSession`: server discovery, requests and retries, also
+used by ``case2code eval``), :mod:`.lanes` (request slots, oldest first), :mod:`.client` (HTTP
+clients and failure types), :mod:`.mix` (:func:`mix_with_mutations`).
 """
 
 from .client import FATAL_STATUSES, LANES_PER_CLIENT, RETRIED_STATUSES, EndpointInfo
 from .config import DEFAULT_CONCURRENCY, GENERATORS, Generator, GrammarMode, LLMWriterConfig
 from .mix import mix_with_mutations
-from .session import GRAMMAR_MIN_VERSION
+from .endpoint import GRAMMAR_MIN_VERSION, EndpointSession
 from .writer import LLMInputWriter, llm_writer_summary
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "LANES_PER_CLIENT",
     "RETRIED_STATUSES",
     "EndpointInfo",
+    "EndpointSession",
     "Generator",
     "GrammarMode",
     "LLMInputWriter",
