@@ -198,3 +198,20 @@ def test_eval_through_a_tgi_protocol_server_end_to_end(eval_folder, items, tmp_p
     expected = (len(items) - len(wrong)) / len(items)
     assert data["pass@k"]["1"] == pytest.approx(expected) and data["pass@k"]["2"] == pytest.approx(expected)
     assert len(saved.read_text().splitlines()) == len(items)
+
+
+def test_eval_generation_stays_within_the_servers_concurrency(items, monkeypatch):
+    import tgi_server
+
+    from case2code_hub.evaluate.generate import GenerationConfig, generate_completions
+
+    monkeypatch.setattr(tgi_server, "writer_answer", lambda prompt, **_: "def f(x):\n    return x\n")
+    # /info says 3 at once; every fourth request past that would be a 429. Two 503s are retried.
+    with tgi_server.FakeTGI(latency=0.05, max_concurrent=3, faults=tgi_server.Faults(script=["503", "ok", "503"])) as server:
+        completions = generate_completions(items, config=GenerationConfig(endpoint=server.url, n=3, temperature=0.5, backoff_base=0.01))
+        stats = server.snapshot()
+    assert stats["stats"].get("429", 0) == 0
+    assert stats["peak_active"] == 3
+    assert stats["stats"]["requests"] == 3 * len(items) + 2
+    assert sorted(completions) == sorted(item["id"] for item in items)
+    assert all(c == ["def f(x):\n    return x\n"] * 3 for c in completions.values())

@@ -44,6 +44,7 @@ def eval_command(
     n: Annotated[int, typer.Option("--n", help="Completions per item when generating.", min=1)] = 1,
     temperature: Annotated[float, typer.Option(help="Sampling temperature when generating (0: greedy).", min=0.0)] = 0.0,
     max_new_tokens: Annotated[int, typer.Option(help="Tokens per completion when generating.", min=1)] = 1024,
+    concurrency: Annotated[Optional[int], typer.Option(help="Most requests in flight (default: the server's limit).", min=1)] = None,
     save_predictions: Annotated[Optional[Path], typer.Option(help="Write generated completions here (JSONL).")] = None,
     revision: Annotated[Optional[str], typer.Option(help="Hub revision (tag such as v1.0.0, branch, commit).")] = None,
     split: Annotated[str, typer.Option(help="test, easy, medium or hard.")] = "test",
@@ -71,7 +72,7 @@ def eval_command(
 
             items = load_items(dataset, split=split, revision=revision)
             gen = GenerationConfig(endpoint=endpoint, generator=generator, model=model, n=n, temperature=temperature,
-                                   max_new_tokens=max_new_tokens)
+                                   max_new_tokens=max_new_tokens, concurrency=concurrency)
             source = generate_completions(items, config=gen, out=save_predictions)
         report = evaluate(dataset, source, split=split, revision=revision, config=config, output=output, summary=summary)
     err_console.print(summary_table(report.summary, f"case2code eval: {dataset} [{split}]"))
