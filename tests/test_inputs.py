@@ -13,10 +13,10 @@ from case2code_hub.errors import ConfigError
 from case2code_hub.inputs import OfflineInputWriter, OfflineWriterConfig, drop_reason, select_cases
 from case2code_hub.inputs.analysis import TypeSpec, analyse, annotation_spec, name_kind, ranked_types
 from case2code_hub.inputs.offline import Candidate
-from case2code_hub.inputs.repair import repaired
+from case2code_hub.inputs.repair import Blame, repaired
 from case2code_hub.inputs.splice import cross, switch_type
 from case2code_hub.inputs.values import Context, Limits, mutate
-from case2code_hub.schema import Case, Function, Source, function_id
+from case2code_hub.schema import Case, CaseCoverage, Function, Source, function_id
 
 
 def make(code: str, entry_point: str | None = None) -> Function:
@@ -471,3 +471,18 @@ def test_switch_type_changes_a_value_to_another_type():
     rng = random.Random("switch")
     kinds = {type(switch_type(Candidate([[1, 2, 3]]), rng).args[0]) for _ in range(60)}
     assert len(kinds) >= 3
+
+
+def test_blame_names_the_arguments_on_the_line_that_raised():
+    code = "def f(d, p, *rest, k=1):\n    a, b, c = d\n    x, y = p\n    return a + k\n"
+    blame = Blame(code, analyse(make(code, "f")))
+    raised_on_3 = CaseCoverage(lines=[2, 3], arcs=[(-1, 2), (2, 3), (3, -1)])
+    assert blame.places(Candidate([(1, 2, 3), 0]), raised_on_3) == (1,)
+    raised_on_4 = CaseCoverage(lines=[2, 3, 4], arcs=[(-1, 2), (2, 3), (3, 4), (4, -1)])
+    assert blame.places(Candidate([(1, 2, 3), (4, 5)], {"k": "x"}), raised_on_4) == (2,)
+    assert blame.places(Candidate([1, 2]), None) == ()
+    # A repair changes the blamed argument (now and then another one).
+    parent = Candidate([[1, 2], 0], error="TypeError: cannot unpack non-iterable int object", blamed=(1,))
+    rng = random.Random("blame")
+    children = [repaired(parent, parent.error, rng) for _ in range(40)]
+    assert sum(c.args[0] == [1, 2] and isinstance(c.args[1], tuple) for c in children) >= 28

@@ -62,13 +62,15 @@ class Candidate:
     """One proposed call: positional and keyword argument values, and where it came from.
 
     ``error`` is the ``Type: message`` the call raised once run (a search fills it in, so that
-    error-guided repair can read what the input lacked); empty otherwise.
+    error-guided repair can read what the input lacked), and ``blamed`` the indices into
+    ``[*args, *kwargs.values()]`` of the arguments the failing line names; empty otherwise.
     """
 
     args: list[Any]
     kwargs: dict[str, Any] = field(default_factory=dict)
     origin: str = "seed"
     error: str = ""
+    blamed: tuple[int, ...] = ()
 
     def source(self) -> str:
         """The argument-list source in the data contract's grammar."""

@@ -14,12 +14,15 @@ A change applies to one value or, as often, to every value at the same place in 
 
 from __future__ import annotations
 
+import ast
 import random
 import re
 from typing import Any, Callable
 
 from .. import literals
 from ..errors import LiteralSyntaxError
+from ..schema import CaseCoverage
+from .analysis import FunctionAnalysis
 from .offline import Candidate
 from .trees import alike, nodes, replace_at
 from .values import _hashable
@@ -32,11 +35,47 @@ _TYPES: dict[str, type] = {
 _ATTRIBUTE_TYPES = (str, list, dict, set, tuple, int, float)
 
 
+class Blame:
+    """Which arguments a raised call's failing line names: the repair changes those first.
+
+    The sandbox's coverage of a call ends, in each frame, with an arc from the line the frame
+    left by (for a raised call, the line that raised) to the frame's exit; the parameters named on
+    those lines are the likely culprits. ``droite_normale(d, p)`` failing on ``x, y = p`` blames
+    ``p``, not ``d``. Read statically from the code, never run.
+    """
+
+    def __init__(self, code: str, analysis: FunctionAnalysis) -> None:
+        self.params = {p.name for p in analysis.params}
+        self.positional = [p.name for p in analysis.params if p.kind in ("positional_only", "positional")]
+        self.varargs = next((p.name for p in analysis.params if p.kind == "var_positional"), None)
+        self.names: dict[int, set[str]] = {}
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id in self.params:
+                self.names.setdefault(node.lineno, set()).add(node.id)
+
+    def places(self, candidate: Candidate, coverage: CaseCoverage | None) -> tuple[int, ...]:
+        """Indices into ``[*args, *kwargs.values()]`` of the blamed arguments (empty: no idea)."""
+        if coverage is None:
+            return ()
+        named: set[str] = set()
+        for source, target in coverage.arcs:
+            if target < 0 < source:
+                named |= self.names.get(source, set())
+        if not named:
+            return ()
+        args = [self.positional[i] if i < len(self.positional) else self.varargs for i in range(len(candidate.args))]
+        return tuple(i for i, name in enumerate([*args, *candidate.kwargs]) if name in named)
+
+
 def repaired(parent: Candidate, error: str, rng: random.Random, strs: tuple[str, ...] = ()) -> Candidate | None:
     """A copy of ``parent`` changed as ``error`` (the ``Type: message`` it raised) suggests.
 
     Args:
-        parent: the call that raised.
+        parent: the call that raised; its ``blamed`` arguments, if any, are the ones changed.
         error: its output, such as ``"KeyError: 'pos'"``.
         rng: the function's seeded random source.
         strs: the body's string literals, for new strings and keys.
@@ -52,6 +91,9 @@ def repaired(parent: Candidate, error: str, rng: random.Random, strs: tuple[str,
         return None
     select, transform = change
     targets = [path for path, value in nodes(values) if path and select(value)]
+    blamed = [path for path in targets if path[0] in parent.blamed]
+    # Now and then any argument: the blamed line may only pass on a value that is wrong elsewhere.
+    targets = blamed if blamed and rng.random() < 0.85 else targets
     if not targets:
         return None
     path = rng.choice(targets)
@@ -163,6 +205,8 @@ def _switch(old: type, new: type, rng: random.Random, strs: tuple[str, ...]) -> 
 def converted(value: Any, new: type, rng: random.Random, strs: tuple[str, ...] = ()) -> Any:
     """A value of type ``new`` made from ``value``: its items, its text, or its size."""
     items = _items(value)
+    if new is type(None):
+        return None
     if new is str:
         if type(value) in (int, float):
             return str(value)
@@ -228,7 +272,8 @@ def _with_key(value: dict, key: Any, rng: random.Random) -> dict:
 
 
 def _grown(value: Any, rng: random.Random, strs: tuple[str, ...]) -> Any:
-    extra = rng.randint(1, 3)
+    # The same IndexError again is no news the search keeps: grow by enough in one step.
+    extra = rng.choice((1, 2, 3, 5, 8))
     if type(value) is str:
         return value + "".join(rng.choice("abc 12,") for _ in range(extra)) if rng.random() < 0.7 else value * 2 or "ab"
     items = list(value)

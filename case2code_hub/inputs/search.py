@@ -33,7 +33,7 @@ from ..utils.logging import get_logger
 from .analysis import analyse
 from .analysis import FunctionAnalysis
 from .offline import Candidate, _checked_source, _mutant, _slots, seeds
-from .repair import repaired
+from .repair import Blame, repaired
 from .splice import SPLICE_SHARE, cross, splice, splice_constants, switch_type
 from .values import Limits
 
@@ -140,6 +140,7 @@ class _State:
     function: Function
     cmap: CoverageMap
     stream: Iterator[Candidate] | None
+    blame: Blame | None = None
     pool: list[Candidate] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     trials: list[Trial] = field(default_factory=list)
@@ -226,7 +227,7 @@ class SearchingWriter:
             return _State(function, EMPTY, None, stop="no_inputs")
         # A string seed: random.Random hashes it with sha512, independent of PYTHONHASHSEED.
         rng = random.Random(f"{self.config.seed}:{function.id}")
-        state = _State(function, coverage_map(function.code, function.entry_point), None)
+        state = _State(function, coverage_map(function.code, function.entry_point), None, Blame(function.code, analysis))
         state.stream = _candidates(analysis, rng, state.pool, self.config.limits)
         return state
 
@@ -279,6 +280,7 @@ class SearchingWriter:
             if new_units or new_output:
                 if case.outcome == "raised":
                     candidate.error = case.output
+                    candidate.blamed = state.blame.places(candidate, coverage)
                 state.pool.append(candidate)
                 state.covered |= units
                 state.outputs.add(case.output)
@@ -351,8 +353,8 @@ RECENT = 4
 def choose(trials: list[Trial], *, n: int = 10, max_raised_share: float = 0.3) -> list[Trial]:
     """The at most ``n`` trials worth keeping, in the order they were found.
 
-    Greedy: while some trial adds coverage units, take the one adding most (ties: returned before
-    raised, a new output first, found earlier first); then fill with returned trials with new
+    Greedy: while some trial adds coverage units, take the one adding most lines, then most units
+    (ties: returned before raised, a new output first, found earlier first); then fill with returned trials with new
     outputs, raised trials with new exception types, then repeats. Raised trials make up at most
     ``max(1, max_raised_share * n)`` of the result, and only ``returned``/``raised`` ones count.
 
@@ -388,10 +390,12 @@ def choose(trials: list[Trial], *, n: int = 10, max_raised_share: float = 0.3) -
         for trial in usable:
             if not allowed(trial):
                 continue
-            gain = len(trial.units - covered)
-            if gain == 0:
+            new = trial.units - covered
+            if not new:
                 continue
-            key = (gain, trial.case.outcome == "returned", trial.case.output not in outputs, -trial.index)
+            # Lines first: line coverage is what the data promises; branch outcomes break ties.
+            lines = sum(1 for unit in new if unit[0] == "l")
+            key = (lines, len(new), trial.case.outcome == "returned", trial.case.output not in outputs, -trial.index)
             if best_key is None or key > best_key:
                 best, best_key = trial, key
         if best is None:

@@ -88,7 +88,11 @@ def _replaced(value: Any, path: tuple[int, ...], constants: dict[type, list[Any]
 def _constant_like(value: Any, constants: dict[type, list[Any]], rng: random.Random) -> Any:
     same = constants.get(type(value))
     if same and rng.random() < 0.85:
-        return rng.choice(same)
+        constant = rng.choice(same)
+        if type(value) is str and value and rng.random() < 0.4:  # ``'XXXXX' in s``, ``s.split('; ')``
+            position = rng.randint(0, len(value))
+            return value[:position] + constant + value[position:]
+        return constant
     return rng.choice(_all(constants))
 
 
@@ -143,13 +147,13 @@ def cross(parent: Candidate, rng: random.Random) -> Candidate | None:
     return Candidate(values[:n], dict(zip(parent.kwargs, values[n:])), origin="cross")
 
 
-_SWITCH_TYPES = (int, str, list, dict, tuple, float, bool)
+_SWITCH_TYPES = (int, str, list, dict, tuple, float, bool, type(None))
 
 
 def switch_type(parent: Candidate, rng: random.Random, strs: tuple[str, ...] = ()) -> Candidate | None:
     """``parent`` with one value (or the same place in every sibling row) changed to another type."""
     values: list[Any] = [*parent.args, *parent.kwargs.values()]
-    found = [path for path, value in nodes(values) if path and type(value) in (*_SWITCH_TYPES, type(None))]
+    found = [path for path, value in nodes(values) if path and type(value) in _SWITCH_TYPES]
     if not found:
         return None
     path = rng.choice(found)
