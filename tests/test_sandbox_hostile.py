@@ -286,3 +286,62 @@ def test_secrets_are_not_readable(canaries):
     if isolation == "none":
         pytest.skip("no mount namespace here: the token file cannot be masked")
     assert result.cases[1].outcome == "raised"
+
+
+def test_landlock_contains_files_and_secrets_even_without_namespaces(canaries, tmp_path):
+    from case2code_hub.sandbox import landlock
+
+    if landlock.abi_version() < 1:
+        pytest.skip("this kernel has no Landlock")
+    keep = tmp_path / "keep.txt"
+    keep.write_text("original")
+    code = (f"import os\ndef f(x):\n    if x == 0:\n        open('inside.txt', 'w').write('ok')\n        return open('inside.txt').read()\n"
+            f"    if x == 1:\n        open({str(keep)!r}, 'w').write('changed')\n"
+            f"    if x == 2:\n        return open({str(canaries)!r}).read()\n"
+            "    if x == 3:\n        return open('/proc/%d/environ' % os.getppid(), 'rb').read()\n"
+            "    if x == 4:\n        return open('/etc/passwd').read()\n"
+            f"    if x == 5:\n        return os.listdir({str(tmp_path)!r})\n"
+            "    if x == 6:\n        import json, decimal, datetime, hashlib\n        return json.dumps([1])\n"
+            "    return 'done'\n")
+    # isolation none: no mount, pid or user namespace; only Landlock (and seccomp, rlimits) stand.
+    cfg = SandboxConfig(workers=1, timeout=TIMEOUT, runs=1, isolation="none")
+    with Sandbox(cfg) as sandbox:
+        result = next(sandbox.run([ExecutionTask(id="ll", code=code, entry_point="f", inputs=[str(i) for i in range(7)])]))
+        assert "landlock" in sandbox.protections
+    outcomes = [(c.outcome, c.output.split(":")[0]) for c in result.cases]
+    assert outcomes[0] == ("returned", "'ok'")
+    assert outcomes[1:6] == [("raised", "PermissionError")] * 5, outcomes
+    assert outcomes[6] == ("returned", "'[1]'")  # the standard library still imports
+    assert keep.read_text() == "original"
+    assert all(CANARY not in c.output for c in result.cases)
+
+
+def test_sandbox_without_landlock_still_runs(canaries):
+    cfg = SandboxConfig(workers=1, timeout=TIMEOUT, runs=1, landlock=False)
+    with Sandbox(cfg) as sandbox:
+        result = next(sandbox.run([NORMAL]))
+        assert "landlock" not in sandbox.protections
+    assert [c.output for c in result.cases] == NORMAL_OUTPUTS
+
+
+def test_landlock_refuses_tcp_without_seccomp_or_namespaces(canaries):
+    from case2code_hub.sandbox import landlock
+
+    if landlock.abi_version() < 4:
+        pytest.skip("this kernel's Landlock (ABI < 4) has no network rules")
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    code = (f"import socket\ndef f(x):\n    s = socket.create_connection(('127.0.0.1', {port}), timeout=0.2)\n"
+            "    s.sendall(b'hello')\n    return 'connected'\n")
+    cfg = SandboxConfig(workers=1, timeout=TIMEOUT, runs=1, isolation="none", seccomp=False)
+    try:
+        with Sandbox(cfg) as sandbox:
+            result = next(sandbox.run([ExecutionTask(id="tcp", code=code, entry_point="f", inputs=["1"])]))
+        assert (result.cases[0].outcome, result.cases[0].output.split(":")[0]) == ("raised", "PermissionError")
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    finally:
+        listener.close()

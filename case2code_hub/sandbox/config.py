@@ -35,6 +35,9 @@ class SandboxConfig:
         seed: Base of the hash seeds: run ``r`` uses ``PYTHONHASHSEED = seed + r``.
         seccomp: Install the child's seccomp filter (no fork, no signals to other processes, no
             ptrace, no IPv4/IPv6 sockets) where the kernel allows it.
+        landlock: Restrict the child's file system access with Landlock where the kernel has it:
+            read only the interpreter, the package and system libraries, write only its scratch
+            directory (see :mod:`.landlock`).
         coverage: Measure line and arc coverage of the function's own code for every case
             (``ExecutionResult.coverage``); a task can also ask for it alone
             (``ExecutionTask.coverage``). Off costs nothing; on, calls run under ``sys.settrace``.
@@ -52,6 +55,7 @@ class SandboxConfig:
     file_mb: int = 16
     seed: int = 1
     seccomp: bool = True
+    landlock: bool = True
     coverage: bool = False
 
     def __post_init__(self) -> None:

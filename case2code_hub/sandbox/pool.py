@@ -154,8 +154,12 @@ class Sandbox:
         log("sandbox: %d zygotes (%d per hash seed), isolation %s; active protections: %s",
             len(self._zygotes), cfg.zygotes_per_run, self.isolation, ", ".join(self.protections))
         if self.isolation == "none":
-            logger.warning("sandbox: no namespaces available; functions can reach the network and write files "
-                           "outside scratch (install bubblewrap or allow user namespaces)")
+            if "landlock" in self.protections:
+                logger.warning("sandbox: no namespaces available; Landlock confines files and TCP, but functions can "
+                               "see and wait on the pipeline's processes (install bubblewrap or allow user namespaces)")
+            else:
+                logger.warning("sandbox: no namespaces and no Landlock; functions can reach the network and write files "
+                               "outside scratch (install bubblewrap or allow user namespaces)")
 
     def close(self) -> None:
         """Stop every zygote (and all it started) and remove the scratch space. Idempotent."""
@@ -174,7 +178,7 @@ class Sandbox:
             "timeout": float(cfg.timeout), "load_timeout": float(cfg.load_timeout), "grace": float(cfg.grace),
             "memory_mb": cfg.memory_mb, "file_mb": cfg.file_mb, "output_cap": cfg.output_cap,
             "scratch_root": os.path.join(isolation.BWRAP_SCRATCH if bwrap else self._scratch_host, f"run{run}"),
-            "pidns": self._launch.pidns, "seccomp": bool(cfg.seccomp),
+            "pidns": self._launch.pidns, "seccomp": bool(cfg.seccomp), "landlock": bool(cfg.landlock),
             "coverage_run": run == 0,
         }
 
@@ -397,7 +401,7 @@ def _fill(status: str, detail: str, count: int) -> list[tuple[str, str]]:
 
 
 def _merge(entry: _Pending) -> ExecutionResult:
-    task, runs = entry.task, len(entry.results)
+    task = entry.task
     statuses = [s or ("crashed", ZYGOTE_CRASH) for s in entry.status]
     bad = next((s for s in statuses if s[0] != "ok"), None)
     if bad is not None:

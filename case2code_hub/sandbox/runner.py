@@ -17,7 +17,7 @@ import time
 import types
 
 from .. import literals
-from . import protocol
+from . import landlock, protocol
 from .canonical import Unserializable, canonical_repr
 
 # Saved before user code runs (it may replace builtins or patch modules it shares with us).
@@ -275,10 +275,11 @@ def _resolve(namespace: dict, entry_point: str):
     return target
 
 
-def child_main(task: dict, *, todo: list[int], flush_through: int, result_fd: int, progress, scratch: str, settings: dict, seccomp_filter) -> None:
+def child_main(task: dict, *, todo: list[int], flush_through: int, result_fd: int, progress, scratch: str, settings: dict,
+               seccomp_filter, landlock_ruleset: int | None = None) -> None:
     """Run ``task``'s inputs listed in ``todo`` and exit; never returns."""
     try:
-        _child(task, todo, flush_through, result_fd, progress, scratch, settings, seccomp_filter)
+        _child(task, todo, flush_through, result_fd, progress, scratch, settings, seccomp_filter, landlock_ruleset)
     except MemoryError:
         _exit(EXIT_MEMORY)
     except BaseException:
@@ -286,8 +287,12 @@ def child_main(task: dict, *, todo: list[int], flush_through: int, result_fd: in
     _exit(EXIT_OK)
 
 
-def _child(task, todo, flush_through, result_fd, progress, scratch, settings, seccomp_filter) -> None:
+def _child(task, todo, flush_through, result_fd, progress, scratch, settings, seccomp_filter, landlock_ruleset) -> None:
     global _deadline
+    # First, while the ruleset's fd is open (lock_down closes it). The zygote found Landlock
+    # working: a child that cannot enforce it runs no code (fails closed).
+    if landlock_ruleset is not None and not landlock.enforce(landlock_ruleset):
+        _exit(EXIT_INTERNAL)
     lock_down(result_fd=result_fd, scratch=scratch, memory_mb=settings["memory_mb"], file_mb=settings["file_mb"])
     # Coverage is measured in one run only (the others would report the same lines).
     measure = measures_coverage(task, settings)

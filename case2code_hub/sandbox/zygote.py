@@ -20,7 +20,7 @@ import signal
 import sys
 import time
 
-from . import protocol, runner, seccomp
+from . import landlock, protocol, runner, seccomp
 
 # Modules functions commonly import: loaded once here so each forked child finds them warm.
 PRELOAD = (
@@ -67,6 +67,8 @@ class Zygote:
         self.progress_map = mmap.mmap(-1, 16)
         self.progress = memoryview(self.progress_map).cast("q")
         self.seccomp = bool(settings.get("seccomp", True)) and seccomp.supported() and self._probe_seccomp()
+        self.landlock: landlock.Rules | None = None  # probed in serve(), once the scratch root exists
+        self.package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
     # -- plumbing -----------------------------------------------------------------------------
     def send(self, message: dict) -> None:
@@ -79,6 +81,10 @@ class Zygote:
             protections.append("subreaper")
         if self.seccomp:
             protections.append("seccomp")
+        if self.settings.get("landlock", True) and landlock.probe(self.scratch_root, [self.package_root]):
+            read, write = landlock.child_paths(self.scratch_root, [self.package_root])
+            self.landlock = landlock.Rules(read, write[1:])  # the scratch dir is each child's own
+            protections.append("landlock")
         self.send({"k": "ready", "protections": protections})
         while True:
             message = protocol.read_frame(self.in_fd, max_size=TASK_FRAME_CAP)
@@ -168,13 +174,19 @@ class Zygote:
         self.progress[0], self.progress[1] = -1, runner.PHASE_LOAD
         read_fd, write_fd = os.pipe()
         install = (lambda: seccomp.install(os.getpid())) if self.seccomp else None
+        ruleset = self.landlock.ruleset(scratch) if self.landlock else None
+        if self.landlock and ruleset is None:
+            raise RuntimeError("could not build the child's Landlock ruleset")  # fails closed: the zygote ends
         pid = os.fork()
         if pid == 0:
             os.close(read_fd)
             runner.child_main(task.task, todo=todo, flush_through=flush_through, result_fd=write_fd,
-                              progress=self.progress, scratch=scratch, settings=self.settings, seccomp_filter=install)
+                              progress=self.progress, scratch=scratch, settings=self.settings, seccomp_filter=install,
+                              landlock_ruleset=ruleset)
             os._exit(runner.EXIT_INTERNAL)  # not reached
         os.close(write_fd)
+        if ruleset is not None:
+            os.close(ruleset)
         kind = "protocol"
         try:
             kind, made_progress, load = self._supervise(task, read_fd, todo)
