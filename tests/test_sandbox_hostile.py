@@ -3,6 +3,7 @@ it in the same sandbox must still give correct outputs. No process may outlive t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import socket
@@ -254,7 +255,9 @@ def test_files_outside_scratch_are_untouched(canaries, tmp_path):
     assert not os.path.exists(os.path.join(os.path.dirname(os.__file__), "case2code_evil.py"))
 
 
-def test_no_connection_reaches_a_local_listener(canaries):
+@contextlib.contextmanager
+def _listener():
+    """A TCP listener on 127.0.0.1 and a function that tries to connect to it."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
@@ -263,14 +266,19 @@ def test_no_connection_reaches_a_local_listener(canaries):
     code = (f"import socket\ndef f(x):\n    s = socket.create_connection(('127.0.0.1', {port}), timeout=0.2)\n"
             "    s.sendall(b'hello')\n    return 'connected'\n")
     try:
+        yield listener, code
+    finally:
+        listener.close()
+
+
+def test_no_connection_reaches_a_local_listener(canaries):
+    with _listener() as (listener, code):
         result, _, protections, _ = _run_with_normal(ExecutionTask(id="net", code=code, entry_point="f", inputs=["1"]))
         if "network-namespace" not in protections and "seccomp" not in protections:
             pytest.skip("neither a network namespace nor seccomp is available here")
         assert result.cases[0].outcome == "raised"
         with pytest.raises(BlockingIOError):
             listener.accept()
-    finally:
-        listener.close()
 
 
 def test_secrets_are_not_readable(canaries):
@@ -329,19 +337,10 @@ def test_landlock_refuses_tcp_without_seccomp_or_namespaces(canaries):
 
     if landlock.abi_version() < 4:
         pytest.skip("this kernel's Landlock (ABI < 4) has no network rules")
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.setblocking(False)
-    port = listener.getsockname()[1]
-    code = (f"import socket\ndef f(x):\n    s = socket.create_connection(('127.0.0.1', {port}), timeout=0.2)\n"
-            "    s.sendall(b'hello')\n    return 'connected'\n")
     cfg = SandboxConfig(workers=1, timeout=TIMEOUT, runs=1, isolation="none", seccomp=False)
-    try:
+    with _listener() as (listener, code):
         with Sandbox(cfg) as sandbox:
             result = next(sandbox.run([ExecutionTask(id="tcp", code=code, entry_point="f", inputs=["1"])]))
         assert (result.cases[0].outcome, result.cases[0].output.split(":")[0]) == ("raised", "PermissionError")
         with pytest.raises(BlockingIOError):
             listener.accept()
-    finally:
-        listener.close()

@@ -56,6 +56,18 @@ class _Task:
         return [i for i in range(self.n) if not self.done[i]]
 
 
+def _works_in_child(check) -> bool:
+    """``check()`` in a throwaway forked child: a protection is probed where it cannot be undone."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os._exit(0 if check() else 1)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
 class Zygote:
     def __init__(self, settings: dict) -> None:
         self.settings = settings
@@ -81,7 +93,9 @@ class Zygote:
             protections.append("subreaper")
         if self.seccomp:
             protections.append("seccomp")
-        if self.settings.get("landlock", True) and landlock.probe(self.scratch_root, [self.package_root]):
+        if self.settings.get("landlock", True) and landlock.abi_version() > 0 and _works_in_child(
+            lambda: landlock.works(self.scratch_root, [self.package_root])
+        ):
             read, write = landlock.child_paths(self.scratch_root, [self.package_root])
             self.landlock = landlock.Rules(read, write[1:])  # the scratch dir is each child's own
             protections.append("landlock")
@@ -100,20 +114,18 @@ class Zygote:
             return False
 
     def _probe_seccomp(self) -> bool:
-        pid = os.fork()
-        if pid == 0:
+        def works() -> bool:
+            if not seccomp.install():
+                return False
+            if os.getpid() == 1:
+                return True
             try:
-                ok = seccomp.install()
-                try:
-                    os.kill(1, 0) if os.getpid() != 1 else None
-                    blocked = os.getpid() == 1
-                except PermissionError:
-                    blocked = True
-                os._exit(0 if ok and blocked else 1)
-            except BaseException:
-                os._exit(1)
-        _, status = os.waitpid(pid, 0)
-        return os.waitstatus_to_exitcode(status) == 0
+                os.kill(1, 0)
+            except PermissionError:
+                return True
+            return False
+
+        return _works_in_child(works)
 
     # -- one task -----------------------------------------------------------------------------
     def run_task(self, task: _Task) -> None:
