@@ -486,3 +486,35 @@ def test_blame_names_the_arguments_on_the_line_that_raised():
     rng = random.Random("blame")
     children = [repaired(parent, parent.error, rng) for _ in range(40)]
     assert sum(c.args[0] == [1, 2] and isinstance(c.args[1], tuple) for c in children) >= 28
+
+
+NESTED_ROWS = textwrap.dedent('''\
+    def tagged(table):
+        keep = []
+        for name in table.keys():
+            for pos in table[name]['pos']:
+                if pos[1] == 'I':
+                    keep.append(name)
+        return keep
+''')
+TWO_TUPLES = textwrap.dedent('''\
+    def normal(d, p):
+        a, b, c = d
+        x, y = p
+        return -b * x + a * y + c
+''')
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_search_walks_a_chain_of_errors_to_the_structure_the_body_needs(seed):
+    from case2code_hub.inputs.search import SearchConfig, SearchingWriter
+    from case2code_hub.sandbox import Sandbox, SandboxConfig
+
+    with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
+        rows, pair = SearchingWriter(sandbox, SearchConfig(seed=seed)).search([make(NESTED_ROWS), make(TWO_TUPLES)])
+    # KeyError 'pos', then "'int' object is not iterable", then a list of rows reaches the test
+    # of ``pos[1]`` (only the append needs the constant at the right place, which is luck).
+    assert rows.quality.line_coverage >= 5 / 6, rows.inputs
+    # "not enough values to unpack (expected 3, got 0)" resizes d, the next error blames p.
+    assert pair.quality.line_coverage == 1.0, pair.inputs
+    assert any(case.outcome == "returned" for case in pair.cases)

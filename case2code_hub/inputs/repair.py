@@ -199,7 +199,16 @@ def _type_error(message: str, rng: random.Random, strs: tuple[str, ...]):
 
 
 def _switch(old: type, new: type, rng: random.Random, strs: tuple[str, ...]) -> tuple[Callable, Callable]:
-    return (lambda v: type(v) is old), lambda v: converted(v, new, rng, strs)
+    def select(value: Any) -> bool:
+        # Iterating or unpacking a dict yields its keys: a dict keyed by ``old`` is wrong as well.
+        return type(value) is old or type(value) is dict and bool(value) and all(type(k) is old for k in value)
+
+    def transform(value: Any) -> Any:
+        if type(value) is dict and old is not dict:
+            return tuple(converted(key, new, rng, strs) for key in value)
+        return converted(value, new, rng, strs)
+
+    return select, transform
 
 
 def converted(value: Any, new: type, rng: random.Random, strs: tuple[str, ...] = ()) -> Any:

@@ -40,6 +40,8 @@ from .values import Limits
 logger = get_logger(__name__)
 
 USABLE = ("returned", "raised")
+# Distinct errors of one function that still count as progress (new error messages can be endless).
+MAX_NEW_ERRORS = 12
 # Outcomes that cost a whole deadline (or a fork) each: a function that keeps producing them stops early.
 EXPENSIVE = ("timeout", "memory", "crashed")
 
@@ -286,7 +288,10 @@ class SearchingWriter:
                 state.outputs.add(case.output)
                 if case.outcome == "returned":
                     state.returned_outputs.add(case.output)
-                progress = progress or new_units or case.outcome == "returned"
+                # A new error is progress too while they are few: a chain of repairs walks through
+                # several (KeyError, then a type error one level down) before it reaches new lines.
+                new_error = case.outcome == "raised" and len(state.outputs) - len(state.returned_outputs) <= MAX_NEW_ERRORS
+                progress = progress or new_units or case.outcome == "returned" or new_error
         state.pending = []
         state.stale = 0 if progress else state.stale + 1
         if state.expensive >= self.config.max_expensive:
