@@ -133,7 +133,7 @@ class EndpointSession:
             return await self._with_retries(attempt, count_requests=False)
         except _GaveUp as exc:
             raise InferenceServerError(
-                f"writer model server at {self.config.endpoint} is not reachable: {self.redact(str(exc))}",
+                f"the model server at {self.config.endpoint} is not reachable: {self.redact(str(exc))}",
                 endpoint=self.config.endpoint,
             ) from None
         except _Rejected:
@@ -297,7 +297,7 @@ class EndpointSession:
         if status is not None:
             if status in FATAL_STATUSES:
                 raise InferenceServerError(
-                    f"the writer model server at {self.config.endpoint} answered {status}: {self.redact(str(exc))[:300]}",
+                    f"the model server at {self.config.endpoint} answered {status}: {self.redact(str(exc))[:300]}",
                     endpoint=self.config.endpoint,
                     status=status,
                 ) from None
