@@ -13,7 +13,7 @@ from case2code_hub.errors import ConfigError
 from case2code_hub.inputs import OfflineInputWriter, OfflineWriterConfig, drop_reason, select_cases
 from case2code_hub.inputs.analysis import TypeSpec, analyse, annotation_spec, name_kind, ranked_types
 from case2code_hub.inputs.offline import Candidate
-from case2code_hub.inputs.repair import Blame, repaired
+from case2code_hub.inputs.repair import Blame, error_shape, repaired
 from case2code_hub.inputs.splice import cross, switch_type
 from case2code_hub.inputs.values import Context, Limits, mutate
 from case2code_hub.schema import Case, CaseCoverage, Function, Source, function_id
@@ -479,7 +479,8 @@ def test_blame_names_the_arguments_on_the_line_that_raised():
     raised_on_3 = CaseCoverage(lines=[2, 3], arcs=[(-1, 2), (2, 3), (3, -1)])
     assert blame.places(Candidate([(1, 2, 3), 0]), raised_on_3) == (1,)
     raised_on_4 = CaseCoverage(lines=[2, 3, 4], arcs=[(-1, 2), (2, 3), (3, 4), (4, -1)])
-    assert blame.places(Candidate([(1, 2, 3), (4, 5)], {"k": "x"}), raised_on_4) == (2,)
+    # ``a`` comes from ``d``: a name bound from a parameter blames the parameter.
+    assert blame.places(Candidate([(1, 2, 3), (4, 5)], {"k": "x"}), raised_on_4) == (0, 2)
     assert blame.places(Candidate([1, 2]), None) == ()
     # A repair changes the blamed argument (now and then another one).
     parent = Candidate([[1, 2], 0], error="TypeError: cannot unpack non-iterable int object", blamed=(1,))
@@ -518,3 +519,9 @@ def test_search_walks_a_chain_of_errors_to_the_structure_the_body_needs(seed):
     # "not enough values to unpack (expected 3, got 0)" resizes d, the next error blames p.
     assert pair.quality.line_coverage == 1.0, pair.inputs
     assert any(case.outcome == "returned" for case in pair.cases)
+
+
+def test_error_shape_blanks_type_names_but_keeps_keys():
+    assert error_shape("TypeError: 'int' object is not iterable") == error_shape("TypeError: 'bool' object is not iterable")
+    assert error_shape("AttributeError: 'NoneType' object has no attribute 'split'").endswith("'split'")
+    assert error_shape("KeyError: 'pos'") != error_shape("KeyError: 'name'")

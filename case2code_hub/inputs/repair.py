@@ -53,9 +53,10 @@ class Blame:
             tree = ast.parse(code)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return
+        origins = _aliases(tree, self.params)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Name) and node.id in self.params:
-                self.names.setdefault(node.lineno, set()).add(node.id)
+            if isinstance(node, ast.Name) and node.id in origins:
+                self.names.setdefault(node.lineno, set()).update(origins[node.id])
 
     def places(self, candidate: Candidate, coverage: CaseCoverage | None) -> tuple[int, ...]:
         """Indices into ``[*args, *kwargs.values()]`` of the blamed arguments (empty: no idea)."""
@@ -69,6 +70,37 @@ class Blame:
             return ()
         args = [self.positional[i] if i < len(self.positional) else self.varargs for i in range(len(candidate.args))]
         return tuple(i for i, name in enumerate([*args, *candidate.kwargs]) if name in named)
+
+
+_TYPE_NAME = re.compile(r"""(['"])(?:int|float|str|bool|NoneType|list|dict|tuple|set|frozenset|bytes|complex)\1""")
+
+
+def error_shape(output: str) -> str:
+    """An error with the builtin type names it mentions blanked: ``'int' object is not iterable``
+    and ``'bool' object is not iterable`` are the same news (a type switch that raised one is no
+    step forward); ``KeyError: 'pos'`` and ``KeyError: 'name'`` stay apart."""
+    return _TYPE_NAME.sub("'T'", output)
+
+
+def _aliases(tree: ast.AST, params: set[str]) -> dict[str, set[str]]:
+    """For each name, the parameters its value comes from: a parameter itself, or a name bound
+    from an expression naming one (``for c in columns``, ``row = table[i]``), transitively."""
+    origins = {name: {name} for name in params}
+    bindings: list[tuple[ast.AST, ast.AST]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            bindings.append((node.target, node.iter))
+        elif isinstance(node, ast.Assign):
+            bindings += [(target, node.value) for target in node.targets]
+        elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+            bindings.append((node.target, node.value))
+    for _ in range(3):  # a chain of three bindings is deep enough for a small function
+        for target, value in bindings:
+            sources = set().union(*(origins.get(n.id, set()) for n in ast.walk(value) if isinstance(n, ast.Name)))
+            for name in (n.id for n in ast.walk(target) if isinstance(n, ast.Name)):
+                if name not in params and sources:
+                    origins.setdefault(name, set()).update(sources)
+    return origins
 
 
 def repaired(parent: Candidate, error: str, rng: random.Random, strs: tuple[str, ...] = ()) -> Candidate | None:
@@ -205,8 +237,12 @@ def _switch(old: type, new: type, rng: random.Random, strs: tuple[str, ...]) -> 
 
     def transform(value: Any) -> Any:
         if type(value) is dict and old is not dict:
+            if new is dict:  # iterated where its rows were meant: ``for c in columns: c['name']``
+                return [value]
             return tuple(converted(key, new, rng, strs) for key in value)
-        return converted(value, new, rng, strs)
+        made = converted(value, new, rng, strs)
+        # A str iterated as rows of records wants a list of dicts, not one dict.
+        return [made] if new is dict and type(value) is str and rng.random() < 0.4 else made
 
     return select, transform
 

@@ -33,7 +33,7 @@ from ..utils.logging import get_logger
 from .analysis import analyse
 from .analysis import FunctionAnalysis
 from .offline import Candidate, _checked_source, _mutant, _slots, seeds
-from .repair import Blame, repaired
+from .repair import Blame, error_shape, repaired
 from .splice import SPLICE_SHARE, cross, splice, splice_constants, switch_type
 from .values import Limits
 
@@ -42,6 +42,8 @@ logger = get_logger(__name__)
 USABLE = ("returned", "raised")
 # Distinct errors of one function that still count as progress (new error messages can be endless).
 MAX_NEW_ERRORS = 12
+# Repaired calls that return without reaching anything new, kept as parents all the same.
+MAX_FIXED = 6
 # Outcomes that cost a whole deadline (or a fork) each: a function that keeps producing them stops early.
 EXPENSIVE = ("timeout", "memory", "crashed")
 
@@ -151,6 +153,7 @@ class _State:
     returned_outputs: set[str] = field(default_factory=set)
     pending: list[tuple[str, Candidate]] = field(default_factory=list)
     rounds: int = 0
+    fixed: int = 0
     stale: int = 0
     expensive: int = 0
     stop: str = ""
@@ -278,20 +281,27 @@ class SearchingWriter:
                 state.expensive += 1
                 continue
             new_units = not units <= state.covered
-            new_output = case.outcome in USABLE and case.output not in state.outputs
+            output = error_shape(case.output) if case.outcome == "raised" else case.output
+            new_output = case.outcome in USABLE and output not in state.outputs
             if new_units or new_output:
                 if case.outcome == "raised":
                     candidate.error = case.output
                     candidate.blamed = state.blame.places(candidate, coverage)
                 state.pool.append(candidate)
                 state.covered |= units
-                state.outputs.add(case.output)
+                state.outputs.add(output)
                 if case.outcome == "returned":
                     state.returned_outputs.add(case.output)
                 # A new error is progress too while they are few: a chain of repairs walks through
                 # several (KeyError, then a type error one level down) before it reaches new lines.
                 new_error = case.outcome == "raised" and len(state.outputs) - len(state.returned_outputs) <= MAX_NEW_ERRORS
                 progress = progress or new_units or case.outcome == "returned" or new_error
+            elif candidate.origin == "repair" and case.outcome == "returned" and state.fixed < MAX_FIXED:
+                # A repair that made the call return has the structure the body wants, even where
+                # it reaches nothing new yet (``c['name'] == name`` now runs, and is false): a
+                # parent for the splice that makes it true.
+                state.fixed += 1
+                state.pool.append(candidate)
         state.pending = []
         state.stale = 0 if progress else state.stale + 1
         if state.expensive >= self.config.max_expensive:

@@ -91,6 +91,8 @@ def _constant_like(value: Any, constants: dict[type, list[Any]], rng: random.Ran
         constant = rng.choice(same)
         if type(value) is str and value and rng.random() < 0.4:  # ``'XXXXX' in s``, ``s.split('; ')``
             position = rng.randint(0, len(value))
+            if rng.random() < 0.5:  # a word of its own, for ``s.split()`` tokens
+                constant = f" {constant} "
             return value[:position] + constant + value[position:]
         return constant
     return rng.choice(_all(constants))
