@@ -471,6 +471,10 @@ def test_switch_type_changes_a_value_to_another_type():
     rng = random.Random("switch")
     kinds = {type(switch_type(Candidate([[1, 2, 3]]), rng).args[0]) for _ in range(60)}
     assert len(kinds) >= 3
+    # str and bytes are twins: ``if isinstance(s, bytes_types)`` branches need the other one.
+    texts = [switch_type(Candidate(["abc"]), rng).args[0] for _ in range(60)]
+    assert b"abc" in texts
+    assert "ab\xff" in [switch_type(Candidate([b"ab\xff"]), rng).args[0] for _ in range(60)]
 
 
 def test_blame_names_the_arguments_on_the_line_that_raised():

@@ -255,6 +255,8 @@ def converted(value: Any, new: type, rng: random.Random, strs: tuple[str, ...] =
     if new is str:
         if type(value) in (int, float):
             return str(value)
+        if type(value) is bytes:
+            return value.decode("latin-1")
         if items and all(type(i) is str for i in items) and rng.random() < 0.5:
             return " ".join(items)
         return rng.choice([s for s in strs if s] or ["abc", "hello world", "x"]) if rng.random() < 0.5 else "a b c"
@@ -264,6 +266,10 @@ def converted(value: Any, new: type, rng: random.Random, strs: tuple[str, ...] =
         if type(value) is float:
             return int(value)
         return len(items) if items else rng.choice((1, 2, 3, 5))
+    if new is bytes:  # str and bytes often share a function (``if isinstance(s, bytes)``)
+        if type(value) is str:
+            return value.encode("utf-8")
+        return bytes(i % 256 for i in items if type(i) is int) if items else b"abc"
     if new is bool:
         return not value if type(value) is bool else bool(items or value)
     if new is float:

@@ -149,7 +149,7 @@ def cross(parent: Candidate, rng: random.Random) -> Candidate | None:
     return Candidate(values[:n], dict(zip(parent.kwargs, values[n:])), origin="cross")
 
 
-_SWITCH_TYPES = (int, str, list, dict, tuple, float, bool, type(None))
+_SWITCH_TYPES = (int, str, list, dict, tuple, float, bool, type(None), bytes)
 
 
 def switch_type(parent: Candidate, rng: random.Random, strs: tuple[str, ...] = ()) -> Candidate | None:
@@ -162,6 +162,8 @@ def switch_type(parent: Candidate, rng: random.Random, strs: tuple[str, ...] = (
     chosen = alike(path, found) if rng.random() < 0.5 else [path]
     old = next(value for p, value in nodes(values) if p == path)
     new = rng.choice([t for t in _SWITCH_TYPES if t is not type(old)])
+    if type(old) in (str, bytes) and rng.random() < 0.3:  # the text twin: many functions take both
+        new = bytes if type(old) is str else str
     for target in chosen:
         values = replace_at(values, target, lambda v: converted(v, new, rng, strs) if type(v) is type(old) else v)
     n = len(parent.args)
