@@ -14,8 +14,9 @@ from case2code_hub.inputs import OfflineInputWriter, OfflineWriterConfig, drop_r
 from case2code_hub.inputs.analysis import TypeSpec, analyse, annotation_spec, name_kind, ranked_types
 from case2code_hub.inputs.offline import Candidate
 from case2code_hub.inputs.repair import Blame, error_shape, repaired
-from case2code_hub.inputs.splice import cross, switch_type
+from case2code_hub.inputs.splice import Frontier, cross, switch_type
 from case2code_hub.inputs.values import Context, Limits, mutate
+from case2code_hub.sandbox.coverage import coverage_map
 from case2code_hub.schema import Case, CaseCoverage, Function, Source, function_id
 
 
@@ -529,3 +530,14 @@ def test_error_shape_blanks_type_names_but_keeps_keys():
     assert error_shape("TypeError: 'int' object is not iterable") == error_shape("TypeError: 'bool' object is not iterable")
     assert error_shape("AttributeError: 'NoneType' object has no attribute 'split'").endswith("'split'")
     assert error_shape("KeyError: 'pos'") != error_shape("KeyError: 'name'")
+
+
+def test_frontier_offers_the_constants_of_tests_reached_but_not_passed_both_ways():
+    code = "def f(s, n):\n    if s == 'f' or s == 'm':\n        return 1\n    if n > 40:\n        return 2\n    return 'x'\n"
+    frontier = Frontier(code, coverage_map(code, "f"))
+    frontier.update({("l", 2), ("b", 2, False), ("l", 4), ("b", 4, False), ("l", 6)})
+    assert frontier.constants == {str: ["f", "m"], int: [40]}
+    frontier.update({("l", 2), ("b", 2, False), ("b", 2, True), ("l", 4), ("b", 4, False)})
+    assert frontier.constants == {int: [40]}
+    frontier.update(set())  # nothing reached yet: no frontier
+    assert frontier.constants == {}

@@ -34,7 +34,7 @@ from .analysis import analyse
 from .analysis import FunctionAnalysis
 from .offline import Candidate, _checked_source, _mutant, _slots, seeds
 from .repair import Blame, error_shape, repaired
-from .splice import SPLICE_SHARE, cross, splice, splice_constants, switch_type
+from .splice import SPLICE_SHARE, Frontier, cross, splice, splice_constants, switch_type
 from .values import Limits
 
 logger = get_logger(__name__)
@@ -145,6 +145,7 @@ class _State:
     cmap: CoverageMap
     stream: Iterator[Candidate] | None
     blame: Blame | None = None
+    frontier: Frontier | None = None
     pool: list[Candidate] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     trials: list[Trial] = field(default_factory=list)
@@ -232,8 +233,9 @@ class SearchingWriter:
             return _State(function, EMPTY, None, stop="no_inputs")
         # A string seed: random.Random hashes it with sha512, independent of PYTHONHASHSEED.
         rng = random.Random(f"{self.config.seed}:{function.id}")
-        state = _State(function, coverage_map(function.code, function.entry_point), None, Blame(function.code, analysis))
-        state.stream = _candidates(analysis, rng, state.pool, self.config.limits)
+        cmap = coverage_map(function.code, function.entry_point)
+        state = _State(function, cmap, None, Blame(function.code, analysis), Frontier(function.code, cmap))
+        state.stream = _candidates(analysis, rng, state.pool, self.config.limits, state.frontier.constants)
         return state
 
     def _next_round(self, state: _State) -> None:
@@ -303,6 +305,7 @@ class SearchingWriter:
                 state.fixed += 1
                 state.pool.append(candidate)
         state.pending = []
+        state.frontier.update(state.covered)
         state.stale = 0 if progress else state.stale + 1
         if state.expensive >= self.config.max_expensive:
             state.stop = "expensive"
@@ -322,13 +325,16 @@ class SearchingWriter:
         )
 
 
-def _candidates(analysis: FunctionAnalysis, rng: random.Random, pool: list[Candidate], limits: Limits) -> Iterator[Candidate | None]:
+def _candidates(
+    analysis: FunctionAnalysis, rng: random.Random, pool: list[Candidate], limits: Limits, focus: dict[type, list[Any]]
+) -> Iterator[Candidate | None]:
     """Every seed, then mutants of a parent drawn from ``pool``; ``None`` while the pool is empty.
 
     Unlike ``offline.propose``, an empty pool pauses the stream instead of ending it: the pool
     fills only once the seeds have been executed. A parent that raised is often repaired as its
     error suggests instead of mutated at random; the newest parents are drawn more often, so a
-    chain of repairs (each a new error) is followed to its end.
+    chain of repairs (each a new error) is followed to its end. Half the constant splices take
+    their constant from ``focus`` (the frontier's, which the search updates) when it has any.
     """
     slots = _slots(analysis, random.Random(rng.random()), limits)
     yield from seeds(analysis, rng, limits=limits)
@@ -347,7 +353,7 @@ def _candidates(analysis: FunctionAnalysis, rng: random.Random, pool: list[Candi
         draw = rng.random()
         child = None
         if constants and draw < SPLICE_SHARE:
-            child = splice(parent, constants, rng)
+            child = splice(parent, focus if focus and rng.random() < FOCUS_SHARE else constants, rng)
         elif draw < SPLICE_SHARE + CROSS_SHARE:
             child = cross(parent, rng)
         elif draw < SPLICE_SHARE + CROSS_SHARE + SWITCH_SHARE:
@@ -355,6 +361,8 @@ def _candidates(analysis: FunctionAnalysis, rng: random.Random, pool: list[Candi
         yield child if child is not None else _mutant(parent, slots, rng)
 
 
+#: Share of constant splices that take a constant from the frontier (when it has one).
+FOCUS_SHARE = 0.5
 #: Shares of mutants that copy a value between places of the call, or switch a value's type.
 CROSS_SHARE = 0.12
 SWITCH_SHARE = 0.06

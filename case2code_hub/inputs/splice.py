@@ -11,10 +11,13 @@ of another type made from it, for ``isinstance`` branches.
 
 from __future__ import annotations
 
+import ast
 import random
 from typing import Any
 
+from ..sandbox.coverage import CoverageMap
 from .analysis import FunctionAnalysis
+from .usage import _NO_CONSTANT, _constant
 from .offline import Candidate
 from .repair import converted
 from .trees import alike, nodes, replace_at
@@ -28,12 +31,49 @@ def splice_constants(analysis: FunctionAnalysis) -> dict[type, list[Any]]:
     values: list[Any] = [*analysis.str_constants, *analysis.int_constants, *analysis.float_constants]
     for param in analysis.params:
         values += [*param.constants, *param.element_constants, *param.keys]
+    return _by_type(values)
+
+
+def _by_type(values: list[Any]) -> dict[type, list[Any]]:
     by_type: dict[type, list[Any]] = {}
     for value in values:
         kind = type(value)
         if kind in (str, int, float) and value not in by_type.setdefault(kind, []):
             by_type[kind].append(value)
     return {kind: found for kind, found in by_type.items() if found}
+
+
+class Frontier:
+    """The constants on the tests the search has reached but not yet seen go both ways.
+
+    ``if sexo == 'f' or sexo == 'm'`` reached and always false: its ``'f'`` and ``'m'`` are what
+    the next splice should try, not the other thirty literals of the body. ``constants`` is kept
+    up to date by :meth:`update` and read by the candidate stream (the same dict object).
+    """
+
+    def __init__(self, code: str, cmap: CoverageMap) -> None:
+        self.cmap = cmap
+        self.constants: dict[type, list[Any]] = {}
+        self.by_line: dict[int, list[Any]] = {}
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return
+        for node in ast.walk(tree):
+            value = _constant(node)
+            if value is not _NO_CONSTANT and not isinstance(value, bool) and hasattr(node, "lineno"):
+                self.by_line.setdefault(node.lineno, []).append(value)
+
+    def update(self, covered: set) -> None:
+        """Recompute the frontier's constants from the coverage units reached so far."""
+        found: list[Any] = []
+        for point in self.cmap.branches:
+            both = {("b", point.first, True), ("b", point.first, False)}
+            if ("l", point.first) in covered and not both <= covered:
+                for line in range(point.first, point.last + 1):
+                    found += self.by_line.get(line, [])
+        self.constants.clear()
+        self.constants.update(_by_type(found))
 
 
 def _splice_once(parent: Candidate, constants: dict[type, list[Any]], rng: random.Random) -> Candidate:
