@@ -2,10 +2,16 @@
 
 Per function: the offline writer's seeds (doctests, defaults, annotated / usage-inferred types,
 body literals) are executed with coverage on; candidates that reach new lines or branch outcomes,
-or give a new output, join the parent pool; type-aware mutants of the pool are the next round.
+or give a new output (errors count by their shape), join the parent pool. The next round's
+candidates are made from the pool: a parent that raised is mostly repaired as its error says
+(``repair``: a missing key added, a wrong type switched, a container resized, changing first the
+arguments the raising line names); otherwise a body constant is spliced in (half the time one of
+the frontier's, the tests reached but not yet seen go both ways), a value is copied between
+arguments, a value's type is switched (``splice``), or a type-aware mutation is made.
 The search stops at a budget of calls, when every line and branch outcome is covered and there
-are enough distinct outputs, or after ``patience`` rounds without progress. Then the final
-``n_cases`` inputs are chosen greedily: most new coverage first, then new outputs, with at most
+are enough distinct outputs, or after ``patience`` rounds without progress (new coverage, a new
+returned output, or one of the first few distinct errors). Then the final ``n_cases`` inputs are
+chosen greedily (``choice``): most new lines first, then new outputs, with at most
 ``max_raised_share`` raised calls.
 
 Many functions are searched together, one round at a time, so each sandbox ``run`` has a batch of
@@ -30,8 +36,8 @@ from ..quality import FunctionQuality, measure
 from ..sandbox.coverage import EMPTY, CoverageMap, coverage_map
 from ..schema import Case, CaseCoverage, ExecutionTask, Function
 from ..utils.logging import get_logger
-from .analysis import analyse
-from .analysis import FunctionAnalysis
+from .analysis import FunctionAnalysis, analyse
+from .choice import USABLE, Trial, choose
 from .offline import Candidate, _checked_source, _mutant, _slots, seeds
 from .repair import Blame, error_shape, repaired
 from .splice import SPLICE_SHARE, Frontier, cross, splice, splice_constants, switch_type
@@ -39,7 +45,6 @@ from .values import Limits
 
 logger = get_logger(__name__)
 
-USABLE = ("returned", "raised")
 # Distinct errors of one function that still count as progress (new error messages can be endless).
 MAX_NEW_ERRORS = 12
 # Repaired calls that return without reaching anything new, kept as parents all the same.
@@ -101,17 +106,6 @@ class SearchConfig:
     @property
     def limits(self) -> Limits:
         return Limits(self.max_str_len, self.max_container_len, self.max_abs_int)
-
-
-@dataclass
-class Trial:
-    """One executed candidate: its source, case, coverage, and the coverage units it reached."""
-
-    index: int
-    source: str
-    case: Case
-    coverage: CaseCoverage | None
-    units: frozenset
 
 
 @dataclass
@@ -371,72 +365,3 @@ REPAIR_SHARE = 0.6
 #: Share of parent draws from the ``RECENT`` newest pool members.
 RECENT_SHARE = 0.3
 RECENT = 4
-
-
-def choose(trials: list[Trial], *, n: int = 10, max_raised_share: float = 0.3) -> list[Trial]:
-    """The at most ``n`` trials worth keeping, in the order they were found.
-
-    Greedy: while some trial adds coverage units, take the one adding most lines, then most units
-    (ties: returned before raised, a new output first, found earlier first); then fill with returned trials with new
-    outputs, raised trials with new exception types, then repeats. Raised trials make up at most
-    ``max(1, max_raised_share * n)`` of the result, and only ``returned``/``raised`` ones count.
-
-    Args:
-        trials: executed candidates, in the order they were run.
-        n: most trials to keep.
-        max_raised_share: share of raised trials allowed.
-
-    Returns:
-        The chosen trials, sorted by ``index``.
-    """
-    usable = [t for t in trials if t.case.outcome in USABLE and " at 0x" not in t.case.output]
-    max_raised = max(1, int(max_raised_share * n + 1e-9))
-    chosen: list[Trial] = []
-    taken: set[int] = set()
-    covered: set = set()
-    outputs: set[str] = set()
-    n_raised = 0
-
-    def allowed(trial: Trial) -> bool:
-        return trial.index not in taken and (trial.case.outcome == "returned" or n_raised < max_raised)
-
-    def take(trial: Trial) -> None:
-        nonlocal n_raised
-        chosen.append(trial)
-        taken.add(trial.index)
-        covered.update(trial.units)
-        outputs.add(trial.case.output)
-        n_raised += trial.case.outcome == "raised"
-
-    while len(chosen) < n:
-        best, best_key = None, None
-        for trial in usable:
-            if not allowed(trial):
-                continue
-            new = trial.units - covered
-            if not new:
-                continue
-            # Lines first: line coverage is what the data promises; branch outcomes break ties.
-            lines = sum(1 for unit in new if unit[0] == "l")
-            key = (lines, len(new), trial.case.outcome == "returned", trial.case.output not in outputs, -trial.index)
-            if best_key is None or key > best_key:
-                best, best_key = trial, key
-        if best is None:
-            break
-        take(best)
-    exception_types = {t.case.output.split(":", 1)[0] for t in chosen if t.case.outcome == "raised"}
-    tiers = (
-        lambda t: t.case.outcome == "returned" and t.case.output not in outputs,
-        lambda t: t.case.outcome == "raised" and t.case.output.split(":", 1)[0] not in exception_types,
-        lambda t: t.case.outcome == "returned",
-        lambda t: True,
-    )
-    for tier in tiers:
-        for trial in usable:
-            if len(chosen) >= n:
-                break
-            if allowed(trial) and tier(trial):
-                if trial.case.outcome == "raised":
-                    exception_types.add(trial.case.output.split(":", 1)[0])
-                take(trial)
-    return sorted(chosen, key=lambda t: t.index)

@@ -17,10 +17,10 @@ from typing import Any
 
 from ..sandbox.coverage import CoverageMap
 from .analysis import FunctionAnalysis
-from .usage import _NO_CONSTANT, _constant
 from .offline import Candidate
 from .repair import converted
 from .trees import alike, nodes, replace_at
+from .usage import _NO_CONSTANT, _constant
 
 #: Share of mutants made by splicing a constant of the function's body into an argument.
 SPLICE_SHARE = 0.35

@@ -1,0 +1,95 @@
+"""The final choice of a searched function's cases: most coverage first, then new outputs.
+
+Greedy over the executed trials: while some trial adds coverage, the one adding most lines (then
+most lines and branch outcomes); then returned trials with new outputs, raised ones with new
+exception types, then repeats. Raised trials stay under a set share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..schema import Case, CaseCoverage
+
+USABLE = ("returned", "raised")
+
+
+@dataclass
+class Trial:
+    """One executed candidate: its source, case, coverage, and the coverage units it reached."""
+
+    index: int
+    source: str
+    case: Case
+    coverage: CaseCoverage | None
+    units: frozenset
+
+
+
+def choose(trials: list[Trial], *, n: int = 10, max_raised_share: float = 0.3) -> list[Trial]:
+    """The at most ``n`` trials worth keeping, in the order they were found.
+
+    Greedy: while some trial adds coverage units, take the one adding most lines, then most units
+    (ties: returned before raised, a new output first, found earlier first); then fill with returned trials with new
+    outputs, raised trials with new exception types, then repeats. Raised trials make up at most
+    ``max(1, max_raised_share * n)`` of the result, and only ``returned``/``raised`` ones count.
+
+    Args:
+        trials: executed candidates, in the order they were run.
+        n: most trials to keep.
+        max_raised_share: share of raised trials allowed.
+
+    Returns:
+        The chosen trials, sorted by ``index``.
+    """
+    usable = [t for t in trials if t.case.outcome in USABLE and " at 0x" not in t.case.output]
+    max_raised = max(1, int(max_raised_share * n + 1e-9))
+    chosen: list[Trial] = []
+    taken: set[int] = set()
+    covered: set = set()
+    outputs: set[str] = set()
+    n_raised = 0
+
+    def allowed(trial: Trial) -> bool:
+        return trial.index not in taken and (trial.case.outcome == "returned" or n_raised < max_raised)
+
+    def take(trial: Trial) -> None:
+        nonlocal n_raised
+        chosen.append(trial)
+        taken.add(trial.index)
+        covered.update(trial.units)
+        outputs.add(trial.case.output)
+        n_raised += trial.case.outcome == "raised"
+
+    while len(chosen) < n:
+        best, best_key = None, None
+        for trial in usable:
+            if not allowed(trial):
+                continue
+            new = trial.units - covered
+            if not new:
+                continue
+            # Lines first: line coverage is what the data promises; branch outcomes break ties.
+            lines = sum(1 for unit in new if unit[0] == "l")
+            key = (lines, len(new), trial.case.outcome == "returned", trial.case.output not in outputs, -trial.index)
+            if best_key is None or key > best_key:
+                best, best_key = trial, key
+        if best is None:
+            break
+        take(best)
+    exception_types = {t.case.output.split(":", 1)[0] for t in chosen if t.case.outcome == "raised"}
+    tiers = (
+        lambda t: t.case.outcome == "returned" and t.case.output not in outputs,
+        lambda t: t.case.outcome == "raised" and t.case.output.split(":", 1)[0] not in exception_types,
+        lambda t: t.case.outcome == "returned",
+        lambda t: True,
+    )
+    for tier in tiers:
+        for trial in usable:
+            if len(chosen) >= n:
+                break
+            if allowed(trial) and tier(trial):
+                if trial.case.outcome == "raised":
+                    exception_types.add(trial.case.output.split(":", 1)[0])
+                take(trial)
+    return sorted(chosen, key=lambda t: t.index)
