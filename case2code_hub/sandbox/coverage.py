@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import types
+import warnings
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -115,8 +116,10 @@ def coverage_map(code: str, entry_point: str) -> CoverageMap:
         The map; ``EMPTY`` when the code does not parse or does not define the entry point.
     """
     try:
-        tree = ast.parse(code)
-        compiled = compile(tree, CODE_FILENAME, "exec", dont_inherit=True)
+        with warnings.catch_warnings():  # the corpus' own SyntaxWarnings ('is not' with a literal) are not ours to print
+            warnings.simplefilter("ignore")
+            tree = ast.parse(code)
+            compiled = compile(tree, CODE_FILENAME, "exec", dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return EMPTY
     functions = _reached_functions(tree, entry_point)
