@@ -179,3 +179,19 @@ def test_outputs_that_need_rewriting_cross_the_columnar_path():
     assert got[1][0] == "returned" and "ud800" in got[1][1]
     assert got[2] == ("timeout", "Timeout: no result within 0.3 s")
     assert got[3] == ("returned", "'plain'")
+
+
+def test_output_over_the_cap_in_brackets_alone_is_unserializable_not_a_crash():
+    # The powerset graph of stdlib's test_set.cube(6): 10,688 characters, almost all brackets and
+    # separators, whose leaves alone fit the cap. It used to reach the zygote over the cap, be
+    # refused as a forged frame, and crash every case of the batch.
+    value = [frozenset() for _ in range(1000)]
+    with pytest.raises(Unserializable, match="longer than 10000"):
+        canonical_repr(value, cap=10_000)
+    code = "def f(n):\n    return [frozenset() for _ in range(n)]\n"
+    with Sandbox(SandboxConfig(**FAST)) as sandbox:
+        result = next(sandbox.run([ExecutionTask(id="brackets", code=code, entry_point="f", inputs=["1000", "2"])]))
+    assert [(c.outcome, c.output) for c in result.cases] == [
+        ("unserializable", "<unserializable: repr longer than 10000 characters>"),
+        ("returned", "[frozenset(), frozenset()]"),
+    ]
