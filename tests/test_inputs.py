@@ -541,3 +541,36 @@ def test_frontier_offers_the_constants_of_tests_reached_but_not_passed_both_ways
     assert frontier.constants == {int: [40]}
     frontier.update(set())  # nothing reached yet: no frontier
     assert frontier.constants == {}
+
+
+def test_frontier_and_usage_read_a_name_bound_once_to_a_constant_as_that_constant():
+    code = "SEP = '-'\n\ndef f(s):\n    week = 'W'\n    if s[4] == SEP:\n        return 1\n    if s[5] == week:\n        return 2\n    return 0\n"
+    frontier = Frontier(code, coverage_map(code, "f"))
+    frontier.update({("l", 5), ("b", 5, False), ("l", 7), ("b", 7, False), ("l", 9)})
+    assert frontier.constants == {int: [4, 5], str: ["-", "W"]}
+    # The usage analysis sees ``s[5] == week`` as a comparison of s's elements with "W".
+    assert "W" in analyse(make(code, "f")).param("s").element_constants
+
+
+def test_helper_literals_are_spliced_even_when_the_entry_point_has_none():
+    from case2code_hub.inputs.search import SearchConfig, SearchingWriter
+    from case2code_hub.sandbox import Sandbox, SandboxConfig
+    from case2code_hub.inputs.splice import helper_constants, splice_constants
+
+    code = textwrap.dedent('''\
+        def _kind(c):
+            if c == '*':
+                return 'star'
+            if c == '?':
+                return 'one'
+            return 'plain'
+
+        def kinds(pattern):
+            return [_kind(c) for c in pattern]
+    ''')
+    analysis = analyse(make(code, "kinds"))
+    assert splice_constants(analysis) == {}
+    assert sorted(helper_constants(analysis)[str]) == ["*", "?", "one", "plain", "star"]
+    with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
+        (result,) = SearchingWriter(sandbox, SearchConfig(seed=0)).search([make(code, "kinds")])
+    assert result.quality.line_coverage == 1.0, result.inputs

@@ -63,6 +63,9 @@ class FunctionAnalysis:
     int_constants: tuple[int, ...] = ()
     float_constants: tuple[float, ...] = ()
     str_constants: tuple[str, ...] = ()
+    # Literals of the module's other functions (helpers the entry point calls): their tests decide
+    # lines of the entry's coverage too, and ``fnmatch`` itself has no literal at all.
+    helper_constants: tuple[Any, ...] = ()
     parse_error: bool = False
 
     def param(self, name: str) -> ParamInfo | None:
@@ -117,7 +120,17 @@ def analyse(function: Function) -> FunctionAnalysis:
         int_constants=ints,
         float_constants=floats,
         str_constants=strs,
+        helper_constants=_helper_constants(tree, func),
     )
+
+
+def _helper_constants(tree: ast.Module, entry: ast.AST) -> tuple[Any, ...]:
+    found: list[Any] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node is not entry:
+            ints, floats, strs = _body_constants(node)
+            found += [*strs, *ints, *floats]
+    return tuple(_dedupe(found)[:4 * MAX_CONSTANTS])
 
 
 def _rounded(votes: Counter) -> dict[str, float]:

@@ -40,7 +40,7 @@ from .analysis import FunctionAnalysis, analyse
 from .choice import USABLE, Trial, choose
 from .offline import Candidate, _checked_source, _mutant, _slots, seeds
 from .repair import Blame, error_shape, repaired
-from .splice import SPLICE_SHARE, Frontier, cross, splice, splice_constants, switch_type
+from .splice import SPLICE_SHARE, Frontier, cross, helper_constants, splice, splice_constants, switch_type
 from .values import Limits
 
 logger = get_logger(__name__)
@@ -333,6 +333,7 @@ def _candidates(
     slots = _slots(analysis, random.Random(rng.random()), limits)
     yield from seeds(analysis, rng, limits=limits)
     constants = splice_constants(analysis)
+    helpers = helper_constants(analysis)
     strs = tuple(s for s in constants.get(str, ()) if s)
     while True:
         if not pool:
@@ -346,8 +347,8 @@ def _candidates(
                 continue
         draw = rng.random()
         child = None
-        if constants and draw < SPLICE_SHARE:
-            child = splice(parent, focus if focus and rng.random() < FOCUS_SHARE else constants, rng)
+        if (constants or helpers or focus) and draw < SPLICE_SHARE:
+            child = splice(parent, _splice_source(constants, helpers, focus, rng), rng)
         elif draw < SPLICE_SHARE + CROSS_SHARE:
             child = cross(parent, rng)
         elif draw < SPLICE_SHARE + CROSS_SHARE + SWITCH_SHARE:
@@ -355,6 +356,18 @@ def _candidates(
         yield child if child is not None else _mutant(parent, slots, rng)
 
 
+def _splice_source(constants: dict, helpers: dict, focus: dict, rng: random.Random) -> dict:
+    # The frontier first (its tests are the ones waiting), then the entry's own literals; a helper's
+    # get a share, or all splices when the entry has none (``fnmatch``: its literals are in ``translate``).
+    if focus and rng.random() < FOCUS_SHARE:
+        return focus
+    if helpers and (not constants or rng.random() < HELPER_SHARE):
+        return helpers
+    return constants or focus
+
+
+#: Share of the entry-or-helper splices that take a helper function's constant (when both have some).
+HELPER_SHARE = 0.3
 #: Share of constant splices that take a constant from the frontier (when it has one).
 FOCUS_SHARE = 0.5
 #: Shares of mutants that copy a value between places of the call, or switch a value's type.

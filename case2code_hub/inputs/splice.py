@@ -20,7 +20,7 @@ from .analysis import FunctionAnalysis
 from .offline import Candidate
 from .repair import converted
 from .trees import alike, nodes, replace_at
-from .usage import _NO_CONSTANT, _constant
+from .usage import _NO_CONSTANT, _constant, named_constants
 
 #: Share of mutants made by splicing a constant of the function's body into an argument.
 SPLICE_SHARE = 0.35
@@ -32,6 +32,12 @@ def splice_constants(analysis: FunctionAnalysis) -> dict[type, list[Any]]:
     for param in analysis.params:
         values += [*param.constants, *param.element_constants, *param.keys]
     return _by_type(values)
+
+
+def helper_constants(analysis: FunctionAnalysis) -> dict[type, list[Any]]:
+    """The literals of the module's other functions, by type (kept apart from the entry's own, which
+    are the likelier ones: a helper's literals only get a share of the splices)."""
+    return _by_type(list(analysis.helper_constants))
 
 
 def _by_type(values: list[Any]) -> dict[type, list[Any]]:
@@ -59,8 +65,13 @@ class Frontier:
             tree = ast.parse(code)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return
+        # A name bound once to a constant (``date_separator = "-"``, a module's ``ESCAPE = '='``)
+        # stands for that constant where a test uses it.
+        named = named_constants(tree)
         for node in ast.walk(tree):
             value = _constant(node)
+            if value is _NO_CONSTANT and isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                value = named.get(node.id, _NO_CONSTANT)
             if value is not _NO_CONSTANT and not isinstance(value, bool) and hasattr(node, "lineno"):
                 self.by_line.setdefault(node.lineno, []).append(value)
 

@@ -108,6 +108,20 @@ def _constant(node: ast.AST) -> Any:
 _NO_CONSTANT = object()
 
 
+def named_constants(tree: ast.AST) -> dict[str, Any]:
+    """Names bound exactly once in ``tree``, by a plain assignment of a constant (``STAR = '*'``)."""
+    values: dict[str, Any] = {}
+    bound: Counter = Counter()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound[node.id] += 1
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = _constant(node.value)
+            if value is not _NO_CONSTANT:
+                values[node.targets[0].id] = value
+    return {name: value for name, value in values.items() if bound[name] == 1}
+
+
 def _kind_of_constant(value: Any) -> str:
     return {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes"}.get(type(value), "any")
 
@@ -126,6 +140,7 @@ class _UsageCollector:
             (n for n in ast.walk(func) if isinstance(n, (ast.Name, ast.AugAssign))),
             key=lambda n: (n.lineno, n.col_offset),
         )
+        self.named = named_constants(func)
         for node in nodes:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 self._classify(node, self._get(node.id))
@@ -257,29 +272,36 @@ class _UsageCollector:
             if isinstance(op, (ast.In, ast.NotIn)):
                 if position == i + 1:  # ``k in x``: x is a container
                     usage.vote({"list": 1.0, "str": 0.8, "dict": 0.6, "set": 0.6})
-                    value = _constant(other)
+                    value = self._value(other)
                     if isinstance(value, str):
                         usage.vote({"str": 1.0})
                         usage.constants.append(value)
                 elif isinstance(other, (ast.Tuple, ast.List, ast.Set)):  # ``x in ('a', 'b')``
                     for elt in other.elts:
-                        value = _constant(elt)
+                        value = self._value(elt)
                         if value is not _NO_CONSTANT:
                             usage.constants.append(value)
                             usage.vote({_kind_of_constant(value): 1.0})
                 else:
-                    value = _constant(other)
+                    value = self._value(other)
                     if isinstance(value, str):  # ``x in "aeiou"``
                         usage.vote({"str": 2.0})
                         usage.constants.extend(value[:8])
                 continue
-            value = _constant(other)
+            value = self._value(other)
             if value is not _NO_CONSTANT:
                 usage.constants.append(value)
                 kind = _kind_of_constant(value)
                 usage.vote({"int": 2.0, "float": 1.0} if kind == "int" else {kind: 2.0})
             elif isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)):
                 usage.vote({"int": 0.5, "float": 0.3})
+
+    def _value(self, node: ast.expr) -> Any:
+        # ``sep = "-"`` once, then ``s[4] == sep``: the comparison is with "-" all the same.
+        value = _constant(node)
+        if value is _NO_CONSTANT and isinstance(node, ast.Name):
+            return self.named.get(node.id, _NO_CONSTANT)
+        return value
 
     def _binop_partner(self, op: ast.operator, partner: ast.expr, usage: _Usage) -> None:
         value = _constant(partner)
