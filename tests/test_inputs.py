@@ -574,3 +574,10 @@ def test_helper_literals_are_spliced_even_when_the_entry_point_has_none():
     with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
         (result,) = SearchingWriter(sandbox, SearchConfig(seed=0)).search([make(code, "kinds")])
     assert result.quality.line_coverage == 1.0, result.inputs
+
+
+def test_frontier_offers_the_keys_of_a_module_table_a_test_looks_up():
+    code = "LEVELS = {'INFO': 20, 'DEBUG': 10}\n\ndef f(level):\n    if level not in LEVELS:\n        raise ValueError(level)\n    return LEVELS[level]\n"
+    frontier = Frontier(code, coverage_map(code, "f"))
+    frontier.update({("l", 4), ("b", 4, True), ("l", 5)})
+    assert frontier.constants == {str: ["INFO", "DEBUG"]}

@@ -20,7 +20,7 @@ from .analysis import FunctionAnalysis
 from .offline import Candidate
 from .repair import converted
 from .trees import alike, nodes, replace_at
-from .usage import _NO_CONSTANT, _constant, named_constants
+from .usage import _NO_CONSTANT, _constant, named_collections, named_constants
 
 #: Share of mutants made by splicing a constant of the function's body into an argument.
 SPLICE_SHARE = 0.35
@@ -68,10 +68,13 @@ class Frontier:
         # A name bound once to a constant (``date_separator = "-"``, a module's ``ESCAPE = '='``)
         # stands for that constant where a test uses it.
         named = named_constants(tree)
+        collections = named_collections(tree)
         for node in ast.walk(tree):
             value = _constant(node)
             if value is _NO_CONSTANT and isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 value = named.get(node.id, _NO_CONSTANT)
+                if node.id in collections and hasattr(node, "lineno"):
+                    self.by_line.setdefault(node.lineno, []).extend(collections[node.id])
             if value is not _NO_CONSTANT and not isinstance(value, bool) and hasattr(node, "lineno"):
                 self.by_line.setdefault(node.lineno, []).append(value)
 

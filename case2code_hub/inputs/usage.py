@@ -122,6 +122,23 @@ def named_constants(tree: ast.AST) -> dict[str, Any]:
     return {name: value for name, value in values.items() if bound[name] == 1}
 
 
+def named_collections(tree: ast.AST) -> dict[str, list[Any]]:
+    """Names bound exactly once to a dict, list, tuple or set display, with its constant keys or
+    elements (``_nameToLevel = {'CRITICAL': 50, ...}``: ``level in _nameToLevel`` wants those keys)."""
+    found: dict[str, list[Any]] = {}
+    bound: Counter = Counter()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound[node.id] += 1
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            display = node.value
+            items = display.keys if isinstance(display, ast.Dict) else getattr(display, "elts", None)
+            if isinstance(display, (ast.Dict, ast.List, ast.Tuple, ast.Set)) and items:
+                values = [_constant(item) for item in items if item is not None]
+                found[node.targets[0].id] = [v for v in values if v is not _NO_CONSTANT][:16]
+    return {name: values for name, values in found.items() if bound[name] == 1 and values}
+
+
 def _kind_of_constant(value: Any) -> str:
     return {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes"}.get(type(value), "any")
 
