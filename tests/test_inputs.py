@@ -581,3 +581,20 @@ def test_frontier_offers_the_keys_of_a_module_table_a_test_looks_up():
     frontier = Frontier(code, coverage_map(code, "f"))
     frontier.update({("l", 4), ("b", 4, True), ("l", 5)})
     assert frontier.constants == {str: ["INFO", "DEBUG"]}
+
+
+def test_bytes_literals_are_spliced_into_bytes_arguments():
+    from case2code_hub.inputs.splice import splice, splice_constants
+
+    code = 'def nts(s):\n    p = s.find(b"\\0")\n    if p != -1:\n        s = s[:p]\n    return s\n'
+    analysis = analyse(make(code))
+    assert analysis.bytes_constants == (b"\0",)
+    constants = splice_constants(analysis)
+    rng = random.Random(0)
+    children = [splice(Candidate([b"abc"], {}), constants, rng) for _ in range(30)]
+    assert any(b"\0" in child.args[0] for child in children)
+
+
+def test_usage_reads_a_module_constant_used_by_the_body():
+    code = "TICK = \"'\"\n\ndef decode(s):\n    parts = s.split(TICK, 2)\n    return parts\n"
+    assert "'" in analyse(make(code, "decode")).param("s").constants

@@ -63,6 +63,8 @@ class FunctionAnalysis:
     int_constants: tuple[int, ...] = ()
     float_constants: tuple[float, ...] = ()
     str_constants: tuple[str, ...] = ()
+    # Spliced only (no seed is made of them): ``s.find(b"\0")``, ``s[:1] == b'='``.
+    bytes_constants: tuple[bytes, ...] = ()
     # Literals of the module's other functions (helpers the entry point calls): their tests decide
     # lines of the entry's coverage too, and ``fnmatch`` itself has no literal at all.
     helper_constants: tuple[Any, ...] = ()
@@ -101,7 +103,7 @@ def analyse(function: Function) -> FunctionAnalysis:
     func = find_function(tree, function.entry_point)
     if func is None:
         return FunctionAnalysis(function.entry_point, [], parse_error=True)
-    collector = _UsageCollector(func)
+    collector = _UsageCollector(func, tree)
     params = _parameters(func.args)
     for param in params:
         usage = _resolve(param.name, collector.usage, set())
@@ -120,6 +122,7 @@ def analyse(function: Function) -> FunctionAnalysis:
         int_constants=ints,
         float_constants=floats,
         str_constants=strs,
+        bytes_constants=_body_bytes(func),
         helper_constants=_helper_constants(tree, func),
     )
 
@@ -129,7 +132,7 @@ def _helper_constants(tree: ast.Module, entry: ast.AST) -> tuple[Any, ...]:
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node is not entry:
             ints, floats, strs = _body_constants(node)
-            found += [*strs, *ints, *floats]
+            found += [*strs, *ints, *floats, *_body_bytes(node)]
     return tuple(_dedupe(found)[:4 * MAX_CONSTANTS])
 
 
@@ -175,6 +178,11 @@ def _param(arg: ast.arg, kind: ParamKind, default: ast.expr | None, *, has_defau
         except LiteralSyntaxError:
             pass
     return info
+
+
+def _body_bytes(func: ast.AST) -> tuple[bytes, ...]:
+    found = [n.value for n in ast.walk(func) if isinstance(n, ast.Constant) and type(n.value) is bytes and len(n.value) <= 40]
+    return tuple(_dedupe(found)[:MAX_CONSTANTS])
 
 
 def _body_constants(func: ast.AST) -> tuple[tuple[int, ...], tuple[float, ...], tuple[str, ...]]:

@@ -28,7 +28,7 @@ SPLICE_SHARE = 0.35
 
 def splice_constants(analysis: FunctionAnalysis) -> dict[type, list[Any]]:
     """The body's literals and the keys / constants its parameters are compared with, by type."""
-    values: list[Any] = [*analysis.str_constants, *analysis.int_constants, *analysis.float_constants]
+    values: list[Any] = [*analysis.str_constants, *analysis.int_constants, *analysis.float_constants, *analysis.bytes_constants]
     for param in analysis.params:
         values += [*param.constants, *param.element_constants, *param.keys]
     return _by_type(values)
@@ -40,11 +40,15 @@ def helper_constants(analysis: FunctionAnalysis) -> dict[type, list[Any]]:
     return _by_type(list(analysis.helper_constants))
 
 
+#: Leaf types a constant splice replaces (bytes too: ``s.find(b"\0")``, base64's ``b'='``).
+_SPLICED = (str, int, float, bytes)
+
+
 def _by_type(values: list[Any]) -> dict[type, list[Any]]:
     by_type: dict[type, list[Any]] = {}
     for value in values:
         kind = type(value)
-        if kind in (str, int, float) and value not in by_type.setdefault(kind, []):
+        if kind in _SPLICED and value not in by_type.setdefault(kind, []):
             by_type[kind].append(value)
     return {kind: found for kind, found in by_type.items() if found}
 
@@ -107,7 +111,7 @@ def _splice_once(parent: Candidate, constants: dict[type, list[Any]], rng: rando
 
 def _spots(value: Any, path: tuple[int, ...], out: list[tuple[int, ...]], depth: int) -> None:
     kind = type(value)
-    if kind in (str, int, float) and path:
+    if kind in _SPLICED and path:
         out.append(path)
     elif kind in (list, tuple) and depth < 4:
         if path and kind is list and not value:
@@ -143,9 +147,9 @@ def _constant_like(value: Any, constants: dict[type, list[Any]], rng: random.Ran
     same = constants.get(type(value))
     if same and rng.random() < 0.85:
         constant = rng.choice(same)
-        if type(value) is str and value and rng.random() < 0.4:  # ``'XXXXX' in s``, ``s.split('; ')``
+        if type(value) in (str, bytes) and value and rng.random() < 0.4:  # ``'XXXXX' in s``, ``s.split('; ')``
             position = rng.randint(0, len(value))
-            if rng.random() < 0.5:  # a word of its own, for ``s.split()`` tokens
+            if type(value) is str and rng.random() < 0.5:  # a word of its own, for ``s.split()`` tokens
                 constant = f" {constant} "
             return value[:position] + constant + value[position:]
         return constant

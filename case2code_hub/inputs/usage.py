@@ -146,7 +146,7 @@ def _kind_of_constant(value: Any) -> str:
 class _UsageCollector:
     """Votes on the kind of each name from the expressions it appears in."""
 
-    def __init__(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    def __init__(self, func: ast.FunctionDef | ast.AsyncFunctionDef, module: ast.AST | None = None) -> None:
         self.usage: dict[str, _Usage] = {}
         self.parents: dict[ast.AST, ast.AST] = {}
         for parent in ast.walk(func):
@@ -157,7 +157,8 @@ class _UsageCollector:
             (n for n in ast.walk(func) if isinstance(n, (ast.Name, ast.AugAssign))),
             key=lambda n: (n.lineno, n.col_offset),
         )
-        self.named = named_constants(func)
+        # The module's names too: ``TICK = "'"`` at the top, then ``s.split(TICK)`` in the body.
+        self.named = named_constants(module or func)
         for node in nodes:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 self._classify(node, self._get(node.id))
@@ -223,7 +224,7 @@ class _UsageCollector:
         if name in _STR_METHODS:
             usage.vote({"str": 3.0, "char": 1.0} if name in _CHAR_METHODS else {"str": 3.0})
             for arg in call.args[:1]:
-                value = _constant(arg)
+                value = self._value(arg)
                 if isinstance(value, str):
                     usage.constants.append(value)
         elif name in _LIST_METHODS:
