@@ -77,22 +77,16 @@ class GenerationConfig:
             logger.warning("n=%d with temperature 0: greedy decoding gives the same completion every time", self.n)
 
 
-def _body(cfg: GenerationConfig, prompt: str, seed: int) -> tuple[str, dict[str, Any]]:
-    sampling = {"temperature": cfg.temperature} if cfg.temperature > 0 else {}
-    if cfg.generator == "openai":
-        return "chat", {"messages": [{"role": "user", "content": prompt}], "max_tokens": cfg.max_new_tokens, "seed": seed, **sampling}
-    return "generate", {"prompt": prompt, "max_new_tokens": cfg.max_new_tokens, "do_sample": cfg.temperature > 0, "seed": seed, **sampling}
-
-
 async def _generate_all(items: list[Mapping[str, Any]], cfg: GenerationConfig, stats: Counter, bar, task) -> dict[str, list[str]]:
     from ..inputs.llm import EndpointSession
     from ..inputs.llm.client import _GaveUp, _Rejected
+    from ..inputs.llm.endpoint import request_body
 
     session = EndpointSession(cfg, stats)
     await session.open()
 
     async def one(prompt: str, seed: int, order: int) -> str:
-        route, body = _body(cfg, prompt, seed)
+        route, body = request_body(cfg, seed, prompt=prompt, messages=[{"role": "user", "content": prompt}])
         try:
             return (await session.request(route, body, order=order))["text"]
         except _Rejected as exc:

@@ -48,6 +48,19 @@ def _version_tuple(version: str | None) -> tuple[int, ...]:
     return tuple(int(p) for p in parts)
 
 
+def request_body(config: Any, seed: int, *, prompt: str | None = None, messages: list | None = None) -> tuple[str, dict[str, Any]]:
+    """The route and body fields of one request, as :meth:`EndpointSession.request` takes them.
+
+    ``config`` gives ``generator``, ``max_new_tokens`` and ``temperature`` (0: greedy, no sampling
+    fields); ``openai`` sends ``messages``, ``tgi`` sends ``prompt``.
+    """
+    sampling = {"temperature": config.temperature} if config.temperature > 0 else {}
+    if config.generator == "openai":
+        return "chat", {"messages": messages, "max_tokens": config.max_new_tokens, "seed": seed, **sampling}
+    return "generate", {"prompt": prompt, "max_new_tokens": config.max_new_tokens, "do_sample": config.temperature > 0,
+                        "seed": seed, **sampling}  # fmt: skip
+
+
 class EndpointSession:
     """One run's requests to the server at ``config.endpoint``, on the running event loop.
 

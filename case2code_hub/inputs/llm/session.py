@@ -14,15 +14,12 @@ from .. import prompts
 from ..cache import ResponseCache, cache_key
 from ..parse import function_def, parse_answer, static_signature
 from .client import _GaveUp, _GrammarRefused, _Rejected
-from .endpoint import GRAMMAR_MIN_VERSION, EndpointSession
+from .endpoint import EndpointSession, request_body
 
 if TYPE_CHECKING:
     from .writer import LLMInputWriter
 
 logger = get_logger(__name__)
-
-__all__ = ["GRAMMAR_MIN_VERSION", "_Session"]
-
 
 def _function_seed(seed: int, function_id: str) -> int:
     # TGI's schema wants seed > 0; derived per function so two functions never share a sample path.
@@ -56,21 +53,13 @@ class _Session(EndpointSession):
         """The route and the request body fields that decide the answer (the cache key's payload)."""
         config = self.config
         seed = _function_seed(config.seed, function.id)
-        sampling = {"temperature": config.temperature} if config.temperature > 0 else {}
         if config.generator == "openai":
-            messages = prompts.chat_messages(function, n_inputs=config.n_inputs, params=params)
-            return "chat", {"messages": messages, "max_tokens": config.max_new_tokens, "seed": seed, **sampling}
+            return request_body(config, seed, messages=prompts.chat_messages(function, n_inputs=config.n_inputs, params=params))
         prompt = prompts.completion_prompt(function, n_inputs=config.n_inputs, params=params, structured=self.use_grammar)
-        body: dict[str, Any] = {
-            "prompt": prompt,
-            "max_new_tokens": config.max_new_tokens,
-            "do_sample": config.temperature > 0,
-            "seed": seed,
-            **sampling,
-        }
+        route, body = request_body(config, seed, prompt=prompt)
         if self.use_grammar:
             body["grammar"] = {"type": "json", "value": prompts.grammar_schema(config.n_inputs)}
-        return "generate", body
+        return route, body
 
     async def write(self, function: Function, order: int = 0) -> tuple[list[str], dict[str, Any]]:
         """The inputs read from the model's answer for ``function``, and the info of the request.
