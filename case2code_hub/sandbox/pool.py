@@ -179,6 +179,7 @@ class Sandbox:
             "memory_mb": cfg.memory_mb, "file_mb": cfg.file_mb, "output_cap": cfg.output_cap,
             "scratch_root": os.path.join(isolation.BWRAP_SCRATCH if bwrap else self._scratch_host, f"run{run}"),
             "pidns": self._launch.pidns, "seccomp": bool(cfg.seccomp), "landlock": bool(cfg.landlock),
+            "package_root": isolation.package_root(),  # readable under Landlock
             "coverage_run": run == 0,
         }
 

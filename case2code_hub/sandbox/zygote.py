@@ -80,7 +80,6 @@ class Zygote:
         self.progress = memoryview(self.progress_map).cast("q")
         self.seccomp = bool(settings.get("seccomp", True)) and seccomp.supported() and self._probe_seccomp()
         self.landlock: landlock.Rules | None = None  # probed in serve(), once the scratch root exists
-        self.package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
     # -- plumbing -----------------------------------------------------------------------------
     def send(self, message: dict) -> None:
@@ -93,12 +92,13 @@ class Zygote:
             protections.append("subreaper")
         if self.seccomp:
             protections.append("seccomp")
-        if self.settings.get("landlock", True) and landlock.abi_version() > 0 and _works_in_child(
-            lambda: landlock.works(self.scratch_root, [self.package_root])
-        ):
-            read, write = landlock.child_paths(self.scratch_root, [self.package_root])
-            self.landlock = landlock.Rules(read, write[1:])  # the scratch dir is each child's own
-            protections.append("landlock")
+        if self.settings.get("landlock", True) and landlock.abi_version() > 0:
+            rules = landlock.child_rules([self.settings["package_root"]])
+            if _works_in_child(lambda: landlock.works(rules, self.scratch_root)):
+                self.landlock = rules
+                protections.append("landlock")
+            else:
+                rules.close()
         self.send({"k": "ready", "protections": protections})
         while True:
             message = protocol.read_frame(self.in_fd, max_size=TASK_FRAME_CAP)
