@@ -20,7 +20,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from .errors import ConfigError, DatasetError
 from .executors import ExecutorConfig
-from .generate import CONFIG_FILE, check_corpus, generate, incomplete_ranks, read_work_dir
+from .generate import check_corpus, generate, incomplete_ranks, read_work_dir
 from .pipeline import GenerationConfig, read_rank_stats
 from .utils.logging import get_logger
 

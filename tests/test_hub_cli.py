@@ -6,7 +6,6 @@ import logging
 import os
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from case2code_hub.cli import app

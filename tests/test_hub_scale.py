@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 
 import pyarrow.parquet as pq
-import pytest
 
 from case2code_hub import hub
 from hub_folder import write_dataset_folder

@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 import time
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import Annotated, Iterator
 
 import typer
 from rich.table import Table
