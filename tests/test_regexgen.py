@@ -98,3 +98,18 @@ def test_unsatisfiable_pattern_gives_nothing():
     assert examples(r"(?!a)a", random.Random(0)) == []
     assert examples(r"(a)?(?(1)b|c)d", random.Random(0), n=4)  # conditional takes a side
     assert examples("x", random.Random(0), n=0) == []
+
+
+def test_nested_repeats_are_not_searched_here():
+    # ``(a+)+$`` against a near miss backtracks exponentially: examples of such a pattern must come
+    # back without a search in this process (the sandbox tries them instead).
+    import re._parser as sre_parse
+
+    from case2code_hub.inputs.regexgen import _nested_repeat
+
+    assert _nested_repeat(list(sre_parse.parse(r"(a+)+$")), False, 0)
+    assert _nested_repeat(list(sre_parse.parse(r"(x|(ab)*)+c")), False, 0)
+    assert not _nested_repeat(list(sre_parse.parse(r"\s*,\s*")), False, 0)
+    assert not _nested_repeat(list(sre_parse.parse(r"(GET|POST)+")), False, 0)
+    found = examples(r"(a+)+$", random.Random(0), n=2)
+    assert found and all(set(e) <= {"a"} for e in found)

@@ -63,7 +63,8 @@ class Candidate:
 
     ``error`` is the ``Type: message`` the call raised once run (a search fills it in, so that
     error-guided repair can read what the input lacked), and ``blamed`` the indices into
-    ``[*args, *kwargs.values()]`` of the arguments the failing line names; empty otherwise.
+    ``[*args, *kwargs.values()]`` of the arguments the failing line names; empty otherwise. ``reached`` is the coverage units
+    the call reached once run (an aimed mutation picks a parent that reached its test).
     """
 
     args: list[Any]
@@ -71,6 +72,7 @@ class Candidate:
     origin: str = "seed"
     error: str = ""
     blamed: tuple[int, ...] = ()
+    reached: frozenset = frozenset()
 
     def source(self) -> str:
         """The argument-list source in the data contract's grammar."""

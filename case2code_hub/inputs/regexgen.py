@@ -3,7 +3,8 @@
 Functions often guard a branch with a regex (``if _pat.search(text): raise ...``); random
 strings almost never take that branch, so we walk the pattern's parse tree and build strings
 it accepts. The walk is a heuristic (lookarounds, unicode categories, case folding), so every
-example is checked with ``re.search`` and a wrong guess costs an example, never a bad one.
+example is checked with ``re.search`` and a wrong guess costs an example, never a bad one (except
+for patterns with a repeat inside a repeat, which could backtrack for ages here: theirs go unchecked).
 """
 
 from __future__ import annotations
@@ -136,6 +137,22 @@ class _Builder:
                 raise _GiveUp(op)
 
 
+def _nested_repeat(items: list, inside: bool, depth: int) -> bool:
+    if depth > MAX_DEPTH:
+        return True
+    for op, av in items:
+        repeat = op in _REPEATS
+        if repeat and inside:
+            return True
+        for child in av if isinstance(av, (list, tuple)) else ():
+            if isinstance(child, sre_parse.SubPattern) and _nested_repeat(list(child), inside or repeat, depth + 1):
+                return True
+            if isinstance(child, list) and child and isinstance(child[0], sre_parse.SubPattern):
+                if any(_nested_repeat(list(sub), inside or repeat, depth + 1) for sub in child):
+                    return True
+    return False
+
+
 def examples(
     pattern: str | bytes, rng: random.Random, *, n: int = 3, flags: int = 0, max_len: int = 40
 ) -> list[str | bytes]:
@@ -146,6 +163,7 @@ def examples(
         compiled = re.compile(pattern, flags)
         tree = sre_parse.parse(pattern, flags)
         dotall = bool(tree.state.flags & re.DOTALL)  # includes inline (?s)
+        risky = _nested_repeat(list(tree), False, 0)
     except Exception:  # noqa: BLE001 - re.error, RecursionError, OverflowError: no examples
         return []
     found: list[str | bytes] = []
@@ -159,6 +177,8 @@ def examples(
             example = text.encode("latin-1") if isinstance(pattern, bytes) else text
         except Exception:  # noqa: BLE001, S112 - _GiveUp, KeyError, UnicodeEncodeError: try again
             continue
-        if example not in found and compiled.search(example):
+        # A repeat inside a repeat (``(a+)+$``) can backtrack for ages on a near miss: such a
+        # pattern's examples go unchecked (a wrong one costs the sandbox a call, never a hang here).
+        if example not in found and (risky or compiled.search(example)):
             found.append(example)
     return sorted(found, key=len)

@@ -40,6 +40,7 @@ from .analysis import FunctionAnalysis, analyse
 from .choice import USABLE, Trial, choose
 from .offline import Candidate, _checked_source, _mutant, _slots, seeds
 from .repair import Blame, error_shape, repaired
+from .target import TARGET_SHARE, Targets
 from .splice import SPLICE_SHARE, Frontier, cross, helper_constants, splice, splice_constants, switch_type
 from .values import Limits
 
@@ -140,6 +141,7 @@ class _State:
     stream: Iterator[Candidate] | None
     blame: Blame | None = None
     frontier: Frontier | None = None
+    targets: Targets | None = None
     pool: list[Candidate] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     trials: list[Trial] = field(default_factory=list)
@@ -228,8 +230,9 @@ class SearchingWriter:
         # A string seed: random.Random hashes it with sha512, independent of PYTHONHASHSEED.
         rng = random.Random(f"{self.config.seed}:{function.id}")
         cmap = coverage_map(function.code, function.entry_point)
-        state = _State(function, cmap, None, Blame(function.code, analysis), Frontier(function.code, cmap))
-        state.stream = _candidates(analysis, rng, state.pool, self.config.limits, state.frontier.constants)
+        blame = Blame(function.code, analysis)
+        state = _State(function, cmap, None, blame, Frontier(function.code, cmap), Targets(function.code, analysis, cmap, blame))
+        state.stream = _candidates(analysis, rng, state.pool, self.config.limits, state.frontier.constants, state.targets)
         return state
 
     def _next_round(self, state: _State) -> None:
@@ -279,6 +282,7 @@ class SearchingWriter:
             new_units = not units <= state.covered
             output = error_shape(case.output) if case.outcome == "raised" else case.output
             new_output = case.outcome in USABLE and output not in state.outputs
+            candidate.reached = units
             if new_units or new_output:
                 if case.outcome == "raised":
                     candidate.error = case.output
@@ -300,6 +304,7 @@ class SearchingWriter:
                 state.pool.append(candidate)
         state.pending = []
         state.frontier.update(state.covered)
+        state.targets.update(state.covered)
         state.stale = 0 if progress else state.stale + 1
         if state.expensive >= self.config.max_expensive:
             state.stop = "expensive"
@@ -320,7 +325,8 @@ class SearchingWriter:
 
 
 def _candidates(
-    analysis: FunctionAnalysis, rng: random.Random, pool: list[Candidate], limits: Limits, focus: dict[type, list[Any]]
+    analysis: FunctionAnalysis, rng: random.Random, pool: list[Candidate], limits: Limits, focus: dict[type, list[Any]],
+    targets: Targets,
 ) -> Iterator[Candidate | None]:
     """Every seed, then mutants of a parent drawn from ``pool``; ``None`` while the pool is empty.
 
@@ -344,6 +350,11 @@ def _candidates(
             fixed = repaired(parent, parent.error, rng, strs)
             if fixed is not None:
                 yield fixed
+                continue
+        if targets.open and rng.random() < TARGET_SHARE:
+            aimed = targets.child(pool, rng)
+            if aimed is not None:
+                yield aimed
                 continue
         draw = rng.random()
         child = None

@@ -20,7 +20,7 @@ from .analysis import FunctionAnalysis
 from .offline import Candidate
 from .repair import converted
 from .trees import alike, nodes, replace_at
-from .usage import _NO_CONSTANT, _constant, named_collections, named_constants
+from .usage import constant_names, folded, named_collections
 
 #: Share of mutants made by splicing a constant of the function's body into an argument.
 SPLICE_SHARE = 0.35
@@ -71,16 +71,16 @@ class Frontier:
             return
         # A name bound once to a constant (``date_separator = "-"``, a module's ``ESCAPE = '='``)
         # stands for that constant where a test uses it.
-        named = named_constants(tree)
+        # ``sep * 2``, ``(1 << 63) - 1``: folded to the values a test compares with.
+        named = constant_names(tree)
         collections = named_collections(tree)
         for node in ast.walk(tree):
-            value = _constant(node)
-            if value is _NO_CONSTANT and isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                value = named.get(node.id, _NO_CONSTANT)
-                if node.id in collections and hasattr(node, "lineno"):
-                    self.by_line.setdefault(node.lineno, []).extend(collections[node.id])
-            if value is not _NO_CONSTANT and not isinstance(value, bool) and hasattr(node, "lineno"):
-                self.by_line.setdefault(node.lineno, []).append(value)
+            if not hasattr(node, "lineno") or isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                continue
+            if isinstance(node, ast.Name) and node.id in collections:
+                self.by_line.setdefault(node.lineno, []).extend(collections[node.id])
+            values = folded(node, named) if isinstance(node, ast.expr) else []
+            self.by_line.setdefault(node.lineno, []).extend(v for v in values if not isinstance(v, bool))
 
     def update(self, covered: set) -> None:
         """Recompute the frontier's constants from the coverage units reached so far."""

@@ -122,6 +122,78 @@ def named_constants(tree: ast.AST) -> dict[str, Any]:
     return {name: value for name, value in values.items() if bound[name] == 1}
 
 
+def constant_names(tree: ast.AST) -> dict[str, list[Any]]:
+    """Names every binding of which, in ``tree``, assigns a constant, with those constants: a local
+    ``sep = '\\\\'`` here and ``sep = b'\\\\'`` there (``splitdrive``) stands for either."""
+    values: dict[str, list[Any]] = {}
+    plain: Counter = Counter()
+    bound: Counter = Counter()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound[node.id] += 1
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            found = folded(node.value, {})
+            if len(found) == 1:
+                plain[node.targets[0].id] += 1
+                if found[0] not in values.setdefault(node.targets[0].id, []):
+                    values[node.targets[0].id].append(found[0])
+    return {name: found for name, found in values.items() if bound[name] == plain[name]}
+
+
+#: Bounds on folded constants: a test's ``(1 << 63) - 1`` is wanted, ``2 ** 10**9`` is not.
+_FOLD_BITS = 256
+_FOLD_LEN = 64
+
+
+def folded(node: ast.AST, names: dict[str, list[Any]]) -> list[Any]:
+    """The values an arithmetic expression over constants and constant names can have
+    (``(1 << 63) - 1``, ``sep * 2`` for each of ``sep``'s values, ``-256 ** 3``), within small bounds;
+    [] when it is not one. Computed on the values, never by evaluating code."""
+    value = _constant(node)
+    if value is not _NO_CONSTANT:
+        return [value]
+    if isinstance(node, ast.Name):
+        return list(names.get(node.id, ()))[:4]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.Invert)):
+        kinds = (int, float) if isinstance(node.op, ast.USub) else (int,)
+        return [-v if isinstance(node.op, ast.USub) else ~v for v in folded(node.operand, names) if type(v) in kinds]
+    if not isinstance(node, ast.BinOp):
+        return []
+    out = []
+    for left in folded(node.left, names):
+        for right in folded(node.right, names):
+            try:
+                value = _binop(node.op, left, right)
+            except (ArithmeticError, TypeError, ValueError):
+                continue
+            if value is not _NO_CONSTANT and value not in out:
+                out.append(value)
+    return out[:4]
+
+
+def _binop(op: ast.operator, left: Any, right: Any) -> Any:
+    numbers = (int, float)
+    if type(left) in numbers and type(right) in numbers:
+        if isinstance(op, (ast.LShift, ast.Pow)) and (type(right) is not int or not 0 <= right <= _FOLD_BITS):
+            return _NO_CONSTANT
+        result = {
+            ast.Add: lambda: left + right, ast.Sub: lambda: left - right, ast.Mult: lambda: left * right,
+            ast.FloorDiv: lambda: left // right, ast.Mod: lambda: left % right, ast.Div: lambda: left / right,
+            ast.LShift: lambda: left << right, ast.RShift: lambda: left >> right, ast.Pow: lambda: left ** right,
+            ast.BitOr: lambda: left | right, ast.BitAnd: lambda: left & right, ast.BitXor: lambda: left ^ right,
+        }.get(type(op))  # fmt: skip
+        if result is None:
+            return _NO_CONSTANT
+        value = result()
+        return value if type(value) is float or abs(value).bit_length() <= _FOLD_BITS else _NO_CONSTANT
+    if isinstance(op, ast.Add) and type(left) is type(right) and type(left) in (str, bytes):
+        return left + right if len(left) + len(right) <= _FOLD_LEN else _NO_CONSTANT
+    if isinstance(op, ast.Mult) and {type(left), type(right)} in ({str, int}, {bytes, int}):
+        text, count = (left, right) if type(right) is int else (right, left)
+        return text * count if 0 <= count and len(text) * count <= _FOLD_LEN else _NO_CONSTANT
+    return _NO_CONSTANT
+
+
 def named_collections(tree: ast.AST) -> dict[str, list[Any]]:
     """Names bound exactly once to a dict, list, tuple or set display, with its constant keys or
     elements (``_nameToLevel = {'CRITICAL': 50, ...}``: ``level in _nameToLevel`` wants those keys)."""

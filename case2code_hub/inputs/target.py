@@ -1,0 +1,258 @@
+"""Aimed mutation: a child made for one test the search reached but has seen go one way only.
+
+Splices and random mutations change a blind place of the call. Here the search picks an *open*
+test (a branch point whose first line some call ran, with one outcome never taken), a parent that
+reached it (so the test runs again), and an argument the test reads (through local aliases, as
+``Blame`` reads them; any argument when it names none, or names an omitted optional one, which is
+then passed). That argument, or a value nested in it, becomes a value made for the test:
+
+- one of the test's constants, or a neighbour of a numeric one (``n > 5``);
+- ``None`` where the test asks ``is None``;
+- a string that starts and ends as the test wants (``s.startswith('<') and s.endswith('>')``),
+  or the old value with the constant before or after it;
+- a value of a type the test's ``isinstance`` names.
+
+Tests are tried in turn, the least tried first, so one that cannot be opened does not take every
+aimed child. Read statically from the code, never run.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..sandbox.coverage import BranchPoint, CoverageMap
+from .analysis import FunctionAnalysis
+from . import regexgen
+from .offline import Candidate
+from .repair import Blame, converted
+from .trees import nodes, replace_at
+from .usage import _constant, constant_names, folded
+
+#: Share of a search's draws that aim at an open test (when there is one).
+TARGET_SHARE = 0.3
+_TYPES = {name: getattr(builtins, name) for name in ("int", "float", "str", "bytes", "list", "dict", "tuple", "bool")}
+
+
+@dataclass
+class _Test:
+    """What one branch point's test reads and compares with."""
+
+    params: set[str] = field(default_factory=set)
+    constants: list[Any] = field(default_factory=list)
+    prefixes: list[str | bytes] = field(default_factory=list)
+    suffixes: list[str | bytes] = field(default_factory=list)
+    types: list[type] = field(default_factory=list)
+    none: bool = False
+
+
+class Targets:
+    """The open tests of one function and the children aimed at them.
+
+    Args:
+        code: the function's self-contained source.
+        analysis: its static analysis (the parameters).
+        cmap: its coverage map (the branch points).
+        blame: the names each line reads, as parameters.
+    """
+
+    def __init__(self, code: str, analysis: FunctionAnalysis, cmap: CoverageMap, blame: Blame) -> None:
+        self.params = analysis.params
+        self.tests: dict[BranchPoint, _Test] = {}
+        self.open: list[BranchPoint] = []
+        self.tries: dict[BranchPoint, int] = {}
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return
+        reader = _Reader(tree, blame)
+        headers = {}
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.If, ast.While)):
+                headers[node.lineno] = node.test
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                headers[node.lineno] = node.iter
+        for point in cmap.branches:
+            expr = headers.get(point.first)
+            if expr is None:
+                continue
+            test = _Test()
+            for line in range(point.first, point.last + 1):
+                test.params |= blame.names.get(line, set())
+            reader.read(expr, test, 0)
+            self.tests[point] = test
+
+    def update(self, covered: set) -> None:
+        """Recompute the open tests from the coverage units reached so far."""
+        self.open = [
+            point for point in self.tests
+            if ("l", point.first) in covered and not {("b", point.first, True), ("b", point.first, False)} <= covered
+        ]  # fmt: skip
+
+    def child(self, pool: list[Candidate], rng: random.Random) -> Candidate | None:
+        """A child of a parent that reached an open test, changed for that test; None if none can be made."""
+        if not self.open:
+            return None
+        least = min(self.tries.get(point, 0) for point in self.open)
+        point = rng.choice([p for p in self.open if self.tries.get(p, 0) == least])
+        self.tries[point] = least + 1
+        parents = [c for c in pool if ("l", point.first) in c.reached]
+        if not parents:
+            return None
+        parent = rng.choice(parents[-8:]) if rng.random() < 0.5 else rng.choice(parents)
+        test = self.tests[point]
+        args, kwargs = list(parent.args), dict(parent.kwargs)
+        place = self._place(test, args, kwargs, rng)
+        if place is None:
+            return None
+        old = args[place] if type(place) is int else kwargs.get(place)
+        spots = [path for path, value in nodes(old) if type(value) in (str, bytes, int, float, type(None), list, dict)]
+        path = rng.choice(spots) if spots and rng.random() < 0.4 else ()
+        new = replace_at(old, path, lambda value: _value_for(test, value, rng))
+        if type(place) is int:
+            args[place] = new
+        else:
+            kwargs[place] = new
+        return Candidate(args, kwargs, origin="target")
+
+    def _place(self, test: _Test, args: list[Any], kwargs: dict[str, Any], rng: random.Random) -> int | str | None:
+        """The argument to change: an index into ``args`` or a keyword (added when omitted)."""
+        positional = [p for p in self.params if p.kind in ("positional_only", "positional")]
+        places: list[int | str] = []
+        for param in self.params:
+            if param.name not in test.params:
+                continue
+            if param in positional and positional.index(param) < len(args):
+                places.append(positional.index(param))
+            elif param.kind in ("positional", "keyword_only"):
+                places.append(param.name)
+                kwargs.setdefault(param.name, param.default if param.default_is_literal else None)
+            elif param.kind == "positional_only" and positional.index(param) == len(args):
+                args.append(param.default if param.default_is_literal else None)
+                places.append(len(args) - 1)
+        if not places:
+            places = [*range(len(args)), *kwargs]
+        return rng.choice(places) if places else None
+
+
+class _Reader:
+    """Reads a test's constants, following the local names it tests back to their bindings once or
+    twice (``m = _portprog.fullmatch(host)`` then ``if m:``; ``has_arg = s.endswith('=')`` then
+    ``if has_arg:``), and turning the regular expressions it applies into strings they match."""
+
+    def __init__(self, tree: ast.Module, blame: Blame) -> None:
+        self.blame = blame
+        self.named = constant_names(tree)
+        self.bindings: dict[str, list[ast.expr]] = {}
+        self.regexes: dict[str, list[tuple[Any, int]]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        self.bindings.setdefault(target.id, []).append(node.value)
+                        pattern = self._compiled(node.value)
+                        if pattern is not None:
+                            self.regexes.setdefault(target.id, []).append(pattern)
+
+    def read(self, expr: ast.expr, test: _Test, depth: int) -> None:
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Constant) and node.value is None:
+                test.none = True
+            for value in folded(node, self.named):
+                if type(value) in (str, bytes, int, float) and value not in test.constants:
+                    test.constants.append(value)
+            if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
+                test.none = True
+            if isinstance(node, ast.Call):
+                self._call(node, test)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and depth < 2 and node.id not in self.named:
+                for value in self.bindings.get(node.id, [])[:3]:
+                    test.params |= self.blame.names.get(value.lineno, set())
+                    self.read(value, test, depth + 1)
+
+    def _call(self, node: ast.Call, test: _Test) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in ("startswith", "endswith") and node.args:
+            found = _constant(node.args[0])
+            options = found if type(found) is tuple else (found,)
+            side = test.prefixes if func.attr == "startswith" else test.suffixes
+            side.extend(o for o in options if type(o) in (str, bytes) and o)
+        elif isinstance(func, ast.Name) and func.id == "isinstance" and len(node.args) == 2:
+            kinds = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
+            test.types.extend(_TYPES[k.id] for k in kinds if isinstance(k, ast.Name) and k.id in _TYPES)
+            if any(isinstance(k, ast.Constant) and k.value is None or isinstance(k, ast.Name) and k.id == "NoneType"
+                   for k in kinds):
+                test.none = True
+        patterns = []
+        if isinstance(func, ast.Attribute) and func.attr in _REGEX_METHODS:
+            if isinstance(func.value, ast.Name) and func.value.id in self.regexes:
+                patterns = self.regexes[func.value.id]
+            elif isinstance(func.value, ast.Name) and func.value.id == "re" and node.args:
+                patterns = [(p, _flags(node.args[2:] + [k.value for k in node.keywords if k.arg == "flags"]))
+                            for p in folded(node.args[0], self.named)]
+        for pattern, flags in patterns[:3]:
+            for example in regexgen.examples(pattern, random.Random(repr(pattern)), n=3, flags=flags):
+                if example not in test.constants:
+                    test.constants.append(example)
+
+    def _compiled(self, value: ast.expr) -> tuple[Any, int] | None:
+        """``re.compile(CONSTANT[, flags])``'s pattern and flags."""
+        if (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "compile"
+                and isinstance(value.func.value, ast.Name) and value.func.value.id == "re" and value.args):
+            found = folded(value.args[0], self.named)
+            if len(found) == 1 and type(found[0]) in (str, bytes):
+                return found[0], _flags(value.args[1:] + [k.value for k in value.keywords if k.arg == "flags"])
+        return None
+
+
+_REGEX_METHODS = ("match", "search", "fullmatch", "findall", "finditer", "sub", "subn", "split")
+
+
+def _flags(nodes: list[ast.expr]) -> int:
+    """``re.I | re.DOTALL``'s value, read from the names (flags we cannot read count as none)."""
+    flags = 0
+    for node in nodes:
+        for part in ast.walk(node):
+            if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and part.value.id == "re":
+                flag = getattr(re.RegexFlag, part.attr, None)
+                flags |= int(flag) if isinstance(flag, re.RegexFlag) else 0
+    return flags
+
+
+def _value_for(test: _Test, old: Any, rng: random.Random) -> Any:
+    makers = []
+    if test.constants:
+        makers.append(lambda: _constant_for(test.constants, old, rng))
+    if test.none:
+        makers.append(lambda: None)
+    if test.prefixes or test.suffixes:
+        makers.append(lambda: _framed(test, old, rng))
+    if test.types:
+        makers.append(lambda: converted(old, rng.choice(test.types), rng))
+    if not makers:
+        return old
+    return rng.choice(makers)()
+
+
+def _constant_for(constants: list[Any], old: Any, rng: random.Random) -> Any:
+    same = [c for c in constants if type(c) is type(old)]
+    constant = rng.choice(same if same and rng.random() < 0.7 else constants)
+    if type(constant) in (int, float) and not isinstance(constant, bool) and rng.random() < 0.3:
+        return constant + rng.choice((-1, 1))  # ``n > 5``: the other side of the bound
+    if type(constant) is type(old) and type(old) in (str, bytes) and old and rng.random() < 0.4:
+        return constant + old if rng.random() < 0.5 else old + constant  # ``s.endswith(x)``, ``x in s``
+    return constant
+
+
+def _framed(test: _Test, old: Any, rng: random.Random) -> Any:
+    kind = type((test.prefixes or test.suffixes)[0])
+    middle = old if type(old) is kind and rng.random() < 0.5 else kind()
+    prefix = rng.choice([p for p in test.prefixes if type(p) is kind] or [kind()])
+    suffix = rng.choice([s for s in test.suffixes if type(s) is kind] or [kind()])
+    if test.prefixes and test.suffixes and rng.random() < 0.25:  # one side alone
+        return prefix + middle if rng.random() < 0.5 else middle + suffix
+    return prefix + middle + suffix

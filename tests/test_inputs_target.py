@@ -1,0 +1,128 @@
+"""Aimed mutation (``inputs.target``): what it reads off a test, and that the search opens tests
+random mutation and blind splices rarely do."""
+
+from __future__ import annotations
+
+import random
+import textwrap
+
+import pytest
+
+from case2code_hub.inputs.analysis import analyse
+from case2code_hub.inputs.offline import Candidate
+from case2code_hub.inputs.repair import Blame
+from case2code_hub.inputs.target import Targets
+from case2code_hub.sandbox.coverage import coverage_map
+from case2code_hub.schema import Function, Source, function_id
+
+CONTROL = textwrap.dedent('''\
+    import re
+
+    _control = re.compile(r"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]")
+
+
+    def escape(text):
+        m = _control.search(text)
+        if m:
+            raise ValueError("control characters")
+        return text.replace("&", "&amp;")
+''')
+WRAPPED = textwrap.dedent('''\
+    def unquote(s):
+        if len(s) > 1:
+            if s.startswith('"') and s.endswith('"'):
+                return s[1:-1].replace('\\\\"', '"')
+            if s.startswith('<') and s.endswith('>'):
+                return s[1:-1]
+        return s
+''')
+SIGNED = textwrap.dedent('''\
+    def signed(u, bits=64):
+        if u > (1 << 63) - 1:
+            return u - (1 << 64)
+        return u
+''')
+DEFAULTS = textwrap.dedent('''\
+    def defaults(high, low, kb):
+        if high is None:
+            if low is None:
+                hi = kb * 1024
+            else:
+                hi = 4 * low
+        else:
+            hi = high
+        return hi
+''')
+UNC = textwrap.dedent('''\
+    def drive(p):
+        if isinstance(p, bytes):
+            sep = b'\\\\'
+        else:
+            sep = '\\\\'
+        if p[0:2] == sep * 2:
+            return p[:2]
+        return p[:0]
+''')
+
+
+def make(code: str, entry_point: str) -> Function:
+    return Function(id=function_id(code), entry_point=entry_point, code=code, source=Source("test", entry_point))
+
+
+def targets_of(code: str, entry_point: str) -> Targets:
+    function = make(code, entry_point)
+    analysis = analyse(function)
+    return Targets(code, analysis, coverage_map(code, entry_point), Blame(code, analysis))
+
+
+def test_reads_constants_prefixes_none_and_regex_examples_off_each_test():
+    wrapped = {p.first: t for p, t in targets_of(WRAPPED, "unquote").tests.items()}
+    assert wrapped[3].prefixes == ['"'] and wrapped[3].suffixes == ['"']
+    assert wrapped[5].prefixes == ["<"] and wrapped[5].suffixes == [">"] and wrapped[5].params == {"s"}
+    assert 1 in wrapped[2].constants
+    signed = next(iter(targets_of(SIGNED, "signed").tests.values()))
+    assert (1 << 63) - 1 in signed.constants  # folded, not just 1, 63 and 1
+    defaults = {p.first: t for p, t in targets_of(DEFAULTS, "defaults").tests.items()}
+    assert defaults[2].none and defaults[2].params == {"high"} and defaults[3].params == {"low"}
+    drive = {p.first: t for p, t in targets_of(UNC, "drive").tests.items()}
+    assert {"\\\\", b"\\\\"} <= set(drive[6].constants)  # ``sep * 2`` for both bindings of sep
+    assert drive[2].types == [bytes]
+    # ``if m:`` follows m back to ``_control.search(text)``: strings the regex matches, and text.
+    control = next(iter(targets_of(CONTROL, "escape").tests.values()))
+    assert control.params == {"text"}
+    import re
+
+    matching = [c for c in control.constants if isinstance(c, str) and re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", c)]
+    assert matching, control.constants
+
+
+def test_child_changes_the_argument_the_open_test_reads_in_a_parent_that_reached_it():
+    targets = targets_of(DEFAULTS, "defaults")
+    reached = frozenset({("l", 2), ("b", 2, True), ("l", 3), ("b", 3, False), ("l", 6), ("l", 9)})
+    parent = Candidate([None, 5, 2], reached=reached)
+    other = Candidate([1, 2, 3], reached=frozenset({("l", 2), ("b", 2, False), ("l", 8), ("l", 9)}))
+    targets.update(set(reached | other.reached))
+    assert [p.first for p in targets.open] == [3]  # line 2's test went both ways already
+    rng = random.Random(0)
+    children = [targets.child([parent, other], rng) for _ in range(20)]
+    assert all(c is not None and c.args[0] is None and c.args[2] == 2 for c in children)  # only the reaching parent
+    assert any(c.args[1] is None for c in children)  # ``low is None``: low becomes None
+
+
+def test_no_open_test_no_child():
+    targets = targets_of(SIGNED, "signed")
+    targets.update(set())
+    assert targets.child([Candidate([1])], random.Random(0)) is None
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_search_opens_tests_on_regexes_frames_folded_bounds_none_pairs_and_local_constants(seed):
+    from case2code_hub.inputs.search import SearchConfig, SearchingWriter
+    from case2code_hub.sandbox import Sandbox, SandboxConfig
+
+    functions = [make(CONTROL, "escape"), make(WRAPPED, "unquote"), make(SIGNED, "signed"),
+                 make(DEFAULTS, "defaults"), make(UNC, "drive")]
+    with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
+        results = list(SearchingWriter(sandbox, SearchConfig(seed=seed)).search(functions))
+    for result in results:
+        assert result.quality.line_coverage == 1.0, (result.function.entry_point, result.inputs)
