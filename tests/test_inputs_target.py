@@ -64,6 +64,29 @@ UNC = textwrap.dedent('''\
         return p[:0]
 ''')
 
+DATED = textwrap.dedent('''\
+    def kind(s):
+        if len(s) >= 8 and s[4] == '-' and s[7:8] == '-':
+            return 'date'
+        return 'text'
+''')
+TABLE = textwrap.dedent('''\
+    _LEVELS = {'CRITICAL': 50, 'ERROR': 40, 'WARNING': 30}
+
+
+    def level(name):
+        if name in _LEVELS:
+            return _LEVELS[name]
+        return 0
+''')
+ALTCHARS = textwrap.dedent('''\
+    def encode(s, altchars=None):
+        if altchars is not None:
+            assert len(altchars) == 2, repr(altchars)
+            return s.translate(bytes.maketrans(b'+/', altchars))
+        return s
+''')
+
 
 def make(code: str, entry_point: str) -> Function:
     return Function(id=function_id(code), entry_point=entry_point, code=code, source=Source("test", entry_point))
@@ -87,6 +110,12 @@ def test_reads_constants_prefixes_none_and_regex_examples_off_each_test():
     drive = {p.first: t for p, t in targets_of(UNC, "drive").tests.items()}
     assert {"\\\\", b"\\\\"} <= set(drive[6].constants)  # ``sep * 2`` for both bindings of sep
     assert drive[2].types == [bytes]
+    dated = next(iter(targets_of(DATED, "kind").tests.values()))
+    assert (4, "-") in dated.placed and (7, "-") in dated.placed
+    table = next(iter(targets_of(TABLE, "level").tests.values()))
+    assert {"CRITICAL", "ERROR", "WARNING"} <= set(table.constants)  # the keys of the table it looks in
+    # ``altchars is not None`` with altchars omitted: the function's own literals, not None again.
+    assert b"+/" in targets_of(ALTCHARS, "encode").fallback
     # ``if m:`` follows m back to ``_control.search(text)``: strings the regex matches, and text.
     control = next(iter(targets_of(CONTROL, "escape").tests.values()))
     assert control.params == {"text"}
@@ -116,12 +145,13 @@ def test_no_open_test_no_child():
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_search_opens_tests_on_regexes_frames_folded_bounds_none_pairs_and_local_constants(seed):
+def test_search_opens_tests_on_regexes_frames_bounds_nones_local_constants_places_and_tables(seed):
     from case2code_hub.inputs.search import SearchConfig, SearchingWriter
     from case2code_hub.sandbox import Sandbox, SandboxConfig
 
     functions = [make(CONTROL, "escape"), make(WRAPPED, "unquote"), make(SIGNED, "signed"),
-                 make(DEFAULTS, "defaults"), make(UNC, "drive")]
+                 make(DEFAULTS, "defaults"), make(UNC, "drive"), make(DATED, "kind"), make(TABLE, "level"),
+                 make(ALTCHARS, "encode")]
     with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
         results = list(SearchingWriter(sandbox, SearchConfig(seed=seed)).search(functions))
     for result in results:

@@ -105,6 +105,16 @@ def test_choose_prefers_coverage_then_new_outputs_and_caps_raised():
     assert len(chosen) == 5
 
 
+def test_choose_takes_one_raised_call_over_the_share_only_for_lines_nothing_else_reaches():
+    lines = lambda *ns: {("l", n) for n in ns}  # noqa: E731
+    trials = [trial(0, "returned", "1", lines(1, 2)), trial(1, "raised", "ValueError: a", lines(1, 3)),
+              trial(2, "raised", "ValueError: b", lines(1, 4)), trial(3, "raised", "KeyError: c", {("b", 1, True)}),
+              trial(4, "returned", "2", lines(1, 2)), trial(5, "returned", "3", lines(1, 2))]
+    chosen = [t.index for t in choose(trials, n=5, max_raised_share=0.2)]
+    # One raised call is the share; the second reaches line 4 alone; the third adds no line.
+    assert chosen == [0, 1, 2, 4, 5]
+
+
 def test_search_config_names_bad_fields():
     for kwargs, name in [({"max_calls": 5}, "max_calls"), ({"patience": 0}, "patience"),
                          ({"max_raised_share": 1.0}, "max_raised_share")]:

@@ -2,7 +2,8 @@
 
 Greedy over the executed trials: while some trial adds coverage, the one adding most lines (then
 most lines and branch outcomes); then returned trials with new outputs, raised ones with new
-exception types, then repeats. Raised trials stay under a set share.
+exception types, then repeats. Raised trials stay under a set share, but for one: a raised call
+that alone reaches lines (``raise ValueError('bad padding')`` has no returning call that runs it).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def choose(trials: list[Trial], *, n: int = 10, max_raised_share: float = 0.3) -
     Greedy: while some trial adds coverage units, take the one adding most lines, then most units
     (ties: returned before raised, a new output first, found earlier first); then fill with returned trials with new
     outputs, raised trials with new exception types, then repeats. Raised trials make up at most
-    ``max(1, max_raised_share * n)`` of the result, and only ``returned``/``raised`` ones count.
+    ``max(1, max_raised_share * n)`` of the result, plus one when a raised trial is needed for lines
+    no other chosen trial reaches; only ``returned``/``raised`` ones count.
 
     Args:
         trials: executed candidates, in the order they were run.
@@ -50,8 +52,8 @@ def choose(trials: list[Trial], *, n: int = 10, max_raised_share: float = 0.3) -
     outputs: set[str] = set()
     n_raised = 0
 
-    def allowed(trial: Trial) -> bool:
-        return trial.index not in taken and (trial.case.outcome == "returned" or n_raised < max_raised)
+    def allowed(trial: Trial, extra: int = 0) -> bool:
+        return trial.index not in taken and (trial.case.outcome == "returned" or n_raised < max_raised + extra)
 
     def take(trial: Trial) -> None:
         nonlocal n_raised
@@ -64,13 +66,15 @@ def choose(trials: list[Trial], *, n: int = 10, max_raised_share: float = 0.3) -
     while len(chosen) < n:
         best, best_key = None, None
         for trial in usable:
-            if not allowed(trial):
+            if not allowed(trial, extra=1):
                 continue
             new = trial.units - covered
             if not new:
                 continue
             # Lines first: line coverage is what the data promises; branch outcomes break ties.
             lines = sum(1 for unit in new if unit[0] == "l")
+            if trial.case.outcome == "raised" and n_raised >= max_raised and not lines:
+                continue  # the one raised call over the share is for lines only a raise reaches
             key = (lines, len(new), trial.case.outcome == "returned", trial.case.output not in outputs, -trial.index)
             if best_key is None or key > best_key:
                 best, best_key = trial, key

@@ -30,8 +30,9 @@ from .analysis import FunctionAnalysis
 from . import regexgen
 from .offline import Candidate
 from .repair import Blame, converted
+from .splice import splice_constants
 from .trees import nodes, replace_at
-from .usage import _constant, constant_names, folded
+from .usage import _constant, constant_names, folded, named_collections
 
 #: Share of a search's draws that aim at an open test (when there is one).
 TARGET_SHARE = 0.3
@@ -48,6 +49,7 @@ class _Test:
     suffixes: list[str | bytes] = field(default_factory=list)
     types: list[type] = field(default_factory=list)
     none: bool = False
+    placed: list[tuple[int, Any]] = field(default_factory=list)
 
 
 class Targets:
@@ -62,6 +64,10 @@ class Targets:
 
     def __init__(self, code: str, analysis: FunctionAnalysis, cmap: CoverageMap, blame: Blame) -> None:
         self.params = analysis.params
+        # The function's own literals: what a test that wants "not None" (or reads nothing we know)
+        # gets (``if altchars is not None: assert len(altchars) == 2`` wants base64's ``b'+/'``).
+        constants = splice_constants(analysis)
+        self.fallback = [v for kind in sorted(constants, key=lambda t: t.__name__) for v in constants[kind]]
         self.tests: dict[BranchPoint, _Test] = {}
         self.open: list[BranchPoint] = []
         self.tries: dict[BranchPoint, int] = {}
@@ -112,7 +118,7 @@ class Targets:
         old = args[place] if type(place) is int else kwargs.get(place)
         spots = [path for path, value in nodes(old) if type(value) in (str, bytes, int, float, type(None), list, dict)]
         path = rng.choice(spots) if spots and rng.random() < 0.4 else ()
-        new = replace_at(old, path, lambda value: _value_for(test, value, rng))
+        new = replace_at(old, path, lambda value: _value_for(test, value, rng, self.fallback))
         if type(place) is int:
             args[place] = new
         else:
@@ -147,6 +153,7 @@ class _Reader:
     def __init__(self, tree: ast.Module, blame: Blame) -> None:
         self.blame = blame
         self.named = constant_names(tree)
+        self.collections = named_collections(tree)
         self.bindings: dict[str, list[ast.expr]] = {}
         self.regexes: dict[str, list[tuple[Any, int]]] = {}
         for node in ast.walk(tree):
@@ -167,12 +174,29 @@ class _Reader:
                     test.constants.append(value)
             if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
                 test.none = True
+            if isinstance(node, ast.Compare):
+                self._placed(node, test)
+            if isinstance(node, ast.Name) and node.id in self.collections:  # ``if name in _TABLE``
+                test.constants.extend(v for v in self.collections[node.id] if v not in test.constants)
             if isinstance(node, ast.Call):
                 self._call(node, test)
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and depth < 2 and node.id not in self.named:
                 for value in self.bindings.get(node.id, [])[:3]:
                     test.params |= self.blame.names.get(value.lineno, set())
                     self.read(value, test, depth + 1)
+
+    def _placed(self, node: ast.Compare, test: _Test) -> None:
+        """``s[5] == 'W'``, ``p[1:2] == colon``: the constant at that index of the tested value."""
+        sides = [node.left, *node.comparators]
+        for left, right in zip(sides, sides[1:]):
+            for subscript, other in ((left, right), (right, left)):
+                if not isinstance(subscript, ast.Subscript):
+                    continue
+                index = subscript.slice.lower if isinstance(subscript.slice, ast.Slice) else subscript.slice
+                positions = folded(index, self.named) if index is not None else [0]
+                for position in positions:
+                    if type(position) is int and -64 <= position <= 64:
+                        test.placed += [(position, v) for v in folded(other, self.named) if type(v) in (str, bytes, int)]
 
     def _call(self, node: ast.Call, test: _Test) -> None:
         func = node.func
@@ -223,14 +247,19 @@ def _flags(nodes: list[ast.expr]) -> int:
     return flags
 
 
-def _value_for(test: _Test, old: Any, rng: random.Random) -> Any:
+def _value_for(test: _Test, old: Any, rng: random.Random, fallback: list[Any]) -> Any:
     makers = []
     if test.constants:
         makers.append(lambda: _constant_for(test.constants, old, rng))
-    if test.none:
+    if test.none and old is not None:
         makers.append(lambda: None)
+    elif test.none or not makers and not test.prefixes and not test.types:  # None wants to be something
+        makers.append(lambda: rng.choice(fallback) if fallback and rng.random() < 0.7
+                      else converted(old, rng.choice((str, int, bytes, list)), rng))
     if test.prefixes or test.suffixes:
         makers.append(lambda: _framed(test, old, rng))
+    if test.placed and type(old) in (str, bytes, list):
+        makers.append(lambda: _placed(old, *rng.choice(test.placed), rng))
     if test.types:
         makers.append(lambda: converted(old, rng.choice(test.types), rng))
     if not makers:
@@ -246,6 +275,27 @@ def _constant_for(constants: list[Any], old: Any, rng: random.Random) -> Any:
     if type(constant) is type(old) and type(old) in (str, bytes) and old and rng.random() < 0.4:
         return constant + old if rng.random() < 0.5 else old + constant  # ``s.endswith(x)``, ``x in s``
     return constant
+
+
+def _placed(old: Any, position: int, value: Any, rng: random.Random) -> Any:
+    """``old`` with ``value`` at ``position`` (padded to reach it): a one-character string or bytes
+    goes in as one element, a longer one replaces as many; a list takes the value as one element."""
+    if type(old) is list:
+        items = list(old) + [0] * max(0, (position if position >= 0 else -position - 1) + 1 - len(old))
+        items[position] = value
+        return items
+    if type(value) is int and type(old) is bytes:
+        value = bytes([value % 256])
+    if type(value) is not type(old):
+        return old
+    filler = type(old)("x" if type(old) is str else b"x")
+    if position < 0:
+        text = old if len(old) >= -position else filler * (-position - len(old)) + old
+        start = len(text) + position
+    else:
+        text = old if len(old) >= position else old + filler * (position - len(old))
+        start = position
+    return text[:start] + value + text[start + len(value):]
 
 
 def _framed(test: _Test, old: Any, rng: random.Random) -> Any:
