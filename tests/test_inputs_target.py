@@ -3,6 +3,8 @@ random mutation and blind splices rarely do."""
 
 from __future__ import annotations
 
+import decimal
+import math
 import random
 import textwrap
 
@@ -156,3 +158,44 @@ def test_search_opens_tests_on_regexes_frames_bounds_nones_local_constants_place
         results = list(SearchingWriter(sandbox, SearchConfig(seed=seed)).search(functions))
     for result in results:
         assert result.quality.line_coverage == 1.0, (result.function.entry_point, result.inputs)
+
+
+FLOATS = textwrap.dedent('''\
+    import math
+    from decimal import Decimal
+
+
+    def describe(x):
+        if math.isnan(x):
+            return 'nan'
+        if isinstance(x, Decimal):
+            return 'decimal'
+        if type(x) is float:
+            return 'float'
+        return 'other'
+''')
+
+
+def test_reads_special_floats_and_the_types_a_test_names_beyond_the_builtins():
+    tests = {p.first: t for p, t in targets_of(FLOATS, "describe").tests.items()}
+    assert any(isinstance(c, float) and math.isnan(c) for c in tests[6].constants)
+    assert math.inf in tests[6].constants
+    assert decimal.Decimal in tests[8].types  # ``isinstance(x, Decimal)``
+    assert float in tests[10].types  # ``type(x) is float``
+    from case2code_hub.inputs.target import _as_type
+
+    made = _as_type(2, decimal.Decimal, random.Random(0))
+    assert isinstance(made, decimal.Decimal)
+    from case2code_hub.inputs.offline import _checked_source
+
+    assert _checked_source(Candidate([made])) is not None  # a value the data contract can write
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_search_reaches_nan_and_decimal_branches(seed):
+    from case2code_hub.inputs.search import SearchConfig, SearchingWriter
+    from case2code_hub.sandbox import Sandbox, SandboxConfig
+
+    with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
+        (result,) = SearchingWriter(sandbox, SearchConfig(seed=seed)).search([make(FLOATS, "describe")])
+    assert result.quality.line_coverage == 1.0, result.inputs

@@ -20,6 +20,10 @@ from __future__ import annotations
 
 import ast
 import builtins
+import datetime
+import decimal
+import fractions
+import math
 import random
 import re
 from dataclasses import dataclass, field
@@ -36,7 +40,17 @@ from .usage import _constant, constant_names, folded, named_collections
 
 #: Share of a search's draws that aim at an open test (when there is one).
 TARGET_SHARE = 0.3
-_TYPES = {name: getattr(builtins, name) for name in ("int", "float", "str", "bytes", "list", "dict", "tuple", "bool")}
+_TYPES: dict[str, type] = {
+    **{name: getattr(builtins, name) for name in ("int", "float", "str", "bytes", "list", "dict", "tuple", "bool",
+                                                  "set", "frozenset", "bytearray", "complex")},
+    # The grammar's constructors, and the abstract types a test names (a value that is one).
+    "Decimal": decimal.Decimal, "Fraction": fractions.Fraction, "Integral": int, "Real": float, "Number": float,
+    "Rational": fractions.Fraction, "Complex": complex, "Mapping": dict, "MutableMapping": dict,
+    "Sequence": list, "MutableSequence": list, "Iterable": list, "Collection": list, "Set": set,
+    "date": datetime.date, "datetime": datetime.datetime, "time": datetime.time, "timedelta": datetime.timedelta,
+}
+#: ``math.isnan(x)``, ``x.is_infinite()``: the floats that make such a test true.
+_SPECIAL_FLOATS = ("isnan", "isinf", "isfinite", "is_nan", "is_infinite", "is_finite", "is_snan", "is_qnan")
 
 
 @dataclass
@@ -154,6 +168,7 @@ class _Reader:
         self.blame = blame
         self.named = constant_names(tree)
         self.collections = named_collections(tree)
+        self.partners: dict[int, list[ast.expr]] = {}
         self.bindings: dict[str, list[ast.expr]] = {}
         self.regexes: dict[str, list[tuple[Any, int]]] = {}
         for node in ast.walk(tree):
@@ -176,6 +191,9 @@ class _Reader:
                 test.none = True
             if isinstance(node, ast.Compare):
                 self._placed(node, test)
+                sides = [node.left, *node.comparators]
+                for side in sides:
+                    self.partners[id(side)] = [other for other in sides if other is not side]
             if isinstance(node, ast.Name) and node.id in self.collections:  # ``if name in _TABLE``
                 test.constants.extend(v for v in self.collections[node.id] if v not in test.constants)
             if isinstance(node, ast.Call):
@@ -184,6 +202,10 @@ class _Reader:
                 for value in self.bindings.get(node.id, [])[:3]:
                     test.params |= self.blame.names.get(value.lineno, set())
                     self.read(value, test, depth + 1)
+
+    def _compared(self, node: ast.AST) -> list[ast.expr]:
+        """What a ``type(x)`` call is compared with (filled in while reading the test's compares)."""
+        return self.partners.get(id(node), [])
 
     def _placed(self, node: ast.Compare, test: _Test) -> None:
         """``s[5] == 'W'``, ``p[1:2] == colon``: the constant at that index of the tested value."""
@@ -207,10 +229,14 @@ class _Reader:
             side.extend(o for o in options if type(o) in (str, bytes) and o)
         elif isinstance(func, ast.Name) and func.id == "isinstance" and len(node.args) == 2:
             kinds = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
-            test.types.extend(_TYPES[k.id] for k in kinds if isinstance(k, ast.Name) and k.id in _TYPES)
+            test.types.extend(_TYPES[name] for name in map(_type_name, kinds) if name in _TYPES)
             if any(isinstance(k, ast.Constant) and k.value is None or isinstance(k, ast.Name) and k.id == "NoneType"
                    for k in kinds):
                 test.none = True
+        if isinstance(func, (ast.Attribute, ast.Name)) and _type_name(func) in _SPECIAL_FLOATS:
+            test.constants.extend(v for v in (math.nan, math.inf, -math.inf) if v not in test.constants)
+        if isinstance(func, ast.Name) and func.id == "type":  # ``type(x) is float``: the other side's type
+            test.types.extend(_TYPES[name] for name in map(_type_name, self._compared(node)) if name in _TYPES)
         patterns = []
         if isinstance(func, ast.Attribute) and func.attr in _REGEX_METHODS:
             if isinstance(func.value, ast.Name) and func.value.id in self.regexes:
@@ -261,10 +287,42 @@ def _value_for(test: _Test, old: Any, rng: random.Random, fallback: list[Any]) -
     if test.placed and type(old) in (str, bytes, list):
         makers.append(lambda: _placed(old, *rng.choice(test.placed), rng))
     if test.types:
-        makers.append(lambda: converted(old, rng.choice(test.types), rng))
+        makers.append(lambda: _as_type(old, rng.choice(test.types), rng))
     if not makers:
         return old
     return rng.choice(makers)()
+
+
+def _type_name(node: ast.AST) -> str:
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+
+
+def _as_type(old: Any, kind: type, rng: random.Random) -> Any:
+    """A value of ``kind`` made from ``old`` (its number, text or items where it has them)."""
+    if kind in (int, float, str, bytes, list, dict, tuple, bool, type(None)):
+        return converted(old, kind, rng)
+    number = old if type(old) in (int, float) and math.isfinite(old) else rng.choice((1, 3, -2))
+    if kind is decimal.Decimal:
+        return decimal.Decimal(str(number)) if rng.random() < 0.8 else decimal.Decimal(rng.choice(("1.5", "-0.25", "NaN")))
+    if kind is fractions.Fraction:
+        return fractions.Fraction(number).limit_denominator(1000) if rng.random() < 0.5 else fractions.Fraction(1, 3)
+    if kind is complex:
+        return complex(number, 1)
+    if kind in (set, frozenset, bytearray):
+        items = old if type(old) in (list, tuple, set, frozenset, bytes) else [number]
+        try:
+            return kind(items)
+        except (TypeError, ValueError):
+            return kind()
+    if kind is datetime.date:
+        return datetime.date(2024, 1, 2)
+    if kind is datetime.datetime:
+        return datetime.datetime(2024, 1, 2, 3, 4, 5)
+    if kind is datetime.time:
+        return datetime.time(3, 4, 5)
+    if kind is datetime.timedelta:
+        return datetime.timedelta(days=1, seconds=number if type(number) is int else 0)
+    return old
 
 
 def _constant_for(constants: list[Any], old: Any, rng: random.Random) -> Any:
