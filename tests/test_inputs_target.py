@@ -199,3 +199,17 @@ def test_search_reaches_nan_and_decimal_branches(seed):
     with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
         (result,) = SearchingWriter(sandbox, SearchConfig(seed=seed)).search([make(FLOATS, "describe")])
     assert result.quality.line_coverage == 1.0, result.inputs
+
+
+def test_havoc_stacks_the_body_tokens_in_order_often_enough_to_build_a_bracket_expression():
+    from case2code_hub.inputs.splice import havoc
+
+    rng = random.Random(0)
+    parent = Candidate(["ab", 3], {"flag": True})
+    children = [havoc(parent, ["[", "!", "]", 7], rng) for _ in range(400)]
+    assert all(c.args[1] == 3 and c.kwargs == {"flag": True} and len(c.args[0]) <= 60 for c in children)
+    assert any("[!" in c.args[0] and "]" in c.args[0].split("[!", 1)[1] for c in children)
+    assert havoc(Candidate([1, [2]]), ["["], rng) is None  # no string to edit
+    assert havoc(Candidate([b"x"]), ["["], rng) is None  # no token of the value's kind
+    again = random.Random(0)
+    assert [havoc(parent, ["[", "!", "]", 7], again).args for _ in range(400)] == [c.args for c in children]

@@ -41,7 +41,7 @@ from .choice import USABLE, Trial, choose
 from .offline import Candidate, _checked_source, _mutant, _slots, seeds
 from .repair import Blame, error_shape, repaired
 from .target import TARGET_SHARE, Targets
-from .splice import SPLICE_SHARE, Frontier, cross, helper_constants, splice, splice_constants, switch_type
+from .splice import HAVOC_SHARE, SPLICE_SHARE, Frontier, cross, havoc, helper_constants, splice, splice_constants, switch_type
 from .values import Limits
 
 logger = get_logger(__name__)
@@ -341,6 +341,7 @@ def _candidates(
     constants = splice_constants(analysis)
     helpers = helper_constants(analysis)
     strs = tuple(s for s in constants.get(str, ()) if s)
+    tokens = [*constants.get(str, ()), *constants.get(bytes, ()), *helpers.get(str, ()), *helpers.get(bytes, ())]
     while True:
         if not pool:
             yield None
@@ -355,6 +356,11 @@ def _candidates(
             aimed = targets.child(pool, rng)
             if aimed is not None:
                 yield aimed
+                continue
+        if tokens and rng.random() < HAVOC_SHARE:
+            hit = havoc(parent, tokens + [*focus.get(str, ()), *focus.get(bytes, ())], rng)
+            if hit is not None:
+                yield hit
                 continue
         draw = rng.random()
         child = None

@@ -226,3 +226,48 @@ def switch_type(parent: Candidate, rng: random.Random, strs: tuple[str, ...] = (
         values = replace_at(values, target, lambda v: converted(v, new, rng, strs) if type(v) is type(old) else v)
     n = len(parent.args)
     return Candidate(values[:n], dict(zip(parent.kwargs, values[n:])), origin="switch")
+
+
+#: Share of mutants made by ``havoc`` (when the call holds a string and the body has short literals).
+HAVOC_SHARE = 0.1
+
+
+def havoc(parent: Candidate, tokens: list[Any], rng: random.Random) -> Candidate | None:
+    """``parent`` with one string (or bytes) value edited several times over (AFL's havoc, with the
+    body's short literals as its dictionary): tokens put in, next to the last one half the time, and
+    spans cut or doubled. A character-scanning parser's deeper branches want several of its tokens
+    in order (``fnmatch``'s ``'[!a-z]'``), which one splice at a time rarely builds.
+
+    Returns None when the call has no string value or there is no token of its kind.
+    """
+    values: list[Any] = [*parent.args, *parent.kwargs.values()]
+    found = [(path, value) for path, value in nodes(values) if path and type(value) in (str, bytes)]
+    if not found:
+        return None
+    path, old = rng.choice(found)
+    kind = type(old)
+    words = [t for t in tokens if type(t) is kind and 0 < len(t) <= 4]
+    if not words:
+        return None
+    text, cursor = old, rng.randint(0, len(old))
+    for _ in range(rng.choice((2, 3, 4, 6, 8))):
+        draw = rng.random()
+        if draw < 0.7:
+            if rng.random() < 0.5:
+                cursor = rng.randint(0, len(text))
+            word = rng.choice(words)
+            text = text[:cursor] + word + text[cursor:]
+            cursor += len(word)
+        elif text and draw < 0.85:
+            start = rng.randrange(len(text))
+            text = text[:start] + text[start + rng.randint(1, 3):]
+            cursor = min(cursor, len(text))
+        elif text:
+            start = rng.randrange(len(text))
+            chunk = text[start:start + rng.randint(1, 4)]
+            text = text[:start] + chunk + text[start:]
+    if len(text) > 60:
+        text = text[:60]
+    values = replace_at(values, path, lambda _: text)
+    n = len(parent.args)
+    return Candidate(values[:n], dict(zip(parent.kwargs, values[n:])), origin="havoc")
