@@ -5,14 +5,18 @@ body literals) are executed with coverage on; candidates that reach new lines or
 or give a new output (errors count by their shape), join the parent pool. The next round's
 candidates are made from the pool: a parent that raised is mostly repaired as its error says
 (``repair``: a missing key added, a wrong type switched, a container resized, changing first the
-arguments the raising line names); otherwise a body constant is spliced in (half the time one of
-the frontier's, the tests reached but not yet seen go both ways), a value is copied between
-arguments, a value's type is switched (``splice``), or a type-aware mutation is made.
+arguments the raising line names); otherwise a child may be aimed at one open test (``target``: a
+parent that reached a test seen to go one way only, the argument the test reads, a value made for
+it: its folded constants, ``None``, a prefix and suffix, a type, a string its regex matches, a
+constant at the index it reads), or a body constant is spliced in (half the time one of the
+frontier's, the tests reached but not yet seen go both ways), a string is edited several times
+over with the body's short literals (``havoc``), a value is copied between arguments, a value's
+type is switched (``splice``), or a type-aware mutation is made.
 The search stops at a budget of calls, when every line and branch outcome is covered and there
 are enough distinct outputs, or after ``patience`` rounds without progress (new coverage, a new
 returned output, or one of the first few distinct errors). Then the final ``n_cases`` inputs are
 chosen greedily (``choice``): most new lines first, then new outputs, with at most
-``max_raised_share`` raised calls.
+``max_raised_share`` raised calls (one more when only a raised call reaches some lines).
 
 Many functions are searched together, one round at a time, so each sandbox ``run`` has a batch of
 tasks to keep every worker busy.
