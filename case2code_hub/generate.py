@@ -121,6 +121,22 @@ def incomplete_ranks(work_dir: str | Path, tasks: int) -> list[int]:
     return [rank for rank in range(tasks) if not completion_path(work_dir, rank).exists()]
 
 
+CALL_SITES_FILE = "callsites.json"
+
+
+def _call_site_index(config: GenerationConfig, work: Path) -> Path | None:
+    """Index the corpus's call sites once, before the ranks start, so that every rank (however many)
+    seeds its search from the same calls; a resumed run keeps the index it wrote."""
+    from .harvest.callsites import is_code_corpus, write_index
+
+    if config.generator != "offline" or config.search != "coverage" or not is_code_corpus(config.corpus):
+        return None
+    path = work / CALL_SITES_FILE
+    if not path.exists():
+        write_index(config.corpus, path)
+    return path
+
+
 def generate(
     config: GenerationConfig,
     work_dir: str | Path,
@@ -157,8 +173,10 @@ def generate(
     prepare_work_dir(work, config, executor.tasks)
     # Ranks that may call one LLM server at the same time share its concurrency limit.
     parallel = executor.task_workers or (1 if executor.kind == "local" else executor.tasks)
+    call_sites = _call_site_index(config, work)
     steps = generation_steps(
-        config, shards_dir=work / "shards", tasks=executor.tasks, workers=workers, parallel_writers=parallel
+        config, shards_dir=work / "shards", tasks=executor.tasks, workers=workers, parallel_writers=parallel,
+        call_sites=call_sites,
     )
     runner = make_executor(steps, executor, logging_dir=work / "logs")
     run_executor(runner, executor)

@@ -189,10 +189,11 @@ class WriteInputsStep(PipelineStep):
     type = "✍️ - WRITER"
 
     def __init__(self, config: GenerationConfig, cache_dir: str | None = None, parallel_writers: int = 1,
-                 workers: int | None = None):
+                 workers: int | None = None, call_sites: str | None = None):
         super().__init__()
         self.config = config
         self.cache_dir = cache_dir
+        self.call_sites = call_sites  # the corpus's call-site index (a path), read by each rank
         self.parallel_writers = parallel_writers
         self.workers = workers
 
@@ -237,8 +238,11 @@ class WriteInputsStep(PipelineStep):
                 pending.append(item)
                 yield item.function
 
+        from .harvest.callsites import read_index
+
+        call_sites = read_index(self.call_sites)
         with Sandbox(sandbox_config) as sandbox:
-            writer = SearchingWriter(sandbox, search_config)
+            writer = SearchingWriter(sandbox, search_config, call_sites=call_sites)
             for result in writer.search(functions()):
                 item = pending.popleft()
                 self.stat_update(f"search/stop/{result.stop}")
@@ -406,14 +410,16 @@ def shard_row(item: Item, *, generator: str) -> dict[str, Any]:
 
 
 def generation_steps(
-    config: GenerationConfig, *, shards_dir: str | Path, tasks: int, workers: int | None, parallel_writers: int = 1
+    config: GenerationConfig, *, shards_dir: str | Path, tasks: int, workers: int | None, parallel_writers: int = 1,
+    call_sites: str | Path | None = None,
 ) -> list:
     """The per-rank pipeline, ready for any datatrove executor. ``parallel_writers``: ranks that
-    share one LLM server at a time (its concurrency limit is divided among them)."""
+    share one LLM server at a time (its concurrency limit is divided among them); ``call_sites``:
+    the corpus's call-site index (``harvest.callsites``), seeds for the input search."""
     return [
         HarvestStep(config, world_size=tasks),
         WriteInputsStep(config, cache_dir=str(Path(shards_dir).parent / "llm-cache"), parallel_writers=parallel_writers,
-                        workers=workers),
+                        workers=workers, call_sites=str(call_sites) if call_sites else None),
         ExecuteStep(config, workers=workers),
         SelectCasesStep(config),
         ShardWriter(str(shards_dir), generator=config.generator),

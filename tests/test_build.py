@@ -107,6 +107,8 @@ def test_work_dir_resume_and_guard(tmp_path):
     first = build(str(corpus), tmp_path / "a" / "ds", seed=1, tasks=2, work_dir=work, eval_share=0.2)
     marker = json.loads((work / "case2code-config.json").read_text())
     assert marker["tasks"] == 2
+    # The call-site index is written once, before the ranks, for every rank to read.
+    assert json.loads((work / "callsites.json").read_text())["format"] == 1
     # A rerun finds every rank finished and rebuilds the same folder from the shards.
     second = build(str(corpus), tmp_path / "b" / "ds", seed=1, tasks=2, work_dir=work, eval_share=0.2)
     assert _digest(tmp_path / "a" / "ds") == _digest(tmp_path / "b" / "ds")

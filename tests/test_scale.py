@@ -160,10 +160,15 @@ def test_corpus_file_vanishing_mid_run_names_rank_and_file(tmp_path, monkeypatch
     corpus = write_corpus(tmp_path / "corpus")
     victim = corpus / "text_utils.py"  # dealt to rank 1 of 2 (sorted: broken, latin1, numbers, pkg/.., text_utils)
     real_read = sources._read_file
+    reads = []
 
     def vanishing_read(path, source):
+        # The first read is the call-site index's, before any rank starts; the file vanishes
+        # between its rank's listing and its rank's read.
         if path == victim and victim.exists():
-            victim.rename(tmp_path / "aside.py")
+            reads.append(path)
+            if len(reads) == 2:
+                victim.rename(tmp_path / "aside.py")
         return real_read(path, source)
 
     monkeypatch.setattr(sources, "_read_file", vanishing_read)

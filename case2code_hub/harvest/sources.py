@@ -5,8 +5,9 @@ parses or runs the code.
 
 Corpus specs:
 
-- ``"stdlib"``: the running interpreter's standard library (library folders only; tests, IDLE,
-  tkinter, ``site-packages`` and the like are left out). The word wins over a folder named so.
+- ``"stdlib"``: the running interpreter's standard library (GUIs, demos, installers and
+  ``site-packages`` are left out; the test suite and idlelib stay in, see ``STDLIB_EXCLUDED_DIRS``).
+  The word wins over a folder named so.
 - a folder: if it holds any ``.py`` file it is a code folder (its ``.py`` files, recursively);
   otherwise it is a data folder (its ``.jsonl``, ``.jsonl.gz`` and ``.parquet`` files).
 - a ``.py`` file, or a ``.jsonl`` / ``.jsonl.gz`` / ``.parquet`` file.
@@ -37,7 +38,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..errors import CorpusError
 from ..schema import Source
@@ -92,6 +93,7 @@ def iter_documents(
     rank: int = 0,
     world_size: int = 1,
     stats: Counter | None = None,
+    on_unreadable: Callable[[CorpusError], None] | None = None,
 ) -> Iterator[SourceDocument]:
     """Yield this rank's share of a corpus, in a deterministic order.
 
@@ -100,6 +102,8 @@ def iter_documents(
         rank: this worker's index, ``0 <= rank < world_size``.
         world_size: number of workers sharing the corpus.
         stats: counter for skipped rows (``rows_skipped/<reason>``).
+        on_unreadable: when given, a code file that cannot be read is passed to it and skipped
+            instead of raising (a best-effort reader: the call-site index).
 
     Returns:
         An iterator of ``SourceDocument``.
@@ -114,9 +118,11 @@ def iter_documents(
         for index, path in enumerate(_stdlib_files(root)):
             if index % world_size == rank:
                 relative = path.relative_to(root)
-                document = _read_file(path, Source("stdlib", relative.as_posix(), STDLIB_REPO, STDLIB_LICENSE))
-                document.package = ".".join(relative.parent.parts) or None
-                yield document
+                document = _read_code(path, Source("stdlib", relative.as_posix(), STDLIB_REPO, STDLIB_LICENSE),
+                                      on_unreadable)
+                if document is not None:
+                    document.package = ".".join(relative.parent.parts) or None
+                    yield document
         return
 
     if is_remote(corpus):
@@ -129,8 +135,9 @@ def iter_documents(
     name = path.resolve().name or str(path)
     if path.is_file():
         if path.name.endswith(".py"):
-            if rank == 0:
-                yield _read_file(path, Source(name, path.name))
+            document = _read_code(path, Source(name, path.name), on_unreadable) if rank == 0 else None
+            if document is not None:
+                yield document
             return
         if not path.name.endswith(DATA_SUFFIXES):
             raise CorpusError(
@@ -143,7 +150,9 @@ def iter_documents(
     if code_files:
         for index, file in enumerate(code_files):
             if index % world_size == rank:
-                yield _read_file(file, Source(name, file.relative_to(path).as_posix()))
+                document = _read_code(file, Source(name, file.relative_to(path).as_posix()), on_unreadable)
+                if document is not None:
+                    yield document
         return
     data_files = _sorted_files(path, lambda p: p.name.endswith(DATA_SUFFIXES))
     if not data_files:
@@ -219,6 +228,16 @@ def _stdlib_files(root: Path) -> list[Path]:
         dirs[:] = [d for d in dirs if d not in STDLIB_EXCLUDED_DIRS and not d.startswith("config-")]
         found.extend(Path(folder, f) for f in files if f.endswith(".py"))
     return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+
+
+def _read_code(path: Path, source: Source, on_unreadable: Callable[[CorpusError], None] | None) -> SourceDocument | None:
+    try:
+        return _read_file(path, source)
+    except CorpusError as exc:
+        if on_unreadable is None:
+            raise
+        on_unreadable(exc)
+        return None
 
 
 def _read_file(path: Path, source: Source) -> SourceDocument:

@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
+from typing import Any, Iterable, Iterator, Mapping
 
-from ..errors import ConfigError
+from .. import literals
+from ..errors import ConfigError, LiteralSyntaxError
 from ..quality import FunctionQuality, measure
 from ..sandbox.coverage import EMPTY, CoverageMap, coverage_map
 from ..schema import Case, CaseCoverage, ExecutionTask, Function
@@ -169,9 +171,12 @@ class SearchingWriter:
 
     name = "offline-search"
 
-    def __init__(self, sandbox, config: SearchConfig | None = None) -> None:
+    def __init__(self, sandbox, config: SearchConfig | None = None,
+                 call_sites: Mapping[str, list[list[str]]] | None = None) -> None:
         self.sandbox = sandbox
         self.config = config or SearchConfig()
+        # The corpus's own calls of a function, as ``harvest.callsites`` indexes them: seeds like doctests.
+        self.call_sites = call_sites or {}
         self.time_capped = 0
 
     def search(self, functions: Iterable[Function]) -> Iterator[SearchResult]:
@@ -231,6 +236,9 @@ class SearchingWriter:
             return _State(function, EMPTY, None, stop="no_inputs")
         if analysis.parse_error:
             return _State(function, EMPTY, None, stop="no_inputs")
+        examples = _call_site_examples(function, analysis, self.call_sites.get(function.entry_point, ()))
+        if examples:
+            analysis = replace(analysis, doctests=[*analysis.doctests, *examples])
         # A string seed: random.Random hashes it with sha512, independent of PYTHONHASHSEED.
         rng = random.Random(f"{self.config.seed}:{function.id}")
         cmap = coverage_map(function.code, function.entry_point)
@@ -326,6 +334,42 @@ class SearchingWriter:
             function=state.function, inputs=[t.source for t in chosen], cases=cases, coverages=coverages,
             quality=quality, calls=len(state.trials), rounds=state.rounds, stop=state.stop,
         )
+
+
+#: Call sites of a function taken as seeds (its own module's and its tests' first).
+MAX_CALL_SITES = 8
+
+
+def _call_site_examples(function: Function, analysis: FunctionAnalysis, found) -> list[tuple[list[Any], dict[str, Any]]]:
+    """The corpus's calls of ``function``'s name whose arguments fit its signature."""
+    if not found:
+        return []
+    module = PurePosixPath(function.source.path).stem
+    related = {module, f"test_{module}"} if module not in ("", "__init__") else set()
+    order = sorted(range(len(found)), key=lambda i: (found[i][0] not in related, i))
+    out = []
+    for i in order:
+        try:
+            args, kwargs = literals.parse_arguments(found[i][1])
+        except (LiteralSyntaxError, RecursionError, ValueError, TypeError, MemoryError, OverflowError):
+            continue
+        if _fits(analysis, args, kwargs):
+            out.append((args, kwargs))
+            if len(out) >= MAX_CALL_SITES:
+                break
+    return out
+
+
+def _fits(analysis: FunctionAnalysis, args: list[Any], kwargs: dict[str, Any]) -> bool:
+    params = analysis.params
+    positional = [p for p in params if p.kind in ("positional_only", "positional")]
+    named = {p.name for p in params if p.kind in ("positional", "keyword_only")}
+    if len(args) > len(positional) and not any(p.kind == "var_positional" for p in params):
+        return False
+    if not set(kwargs) <= named and not any(p.kind == "var_keyword" for p in params):
+        return False
+    given = {p.name for p in positional[: len(args)]} | set(kwargs)
+    return all(p.name in given for p in params if p.required and p.kind not in ("var_positional", "var_keyword"))
 
 
 def _candidates(
