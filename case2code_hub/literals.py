@@ -74,13 +74,17 @@ CONSTRUCTORS: dict[str, Callable[..., Any]] = {
 }
 
 
-def _dotted(node: ast.AST) -> str | None:
+def dotted_name(node: ast.AST) -> str | None:
+    """``a.b.c`` for a chain of names and attributes (how a constructor is written), else None."""
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
+        base = dotted_name(node.value)
         return f"{base}.{node.attr}" if base else None
     return None
+
+
+_dotted = dotted_name
 
 
 class _Evaluator:

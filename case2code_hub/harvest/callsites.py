@@ -112,21 +112,12 @@ def _looks_literal(node: ast.AST) -> bool:
     for part in ast.walk(node):
         if isinstance(part, _LITERAL_NODES):
             continue
-        if isinstance(part, ast.Call) and _dotted(part.func) in literals.CONSTRUCTORS:
+        if isinstance(part, ast.Call) and literals.dotted_name(part.func) in literals.CONSTRUCTORS:
             continue
-        if isinstance(part, (ast.Name, ast.Attribute)) and _dotted(part) in literals.CONSTRUCTORS:
+        if isinstance(part, (ast.Name, ast.Attribute)) and literals.dotted_name(part) in literals.CONSTRUCTORS:
             continue  # the constructor's own name, inside the call above
         return False
     return True
-
-
-def _dotted(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr}" if base else None
-    return None
 
 
 def _segment(data: bytes, starts: list[int], node: ast.AST) -> str:
