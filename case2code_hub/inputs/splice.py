@@ -69,9 +69,9 @@ class Frontier:
             tree = ast.parse(code)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return
-        # A name bound once to a constant (``date_separator = "-"``, a module's ``ESCAPE = '='``)
-        # stands for that constant where a test uses it.
-        # ``sep * 2``, ``(1 << 63) - 1``: folded to the values a test compares with.
+        # A name every binding of which is a constant (``date_separator = "-"``, a module's
+        # ``ESCAPE = '='``) stands for those constants where a test uses it, and arithmetic over
+        # them is folded (``sep * 2``, ``(1 << 63) - 1``) to the values a test compares with.
         named = constant_names(tree)
         collections = named_collections(tree)
         for node in ast.walk(tree):
@@ -85,11 +85,9 @@ class Frontier:
     def update(self, covered: set) -> None:
         """Recompute the frontier's constants from the coverage units reached so far."""
         found: list[Any] = []
-        for point in self.cmap.branches:
-            both = {("b", point.first, True), ("b", point.first, False)}
-            if ("l", point.first) in covered and not both <= covered:
-                for line in range(point.first, point.last + 1):
-                    found += self.by_line.get(line, [])
+        for point in self.cmap.one_way(covered):
+            for line in range(point.first, point.last + 1):
+                found += self.by_line.get(line, [])
         self.constants.clear()
         self.constants.update(_by_type(found))
 

@@ -6,11 +6,15 @@ reached it (so the test runs again), and an argument the test reads (through loc
 ``Blame`` reads them; any argument when it names none, or names an omitted optional one, which is
 then passed). That argument, or a value nested in it, becomes a value made for the test:
 
-- one of the test's constants, or a neighbour of a numeric one (``n > 5``);
-- ``None`` where the test asks ``is None``;
+- one of the test's constants, folded (``(1 << 63) - 1``, ``sep * 2``) and following the local
+  names it tests back to their bindings, or a neighbour of a numeric one (``n > 5``); the keys of a
+  module table it looks in; nan and inf for ``isnan`` / ``isinf``; strings its regex matches;
+- ``None`` where the test asks ``is None``, and one of the function's literals where an omitted
+  argument must not be ``None``;
 - a string that starts and ends as the test wants (``s.startswith('<') and s.endswith('>')``),
-  or the old value with the constant before or after it;
-- a value of a type the test's ``isinstance`` names.
+  or the old value with the constant before or after it, or at the index the test reads
+  (``s[4] == '-'``);
+- a value of a type the test's ``isinstance`` or ``type(x) is`` names.
 
 Tests are tried in turn, the least tried first, so one that cannot be opened does not take every
 aimed child. Read statically from the code, never run.
@@ -31,10 +35,11 @@ from typing import Any
 
 from ..sandbox.coverage import BranchPoint, CoverageMap
 from .analysis import FunctionAnalysis
+from .annotations import _dotted_tail
 from . import regexgen
 from .offline import Candidate
 from .repair import Blame, converted
-from .splice import splice_constants
+from .splice import _all, splice_constants
 from .trees import nodes, replace_at
 from .usage import _constant, constant_names, folded, named_collections
 
@@ -78,10 +83,10 @@ class Targets:
 
     def __init__(self, code: str, analysis: FunctionAnalysis, cmap: CoverageMap, blame: Blame) -> None:
         self.params = analysis.params
+        self.cmap = cmap
         # The function's own literals: what a test that wants "not None" (or reads nothing we know)
         # gets (``if altchars is not None: assert len(altchars) == 2`` wants base64's ``b'+/'``).
-        constants = splice_constants(analysis)
-        self.fallback = [v for kind in sorted(constants, key=lambda t: t.__name__) for v in constants[kind]]
+        self.fallback = _all(splice_constants(analysis))
         self.tests: dict[BranchPoint, _Test] = {}
         self.open: list[BranchPoint] = []
         self.tries: dict[BranchPoint, int] = {}
@@ -108,10 +113,7 @@ class Targets:
 
     def update(self, covered: set) -> None:
         """Recompute the open tests from the coverage units reached so far."""
-        self.open = [
-            point for point in self.tests
-            if ("l", point.first) in covered and not {("b", point.first, True), ("b", point.first, False)} <= covered
-        ]  # fmt: skip
+        self.open = [point for point in self.cmap.one_way(covered) if point in self.tests]
 
     def child(self, pool: list[Candidate], rng: random.Random) -> Candidate | None:
         """A child of a parent that reached an open test, changed for that test; None if none can be made."""
@@ -168,7 +170,6 @@ class _Reader:
         self.blame = blame
         self.named = constant_names(tree)
         self.collections = named_collections(tree)
-        self.partners: dict[int, list[ast.expr]] = {}
         self.bindings: dict[str, list[ast.expr]] = {}
         self.regexes: dict[str, list[tuple[Any, int]]] = {}
         for node in ast.walk(tree):
@@ -187,13 +188,10 @@ class _Reader:
             for value in folded(node, self.named):
                 if type(value) in (str, bytes, int, float) and value not in test.constants:
                     test.constants.append(value)
-            if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
-                test.none = True
             if isinstance(node, ast.Compare):
+                test.none |= any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops)
                 self._placed(node, test)
-                sides = [node.left, *node.comparators]
-                for side in sides:
-                    self.partners[id(side)] = [other for other in sides if other is not side]
+                self._type_compared(node, test)
             if isinstance(node, ast.Name) and node.id in self.collections:  # ``if name in _TABLE``
                 test.constants.extend(v for v in self.collections[node.id] if v not in test.constants)
             if isinstance(node, ast.Call):
@@ -203,9 +201,14 @@ class _Reader:
                     test.params |= self.blame.names.get(value.lineno, set())
                     self.read(value, test, depth + 1)
 
-    def _compared(self, node: ast.AST) -> list[ast.expr]:
-        """What a ``type(x)`` call is compared with (filled in while reading the test's compares)."""
-        return self.partners.get(id(node), [])
+    @staticmethod
+    def _type_compared(node: ast.Compare, test: _Test) -> None:
+        """``type(x) is float``: the types on the other sides of a compare with a ``type()`` call."""
+        sides = [node.left, *node.comparators]
+        for side in sides:
+            if isinstance(side, ast.Call) and isinstance(side.func, ast.Name) and side.func.id == "type":
+                names = [_dotted_tail(other) for other in sides if other is not side]
+                test.types.extend(_TYPES[name] for name in names if name in _TYPES)
 
     def _placed(self, node: ast.Compare, test: _Test) -> None:
         """``s[5] == 'W'``, ``p[1:2] == colon``: the constant at that index of the tested value."""
@@ -229,14 +232,12 @@ class _Reader:
             side.extend(o for o in options if type(o) in (str, bytes) and o)
         elif isinstance(func, ast.Name) and func.id == "isinstance" and len(node.args) == 2:
             kinds = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
-            test.types.extend(_TYPES[name] for name in map(_type_name, kinds) if name in _TYPES)
+            test.types.extend(_TYPES[name] for name in map(_dotted_tail, kinds) if name in _TYPES)
             if any(isinstance(k, ast.Constant) and k.value is None or isinstance(k, ast.Name) and k.id == "NoneType"
                    for k in kinds):
                 test.none = True
-        if isinstance(func, (ast.Attribute, ast.Name)) and _type_name(func) in _SPECIAL_FLOATS:
+        if isinstance(func, (ast.Attribute, ast.Name)) and _dotted_tail(func) in _SPECIAL_FLOATS:
             test.constants.extend(v for v in (math.nan, math.inf, -math.inf) if v not in test.constants)
-        if isinstance(func, ast.Name) and func.id == "type":  # ``type(x) is float``: the other side's type
-            test.types.extend(_TYPES[name] for name in map(_type_name, self._compared(node)) if name in _TYPES)
         patterns = []
         if isinstance(func, ast.Attribute) and func.attr in _REGEX_METHODS:
             if isinstance(func.value, ast.Name) and func.value.id in self.regexes:
@@ -291,10 +292,6 @@ def _value_for(test: _Test, old: Any, rng: random.Random, fallback: list[Any]) -
     if not makers:
         return old
     return rng.choice(makers)()
-
-
-def _type_name(node: ast.AST) -> str:
-    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
 
 
 def _as_type(old: Any, kind: type, rng: random.Random) -> Any:

@@ -77,6 +77,14 @@ class CoverageMap:
                         outcomes.add((point.first, False))
         return outcomes
 
+    def one_way(self, covered: set) -> list[BranchPoint]:
+        """The branch points whose header ``covered`` (a set of :meth:`units`) reached while it holds
+        one outcome or none: the tests a search should try to turn the other way."""
+        return [
+            point for point in self.branches
+            if ("l", point.first) in covered and not {("b", point.first, True), ("b", point.first, False)} <= covered
+        ]  # fmt: skip
+
     def units(self, coverage: CaseCoverage | None) -> frozenset:
         """Everything one case covers, lines and branch outcomes, as hashable units."""
         if coverage is None:
