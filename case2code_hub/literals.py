@@ -84,9 +84,6 @@ def dotted_name(node: ast.AST) -> str | None:
     return None
 
 
-_dotted = dotted_name
-
-
 class _Evaluator:
     def __init__(self) -> None:
         self.nodes = 0
@@ -122,7 +119,7 @@ class _Evaluator:
                 return left + right if isinstance(node.op, ast.Add) else left - right
             raise LiteralSyntaxError("arithmetic is not a literal (only complex a+bj)")
         if isinstance(node, ast.Call):
-            name = _dotted(node.func)
+            name = dotted_name(node.func)
             ctor = CONSTRUCTORS.get(name or "")
             if ctor is None:
                 raise LiteralSyntaxError(f"call of {name or 'an expression'!s} is not a whitelisted constructor")

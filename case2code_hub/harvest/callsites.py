@@ -8,10 +8,11 @@ does from doctests.
 
 The index is read once for the whole corpus, before the ranks start (``generate``), and kept in
 the work dir, so every rank sees the same seeds whatever the number of ranks (a resumed run reuses
-it; a file that cannot be read while indexing is left out of it, with a warning). Only code corpora are indexed (the standard
-library, a folder of ``.py`` files, one file): data files (The Stack) are too large to read twice.
-Calls are read with ``ast`` and their arguments checked by the data contract's literal evaluator;
-nothing is run.
+it; a file that cannot be read while indexing is left out of it, with a warning). Files are decoded
+and parsed as the harvest does (the same size bound and skips). Only code corpora are indexed (the
+standard library, a folder of ``.py`` files, one file): data files (The Stack) are too large to
+read twice. Calls are read with ``ast`` and their arguments checked by the data contract's literal
+evaluator; nothing is run.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any, Iterable
 
 from .. import literals
 from ..errors import LiteralSyntaxError
+from ..utils.files import atomic_open
 from ..utils.logging import get_logger
 
 logger = get_logger(__name__)
@@ -32,8 +34,6 @@ logger = get_logger(__name__)
 #: Argument lists kept per called name, and the longest one (the offline writer's own bound).
 MAX_PER_NAME = 200
 MAX_SOURCE_CHARS = 400
-#: Files larger than this are skipped (generated tables, not calls).
-MAX_FILE_BYTES = 1 << 20
 FORMAT = 1
 
 
@@ -54,18 +54,16 @@ def collect(documents: Iterable[Any]) -> dict[str, list[list[str]]]:
         ``{called name: [[file stem, argument-list source], ...]}``: for ``a.b.f(1, x='y')`` the
         name is ``f``; at most ``MAX_PER_NAME`` distinct sources per name, in corpus order.
     """
+    from . import _parse
+
     index: dict[str, list[list[str]]] = {}
     seen: set[tuple[str, str]] = set()
+    skipped: Counter = Counter()
     for document in documents:
-        text = document.text
-        if text is None:
-            if document.raw is None or len(document.raw) > MAX_FILE_BYTES:
-                continue
-            text = document.raw.decode("utf-8", errors="replace")
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        parsed = _parse(document, skipped)
+        if parsed is None:
             continue
+        tree, text = parsed
         stem = Path(document.source.path).stem
         data = text.encode("utf-8")
         starts = [0]
@@ -138,9 +136,8 @@ def write_index(corpus: str | os.PathLike, path: Path) -> int:
         logger.warning("call sites: %s; indexing without it", error)
 
     index = collect(iter_documents(corpus, stats=Counter(), on_unreadable=unreadable))
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"format": FORMAT, "calls": index}, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_open(path) as handle:
+        handle.write(json.dumps({"format": FORMAT, "calls": index}, sort_keys=True))
     logger.info("call sites: %d names, %d argument lists", len(index), sum(map(len, index.values())))
     return len(index)
 

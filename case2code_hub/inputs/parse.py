@@ -329,7 +329,7 @@ def _split_entry(node: ast.expr, signature: inspect.Signature, entry_point: str)
     if isinstance(node, ast.Dict) and _is_kwargs_dict(node, signature):
         return [], {key.value: value for key, value in zip(node.keys, node.values)}  # type: ignore[union-attr]
     if isinstance(node, ast.Call):
-        name = literals._dotted(node.func)
+        name = literals.dotted_name(node.func)
         if name is None:
             raise LiteralSyntaxError("call of an expression")
         if name == entry_point or name.rsplit(".", 1)[-1] == entry_point or name not in literals.CONSTRUCTORS:
