@@ -4,7 +4,11 @@ A case's ``input`` is the source of an argument list, ``3, b='x'``. Each argumen
 literal (numbers, strings, bytes, ``None``, ``True``, ``...``, tuples, lists, dicts, sets, with unary
 signs and complex sums such as ``1-2j``), or a call of a whitelisted pure constructor
 (``set()``, ``frozenset([1])``, ``float('inf')``, ``decimal.Decimal('1.5')``,
-``datetime.date(2024, 1, 2)``, ...) whose own arguments follow the same grammar.
+``datetime.date(2024, 1, 2)``, ``types.SimpleNamespace(errcode=-1)``, ...) whose own arguments
+follow the same grammar, or a bare builtin name from ``NAMED_VALUES``: a type (``int``, ``object``),
+a pure builtin function (``len``, ``abs``, ``str.lower``), an exception class (``ValueError``) or
+``Ellipsis``. A name stands for that fixed object and is never called by the evaluator, so an input
+can pass a key function (``key=abs``), a type, or an object with attributes.
 
 This module is imported inside the sandbox's zygote, so it imports only the standard library.
 """
@@ -16,7 +20,9 @@ import collections
 import datetime
 import decimal
 import fractions
+import keyword
 import math
+import types
 from typing import Any, Callable
 
 from .errors import LiteralSyntaxError
@@ -39,6 +45,12 @@ def _sized(ctor: Callable) -> Callable:
         return ctor(*args, **kwargs)
 
     return build
+
+
+def _namespace(*args, **kwargs) -> types.SimpleNamespace:
+    if args:
+        raise LiteralSyntaxError("types.SimpleNamespace takes keyword arguments only")
+    return types.SimpleNamespace(**kwargs)
 
 
 # Dotted name as written in the source -> the pure constructor it denotes.
@@ -71,17 +83,39 @@ CONSTRUCTORS: dict[str, Callable[..., Any]] = {
     "deque": collections.deque,
     "collections.Counter": collections.Counter,
     "Counter": collections.Counter,
+    "types.SimpleNamespace": _namespace,
+    "SimpleNamespace": _namespace,
 }
+
+# Dotted name as written in the source -> the fixed builtin object it stands for (never called by the
+# evaluator). Only pure, process-independent objects: no id, hash, open, eval, getattr, iter, ...
+NAMED_VALUES: dict[str, object] = {
+    **{t.__name__: t for t in (int, float, complex, bool, str, bytes, bytearray, list, tuple, dict, set,
+                               frozenset, object, type, range, slice)},
+    **{f.__name__: f for f in (len, abs, repr, ord, chr, min, max, sum, sorted, round, hex, bin, oct, callable)},
+    "str.lower": str.lower,
+    "str.upper": str.upper,
+    "str.strip": str.strip,
+    "str.split": str.split,
+    **{e.__name__: e for e in (Exception, ValueError, TypeError, KeyError, IndexError, AttributeError,
+                               ZeroDivisionError, RuntimeError, LookupError, ArithmeticError, OSError,
+                               UnicodeError, NotImplementedError)},
+    "Ellipsis": Ellipsis,
+}
+# id of each named object -> its first name, for to_source (the objects live as long as the table).
+_NAME_OF = {id(value): name for name, value in reversed(NAMED_VALUES.items())}
 
 
 def dotted_name(node: ast.AST) -> str | None:
     """``a.b.c`` for a chain of names and attributes (how a constructor is written), else None."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = dotted_name(node.value)
-        return f"{base}.{node.attr}" if base else None
-    return None
+    parts = []
+    while isinstance(node, ast.Attribute):  # a loop: a long chain must not exhaust the stack
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
 
 
 class _Evaluator:
@@ -97,16 +131,29 @@ class _Evaluator:
         d = depth + 1
         if isinstance(node, ast.Constant):
             return node.value
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            name = dotted_name(node)
+            if name not in NAMED_VALUES:
+                what = "an attribute of an expression" if name is None else (
+                    f"name {name}" if len(name) <= 80 else f"name {name[:77]}...")
+                raise LiteralSyntaxError(f"{what} is not in the input grammar")
+            return NAMED_VALUES[name]
         if isinstance(node, ast.Tuple):
             return tuple(self._items(node.elts, d))
         if isinstance(node, ast.List):
             return list(self._items(node.elts, d))
         if isinstance(node, ast.Set):
-            return set(self._items(node.elts, d))
+            try:
+                return set(self._items(node.elts, d))
+            except TypeError as exc:  # an unhashable element (a list, a namespace): a bad literal, not a crash
+                raise LiteralSyntaxError(f"set element: {exc}") from None
         if isinstance(node, ast.Dict):
             if any(key is None for key in node.keys):
                 raise LiteralSyntaxError("dict unpacking (**) is not a literal")
-            return {self(k, d): self(v, d) for k, v in zip(node.keys, node.values)}
+            try:
+                return {self(k, d): self(v, d) for k, v in zip(node.keys, node.values)}
+            except TypeError as exc:
+                raise LiteralSyntaxError(f"dict key: {exc}") from None
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand = self(node.operand, d)
             if isinstance(operand, (int, float, complex)) and not isinstance(operand, bool):
@@ -201,7 +248,8 @@ def to_source(value: Any, _depth: int = 0) -> str:
     """Source text in the input grammar that evaluates back to ``value``.
 
     Raises:
-        LiteralSyntaxError: the value has no representation in the grammar (an object, a function).
+        LiteralSyntaxError: the value has no representation in the grammar (an object, a function
+            or type not in ``NAMED_VALUES``).
     """
     if _depth > MAX_DEPTH:
         raise LiteralSyntaxError("value nested too deeply")
@@ -245,7 +293,19 @@ def to_source(value: Any, _depth: int = 0) -> str:
         return f"collections.deque({to_source(list(value), d)})"
     if kind is collections.Counter:
         return f"collections.Counter({to_source(dict(value), d)})"
+    if kind is types.SimpleNamespace:
+        return f"types.SimpleNamespace({_keyword_sources(vars(value), d)})"
+    name = _NAME_OF.get(id(value))
+    if name is not None and NAMED_VALUES[name] is value:
+        return name
     raise LiteralSyntaxError(f"a {kind.__name__} has no source in the input grammar")
+
+
+def _keyword_sources(values: dict[str, Any], depth: int) -> str:
+    for key in values:
+        if type(key) is not str or not key.isidentifier() or keyword.iskeyword(key):
+            raise LiteralSyntaxError(f"attribute {key!r} is not a keyword argument name")
+    return ", ".join(f"{k}={to_source(v, depth)}" for k, v in values.items())
 
 
 def format_arguments(args: list[Any] | tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> str:

@@ -118,3 +118,21 @@ def test_an_unreadable_file_is_left_out_of_the_index_not_fatal(tmp_path, monkeyp
 
     with pytest.raises(CorpusError, match="test_mod.py"):
         list(iter_documents(str(root)))
+
+
+def test_builtin_names_namespaces_and_dotted_constructors_are_literal_arguments(tmp_path):
+    (tmp_path / "test_names.py").write_text(textwrap.dedent('''\
+        import bisect, decimal, os, types
+
+        def test_names(a):
+            bisect.bisect([1, -2, 3], 3, key=abs)
+            lookup(str.lower, ValueError)
+            lookup(decimal.Decimal('1.5'))
+            lookup(types.SimpleNamespace(errcode=-1, headers={}))
+            lookup(os.system)          # a name the data contract does not allow
+            lookup(len([1]))           # a call of a name that is a value, not a constructor
+    '''))
+    index = collect(iter_documents(str(tmp_path)))
+    assert index["bisect"] == [["test_names", "[1, -2, 3], 3, key=abs"]]
+    assert index["lookup"] == [["test_names", "str.lower, ValueError"], ["test_names", "decimal.Decimal('1.5')"],
+                               ["test_names", "types.SimpleNamespace(errcode=-1, headers={})"]]

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from case2code_hub.cli import app
 from case2code_hub.evaluate import EvalConfig, evaluate
-from case2code_hub.evaluate.official import convert_inputs, import_official, official_case
+from case2code_hub.evaluate.official import _canonical, convert_inputs, import_official, official_case
 
 runner = CliRunner()
 
@@ -136,6 +136,20 @@ def test_conversion_helpers():
     assert official_case({"return": '"[1, 2]"'}) == {"output": "[1, 2]", "outcome": "returned"}
     assert official_case({"error": '<|EXCEPTION|> "<class \'json.decoder.JSONDecodeError\'>: bad"'}) == {
         "output": "JSONDecodeError: bad", "outcome": "raised"}
+
+
+def test_official_outputs_are_re_printed_only_where_they_are_a_builtin_repr():
+    def canonical(text):
+        return _canonical({"output": text, "outcome": "returned"})["output"]
+
+    assert canonical("{8, 6}") == "{6, 8}" and canonical("frozenset({'b', 'a'})") == "frozenset({'a', 'b'})"
+    # The grammar reads builtin names and SimpleNamespace calls, but no repr prints them: such an
+    # output is an object's own repr (int's is <class 'int'>), kept as written.
+    for text in ("int", "[len, {2, 1}]", "str.lower", "SimpleNamespace(a={2, 1})", "types.SimpleNamespace(a=1)"):
+        assert canonical(text) == text
+    assert canonical("Ellipsis") == "Ellipsis"
+    inputs, reason = convert_inputs("examples = [dict(xs=[3, -1], key=abs), dict(e=types.SimpleNamespace(errcode=-1))]")
+    assert inputs == ["xs=[3, -1], key=abs", "e=types.SimpleNamespace(errcode=-1)"] and reason is None
 
 
 def test_cli_import_official_refuses_a_foreign_folder_and_writes_ours(imported, tmp_path):

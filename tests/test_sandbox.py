@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import types
 
 import pytest
 from typer.testing import CliRunner
@@ -32,6 +33,52 @@ def test_canonical_repr_sorts_sets_and_keeps_the_rest_builtin():
         canonical_repr(object())
     with pytest.raises(Unserializable, match="longer than 10"):
         canonical_repr(list(range(100)), cap=10)
+
+
+def test_canonical_repr_prints_builtin_names_plainly_and_namespaces_like_containers():
+    assert [canonical_repr(v) for v in (int, len, str.lower, ValueError)] == [
+        "<class 'int'>", "<built-in function len>", "<method 'lower' of 'str' objects>", "<class 'ValueError'>"]
+    ns = types.SimpleNamespace(b=1, a=[2, {"k": None}], inner=types.SimpleNamespace(), key=len)
+    assert canonical_repr(ns) == repr(ns) == "namespace(b=1, a=[2, {'k': None}], inner=namespace(), key=<built-in function len>)"
+    assert repr({8, 6}) == "{8, 6}" and canonical_repr(types.SimpleNamespace(s={8, 6})) == "namespace(s={6, 8})"
+    ns.me = ns  # a cycle prints as the builtin repr prints it
+    assert canonical_repr(ns) == repr(ns) and canonical_repr(ns).endswith("me=namespace(...))")
+    with pytest.raises(Unserializable, match="longer than 30"):  # the names and brackets count too
+        canonical_repr(types.SimpleNamespace(**{f"attribute_{i}": 0 for i in range(5)}), cap=30)
+
+
+def test_canonical_repr_of_a_namespace_holding_a_set_is_the_same_under_every_hash_seed():
+    code = ("import types\n"
+            "from case2code_hub.sandbox.canonical import canonical_repr\n"
+            "ns = types.SimpleNamespace(tags={'pear', 'apple', 'fig', 'kiwi', 'plum', 'lime', 'date'}, n=1)\n"
+            "print(repr(ns)); print(canonical_repr(ns))\n")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}).stdout.splitlines()
+            for seed in ("1", "2")]
+    assert runs[0][0] != runs[1][0]  # the builtin repr does depend on the seed
+    assert runs[0][1] == runs[1][1] == "namespace(tags={'apple', 'date', 'fig', 'kiwi', 'lime', 'pear', 'plum'}, n=1)"
+
+
+def test_builtin_names_and_namespaces_reach_a_function_through_the_sandbox():
+    code = ("def f(e, key=None):\n"
+            "    if key is not None:\n        return sorted(e, key=key)\n"
+            "    if isinstance(e, type):\n        return e.__name__, e.__bases__\n"
+            "    return e.errcode, e\n")
+    inputs = ["[3, -1, -2], key=abs", "['b', 'A'], key=str.lower", "int", "ValueError",
+              "types.SimpleNamespace(errcode=-1, tags={'pear', 'apple', 'fig', 'kiwi', 'plum'})", "open",
+              "{types.SimpleNamespace(errcode=-1): 1}"]
+    with Sandbox(SandboxConfig(**FAST)) as sandbox:
+        result = next(sandbox.run([ExecutionTask(id="names", code=code, entry_point="f", inputs=inputs)]))
+    got = [(c.outcome, c.output) for c in result.cases]
+    assert got[:5] == [
+        ("returned", "[-1, -2, 3]"),
+        ("returned", "['A', 'b']"),
+        ("returned", "('int', (<class 'object'>,))"),
+        ("returned", "('ValueError', (<class 'Exception'>,))"),
+        ("returned", "(-1, namespace(errcode=-1, tags={'apple', 'fig', 'kiwi', 'pear', 'plum'}))"),  # both hash seeds
+    ]
+    assert got[5][0] == "unserializable" and "name open is not in the input grammar" in got[5][1]
+    assert got[6][0] == "unserializable" and "unhashable type" in got[6][1]  # one bad input, not a crashed task
 
 
 @pytest.mark.parametrize(

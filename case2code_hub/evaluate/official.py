@@ -191,14 +191,20 @@ def official_case(output: Any) -> dict[str, str]:
 
 def _canonical(case: dict[str, str]) -> dict[str, str]:
     """An official returned value re-printed as our sandbox prints it (sets sorted), where it
-    parses in the literal grammar; the official text otherwise."""
+    parses in the literal grammar and so does the re-print; the official text otherwise.
+
+    The grammar also reads texts that are no builtin value's repr: a bare name (``int``, which
+    re-prints as ``<class 'int'>``) or ``SimpleNamespace(a=1)`` (``namespace(a=1)``). Such an
+    output is some object's own repr, and is kept as written.
+    """
     if case["outcome"] != "returned":
         return case
     try:
-        value = literals.parse_value(case["output"])
-        return {**case, "output": canonical_repr(value, cap=1 << 20)}
+        text = canonical_repr(literals.parse_value(case["output"]), cap=1 << 20)
+        literals.parse_value(text)
     except (LiteralSyntaxError, Unserializable, RecursionError, MemoryError, ValueError):
         return case
+    return {**case, "output": text}
 
 
 # -- the import --------------------------------------------------------------------------------

@@ -104,6 +104,13 @@ def _literal_arguments(data: bytes, starts: list[int], call: ast.Call) -> str | 
 
 _LITERAL_NODES = (ast.Constant, ast.Tuple, ast.List, ast.Dict, ast.Set, ast.UnaryOp, ast.BinOp, ast.Load,
                   ast.USub, ast.UAdd, ast.Add, ast.Sub, ast.keyword)
+# The grammar's names (constructors, named builtin values such as ``abs``) and their dotted heads
+# (``decimal`` of ``decimal.Decimal``): ``ast.walk`` meets the head of a chain as a node of its own.
+_GRAMMAR_NAMES = frozenset(
+    ".".join(parts[:end])
+    for parts in (name.split(".") for name in (*literals.CONSTRUCTORS, *literals.NAMED_VALUES))
+    for end in range(1, len(parts) + 1)
+)
 
 
 def _looks_literal(node: ast.AST) -> bool:
@@ -112,8 +119,8 @@ def _looks_literal(node: ast.AST) -> bool:
             continue
         if isinstance(part, ast.Call) and literals.dotted_name(part.func) in literals.CONSTRUCTORS:
             continue
-        if isinstance(part, (ast.Name, ast.Attribute)) and literals.dotted_name(part) in literals.CONSTRUCTORS:
-            continue  # the constructor's own name, inside the call above
+        if isinstance(part, (ast.Name, ast.Attribute)) and literals.dotted_name(part) in _GRAMMAR_NAMES:
+            continue  # a constructor's name inside the call above, a named value, or the head of either
         return False
     return True
 

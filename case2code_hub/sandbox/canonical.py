@@ -1,5 +1,7 @@
 """Canonical output text: the builtin ``repr``, except that sets and frozensets list their elements
-sorted by canonical repr, so a set of strings prints the same under every hash seed.
+sorted by canonical repr, so a set of strings prints the same under every hash seed. Containers
+(lists, tuples, dicts, ``types.SimpleNamespace``) print their items canonically, so a set inside one
+is sorted too.
 
 Outputs that would depend on the process (memory addresses), exceed the size cap, or whose repr
 fails are not data: ``Unserializable`` says why, in words that do not vary between runs.
@@ -8,6 +10,7 @@ fails are not data: ``Unserializable`` says why, in words that do not vary betwe
 from __future__ import annotations
 
 import builtins
+import types
 
 # Saved before any user code runs: a function may replace builtins.repr, len, sorted, ...
 _repr = builtins.repr
@@ -18,6 +21,9 @@ _sorted = builtins.sorted
 _sum = builtins.sum
 _str = builtins.str
 _bytes = builtins.bytes
+_vars = builtins.vars
+_isinstance = builtins.isinstance
+_namespace = _type(types.SimpleNamespace())
 
 ADDRESS_MARK = " at 0x"
 _LEAVES = frozenset({int, float, complex, bool, type(None), type(Ellipsis)})
@@ -53,14 +59,14 @@ class _Printer:
             if _len(value) > self.cap:
                 raise Unserializable(f"<unserializable: repr longer than {self.cap} characters>")
             return self._account(_repr(value))
-        if kind is list or kind is tuple or kind is dict or kind is set or kind is frozenset:
+        if kind is list or kind is tuple or kind is dict or kind is set or kind is frozenset or kind is _namespace:
             return self._container(value, kind)
         return self._account(_repr(value))
 
     def _container(self, value, kind) -> str:
         key = _id(value)
         if key in self.active:  # a cycle: print it the way the builtin repr does
-            return self._account("[...]" if kind is list else "{...}")
+            return self._account("[...]" if kind is list else "namespace(...)" if kind is _namespace else "{...}")
         self.active.add(key)
         try:
             if kind is list:
@@ -73,6 +79,12 @@ class _Printer:
                 pairs = [(self(k), self(v)) for k, v in value.items()]
                 text = "{" + ", ".join([k + ": " + v for k, v in pairs]) + "}"
                 return self._account(text, [part for pair in pairs for part in pair])
+            if kind is _namespace:
+                # As the builtin repr: attributes in insertion order, names that are non-empty strs only.
+                names = [(_str.__str__(k), v) for k, v in _vars(value).items() if _isinstance(k, _str)]
+                pairs = [(k, self(v)) for k, v in names if k]
+                text = "namespace(" + ", ".join([k + "=" + v for k, v in pairs]) + ")"
+                return self._account(text, [v for _, v in pairs])
             items = _sorted([self(v) for v in value])
             if kind is set:
                 return self._account("{" + ", ".join(items) + "}" if items else "set()", items)

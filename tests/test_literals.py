@@ -1,0 +1,92 @@
+"""The input grammar (``literals``): builtin names and ``types.SimpleNamespace`` as argument values."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+from case2code_hub import literals
+from case2code_hub.errors import LiteralSyntaxError
+
+
+@pytest.mark.parametrize("name", sorted(literals.NAMED_VALUES))
+def test_every_named_value_round_trips_to_the_same_object(name):
+    value = literals.parse_value(name)
+    assert value is literals.NAMED_VALUES[name]
+    assert literals.parse_value(literals.to_source(value)) is value
+
+
+def test_names_read_as_their_builtin_objects_and_print_back_by_name():
+    assert literals.parse_value("int") is int and literals.to_source(int) == "int"
+    assert literals.parse_value("len") is len and literals.to_source(len) == "len"
+    assert literals.parse_value("str.lower") is str.lower and literals.to_source(str.lower) == "str.lower"
+    assert literals.parse_value("ValueError") is ValueError and literals.to_source(ValueError) == "ValueError"
+    assert literals.parse_value("Ellipsis") is ... and literals.parse_value("...") is ...
+    args, kwargs = literals.parse_arguments("[3, -1], (int, [abs]), key=abs")
+    assert args == [[3, -1], (int, [abs])] and kwargs == {"key": abs} and kwargs["key"] is abs
+    assert literals.format_arguments(args, kwargs) == "[3, -1], (int, [abs]), key=abs"
+    # Constructor calls are unchanged: a name is a value, a call of it is a constructor.
+    assert literals.parse_value("int('3')") == 3 and literals.parse_value("set()") == set()
+
+
+@pytest.mark.parametrize("source, name", [
+    ("open", "open"), ("eval", "eval"), ("__import__", "__import__"), ("os.system", "os.system"),
+    ("getattr", "getattr"), ("no_such_name", "no_such_name"), ("str.join", "str.join"),
+    ("id", "id"), ("[1, hash]", "hash"), ("{'k': print}", "print"), ("int.__subclasses__", "int.__subclasses__"),
+])
+def test_other_names_are_rejected_by_name(source, name):
+    with pytest.raises(LiteralSyntaxError, match=f"name {name} is not in the input grammar"):
+        literals.parse_value(source)
+
+
+def test_named_values_are_never_called():
+    for source in ("len([1])", "str.lower('A')", "ValueError('x')", "abs(-1)"):
+        with pytest.raises(LiteralSyntaxError, match="not a whitelisted constructor"):
+            literals.parse_value(source)
+    with pytest.raises(LiteralSyntaxError, match="an attribute of an expression"):
+        literals.parse_value("(1).real")
+
+
+def test_only_values_in_the_table_have_a_source():
+    class Local:
+        pass
+
+    assert [literals.to_source(v) for v in (type, object, callable, NotImplementedError)] == [
+        "type", "object", "callable", "NotImplementedError"]
+    for value in (print, map, Local, types.SimpleNamespace, literals.parse_value, object()):
+        with pytest.raises(LiteralSyntaxError, match="no source"):
+            literals.to_source(value)
+
+
+def test_simple_namespaces_round_trip_in_attribute_order():
+    inner = types.SimpleNamespace(headers={"b": 2}, tags={"y", "x"})
+    outer = types.SimpleNamespace(errcode=-1, inner=inner, key=len, empty=types.SimpleNamespace())
+    source = literals.to_source(outer)
+    assert source == ("types.SimpleNamespace(errcode=-1, inner=types.SimpleNamespace(headers={'b': 2}, "
+                      "tags={'x', 'y'}), key=len, empty=types.SimpleNamespace())")
+    back = literals.parse_value(source)
+    assert type(back) is types.SimpleNamespace and back == outer and list(vars(back)) == list(vars(outer))
+    assert back.key is len and type(back.inner) is types.SimpleNamespace
+    assert literals.parse_value("SimpleNamespace(a=1, b='x')") == types.SimpleNamespace(a=1, b="x")
+    assert literals.to_source(types.SimpleNamespace(a=1, b="x")) == "types.SimpleNamespace(a=1, b='x')"
+
+
+@pytest.mark.parametrize("source", ["types.SimpleNamespace({'a': 1})", "SimpleNamespace(1, a=2)"])
+def test_a_positional_argument_to_simple_namespace_is_rejected(source):
+    with pytest.raises(LiteralSyntaxError, match="keyword arguments only"):
+        literals.parse_value(source)
+
+
+@pytest.mark.parametrize("attribute", ["a b", "class", "", "1x"])
+def test_a_namespace_attribute_that_is_no_keyword_name_has_no_source(attribute):
+    value = types.SimpleNamespace(ok=1)
+    setattr(value, attribute, 2)
+    with pytest.raises(LiteralSyntaxError, match="not a keyword argument name"):
+        literals.to_source(value)
+
+
+@pytest.mark.parametrize("source", ["{types.SimpleNamespace(a=1)}", "{types.SimpleNamespace(): 1}", "{[1]}", "{{}: 2}"])
+def test_an_unhashable_set_element_or_dict_key_is_a_literal_error_not_a_type_error(source):
+    with pytest.raises(LiteralSyntaxError, match="unhashable type"):
+        literals.parse_value(source)
