@@ -46,6 +46,7 @@ class ParamInfo:
     constants: tuple[Any, ...] = ()
     element_constants: tuple[Any, ...] = ()
     keys: tuple[str, ...] = ()
+    attrs: tuple[str, ...] = ()  # attributes the body reads off it (``e.errcode``)
     name_hint: str | None = None
 
     @property
@@ -75,6 +76,7 @@ class FunctionAnalysis:
 
 
 MAX_CONSTANTS = 16
+MAX_ATTRS = 8
 
 
 def find_function(tree: ast.Module, entry_point: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
@@ -113,6 +115,7 @@ def analyse(function: Function) -> FunctionAnalysis:
             param.element_constants = tuple(_dedupe(usage.element.constants)[:MAX_CONSTANTS])
         param.constants = tuple(_dedupe(usage.constants)[:MAX_CONSTANTS])
         param.keys = tuple(_dedupe(usage.keys)[:MAX_CONSTANTS])
+        param.attrs = tuple(usage.attrs[:MAX_ATTRS])
         param.name_hint = name_kind(param.name)
     ints, floats, strs = _body_constants(func)
     return FunctionAnalysis(
@@ -243,6 +246,8 @@ def spec_for_kind(kind: str, param: ParamInfo) -> TypeSpec:
         return TypeSpec("tuple", (element,), homogeneous=True)
     if kind == "dict":
         return TypeSpec("dict", (TypeSpec("str"), element))
+    if kind == "namespace":  # an object with the attributes the body reads
+        return TypeSpec("namespace", values=param.attrs)
     return TypeSpec(kind)
 
 

@@ -51,6 +51,7 @@ _NAME_KINDS = {
     "defaultdict": "dict", "counter": "dict",
     "set": "set", "abstractset": "set", "mutableset": "set", "frozenset": "frozenset",
     "decimal": "decimal", "fraction": "fraction", "date": "date", "datetime": "datetime",
+    "type": "type", "callable": "callable",
     "none": "none", "nonetype": "none", "any": "any", "object": "any",
 }  # fmt: skip
 

@@ -42,6 +42,7 @@ from .repair import Blame, converted
 from .splice import _all, splice_constants
 from .trees import nodes, replace_at
 from .usage import _constant, constant_names, folded, named_collections
+from .values import named_values
 
 #: Share of a search's draws that aim at an open test (when there is one).
 TARGET_SHARE = 0.3
@@ -53,6 +54,7 @@ _TYPES: dict[str, type] = {
     "Rational": fractions.Fraction, "Complex": complex, "Mapping": dict, "MutableMapping": dict,
     "Sequence": list, "MutableSequence": list, "Iterable": list, "Collection": list, "Set": set,
     "date": datetime.date, "datetime": datetime.datetime, "time": datetime.time, "timedelta": datetime.timedelta,
+    "type": type,
 }
 #: ``math.isnan(x)``, ``x.is_infinite()``: the floats that make such a test true.
 _SPECIAL_FLOATS = ("isnan", "isinf", "isfinite", "is_nan", "is_infinite", "is_finite", "is_snan", "is_qnan")
@@ -185,6 +187,9 @@ class _Reader:
         for node in ast.walk(expr):
             if isinstance(node, ast.Constant) and node.value is None:
                 test.none = True
+            if (isinstance(node, ast.Name) and node.id == "Ellipsis" or isinstance(node, ast.Constant)
+                    and node.value is Ellipsis) and Ellipsis not in test.constants:
+                test.constants.append(Ellipsis)  # ``obj is Ellipsis``
             for value in folded(node, self.named):
                 if type(value) in (str, bytes, int, float) and value not in test.constants:
                     test.constants.append(value)
@@ -319,6 +324,8 @@ def _as_type(old: Any, kind: type, rng: random.Random) -> Any:
         return datetime.time(3, 4, 5)
     if kind is datetime.timedelta:
         return datetime.timedelta(days=1, seconds=number if type(number) is int else 0)
+    if kind is type:  # ``isinstance(obj, type)``: a class the grammar names
+        return rng.choice(named_values(("int", "str", "list", "object", "ValueError")))
     return old
 
 

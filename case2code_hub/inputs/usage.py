@@ -72,6 +72,12 @@ _CALL_VOTES = {
     "bool": {"int": 0.5, "str": 0.5},
 }
 _ELEMENT_CALLS = frozenset("sum max min sorted".split())
+# Attributes a type has and data values do not: ``klass.__bases__``, ``obj.__qualname__``.
+_TYPE_ATTRS = frozenset("__name__ __qualname__ __module__ __bases__ __mro__ __dict__ __abstractmethods__".split())
+# Attributes of the builtin data types: ``z.real`` or ``s.upper`` say nothing of an object.
+_DATA_ATTRS = frozenset(
+    name for kind in (str, bytes, bytearray, int, float, complex, list, tuple, dict, set, frozenset) for name in dir(kind)
+)
 _ISINSTANCE_KINDS = {k: v for k, v in _NAME_KINDS.items() if v not in ("any",)}
 
 
@@ -83,6 +89,7 @@ class _Usage:
     element_names: list = field(default_factory=list)  # names bound to its elements
     value_names: list = field(default_factory=list)  # names bound to a dict's values (.items())
     element: "_Usage | None" = None  # usage of ``x[i]`` itself
+    attrs: list = field(default_factory=list)  # attributes read off it (``e.errcode``): an object's
 
     def vote(self, kinds: dict[str, float]) -> None:
         for kind, weight in kinds.items():
@@ -252,6 +259,10 @@ class _UsageCollector:
             call = self.parents.get(parent)
             if isinstance(call, ast.Call) and call.func is parent:
                 self._method(parent.attr, call, usage)
+            else:
+                self._attribute(parent.attr, usage)
+        elif isinstance(parent, ast.Call) and parent.func is node:  # ``key(item)``
+            usage.vote({"callable": 3.0})
         elif isinstance(parent, (ast.For, ast.comprehension)) and parent.iter is node:
             usage.vote({"list": 1.0, "str": 0.4})
             self._bind_elements(parent.target, usage)
@@ -316,6 +327,16 @@ class _UsageCollector:
         elif name in _SHARED_METHODS:
             usage.vote(_SHARED_METHODS[name])
 
+    @staticmethod
+    def _attribute(name: str, usage: _Usage) -> None:
+        """``klass.__bases__`` votes for a type; ``e.errcode`` for an object that has ``errcode``."""
+        if name in _TYPE_ATTRS:
+            usage.vote({"type": 2.0})
+        elif name not in _DATA_ATTRS and not name.startswith("__"):
+            usage.vote({"namespace": 2.0})
+            if name not in usage.attrs:
+                usage.attrs.append(name)
+
     def _bind_elements(self, target: ast.expr, usage: _Usage) -> None:
         if isinstance(target, ast.Name):
             usage.element_names.append(("element", target.id))
@@ -330,6 +351,17 @@ class _UsageCollector:
                 kind = _ISINSTANCE_KINDS.get((_dotted_tail(cls) or "").lower())
                 if kind:
                     usage.vote({kind: 4.0})
+            return
+        if name == "issubclass" and call.args[0] is node:
+            usage.vote({"type": 4.0})
+            return
+        if name == "callable":
+            usage.vote({"callable": 2.0})
+            return
+        if name in ("getattr", "hasattr") and len(call.args) >= 2 and call.args[0] is node:
+            attribute = _constant(call.args[1])
+            if isinstance(attribute, str) and attribute.isidentifier():
+                self._attribute(attribute, usage)
             return
         if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
             if call.func.value.id in ("math", "cmath"):
@@ -421,12 +453,13 @@ def _merge(target: _Usage, source: _Usage, weight: float) -> None:
         target.votes[kind] += votes * weight
     target.constants.extend(source.constants)
     target.keys.extend(k for k in source.keys if k not in target.keys)
+    target.attrs.extend(a for a in source.attrs if a not in target.attrs)
 
 
 def _resolve(name: str, usage: dict[str, _Usage], seen: set[str]) -> _Usage:
     """A name's own usage plus its aliases' (``s = text``) and its elements' (``for c in s``)."""
     own = usage.get(name, _Usage())
-    result = _Usage(Counter(own.votes), list(own.constants), list(own.keys))
+    result = _Usage(Counter(own.votes), list(own.constants), list(own.keys), attrs=list(own.attrs))
     element = _Usage()
     if own.element is not None:
         _merge(element, own.element, 1.0)

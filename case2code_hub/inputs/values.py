@@ -12,9 +12,11 @@ import decimal
 import fractions
 import random
 import re
+import types
 from dataclasses import dataclass
 from typing import Any
 
+from .. import literals
 from .analysis import TypeSpec
 
 INT = TypeSpec("int")
@@ -68,6 +70,19 @@ _NAMED_STRS = (
     ("dna", ("ACGT", "GATTACA", "TTTT")),
     ("version", ("1.2.3", "0.10", "2.0.0rc1")),
 )
+
+
+# Builtin objects the grammar names (``key=abs``, ``int``), for parameters that are called or that
+# the body treats as a class; a key function on strings wants ``len``, on numbers ``abs``.
+_CALLABLES = ("abs", "len", "str", "int", "repr", "str.lower", "sorted", "bool")
+_TYPES = ("int", "str", "list", "dict", "object", "type", "ValueError", "float", "tuple", "bool")
+# Values an attribute of an object takes when nothing says more.
+_ATTR_VALUES = (None, 0, 1, -1, "", "a", True, [], {})
+
+
+def named_values(names: tuple[str, ...]) -> list[Any]:
+    """The grammar's builtin objects of ``names`` (``literals.NAMED_VALUES``), in that order."""
+    return [literals.NAMED_VALUES[name] for name in names if name in literals.NAMED_VALUES]
 
 
 # Integer parameters whose names fix their range: a month of 13 only tests the error path.
@@ -139,6 +154,12 @@ def typical_values(spec: TypeSpec, ctx: Context, rng: random.Random) -> list[Any
         return [datetime.date(2024, 1, 2), datetime.date(1999, 12, 31), datetime.date(2024, 2, 29)]
     if kind == "datetime":
         return [datetime.datetime(2024, 1, 2, 3, 4, 5), datetime.datetime(2000, 1, 1)]
+    if kind == "callable":
+        return named_values(_CALLABLES)
+    if kind == "type":
+        return named_values(_TYPES)
+    if kind == "namespace":
+        return _namespaces(spec.values, rng)
     if kind == "literal":
         return list(spec.values)
     if kind == "union":
@@ -149,6 +170,17 @@ def typical_values(spec: TypeSpec, ctx: Context, rng: random.Random) -> list[Any
     if kind in ("list", "tuple", "set", "frozenset", "dict"):
         return _container_values(spec, ctx, rng)
     return _unique([*_TYPICAL_INTS[:3], *_TYPICAL_STRS[:2], [1, 2, 3]])  # "any": a spread
+
+
+def _namespaces(attrs: tuple[str, ...], rng: random.Random) -> list[Any]:
+    """Objects with the attributes the body reads: all None, all 0, mixed, and one short of one."""
+    if not attrs:
+        return [types.SimpleNamespace()]
+    values = [types.SimpleNamespace(**dict.fromkeys(attrs, fill)) for fill in (None, 0, "", 1)]
+    values.append(types.SimpleNamespace(**{a: rng.choice(_ATTR_VALUES) for a in attrs}))
+    if len(attrs) > 1:  # the AttributeError path
+        values.append(types.SimpleNamespace(**dict.fromkeys(attrs[1:], 0)))
+    return values
 
 
 def _fits_kind(value: Any, kind: str) -> bool:
@@ -284,7 +316,8 @@ def mutate(value: Any, rng: random.Random, *, spec: TypeSpec | None = None, ctx:
         return _mutate_int(value, rng, ctx)
     if isinstance(value, float):
         ops = (lambda v: -v, lambda v: v * 2, lambda v: v / 2, lambda v: v + 0.5, lambda v: float(round(v)),
-               lambda v: 0.0, lambda v: rng.choice(ctx.floats or (1.5,)), lambda v: v + 1e-9)  # fmt: skip
+               lambda v: 0.0, lambda v: rng.choice(ctx.floats or (1.5,)), lambda v: v + 1e-9,
+               lambda v: round(rng.random(), 3))  # fmt: skip  # a fraction: hues, probabilities
         result = rng.choice(ops)(value)
         return max(-1e9, min(1e9, result))
     if isinstance(value, str):
@@ -295,7 +328,28 @@ def mutate(value: Any, rng: random.Random, *, spec: TypeSpec | None = None, ctx:
         return _mutate_sequence(value, rng, spec, ctx)
     if isinstance(value, dict):
         return _mutate_dict(value, rng, spec, ctx)
+    if type(value) is types.SimpleNamespace:
+        return _mutate_namespace(value, rng, ctx)
+    for pool in (_CALLABLES, _TYPES):
+        options = named_values(pool)
+        if any(value is option for option in options):
+            return rng.choice(options)
     return value
+
+
+def _mutate_namespace(value: types.SimpleNamespace, rng: random.Random, ctx: Context) -> types.SimpleNamespace:
+    items = dict(vars(value))
+    if not items:
+        return value
+    name = rng.choice(sorted(items))
+    choice = rng.randrange(3)
+    if choice == 0:
+        items[name] = mutate(items[name], rng, ctx=_inner(ctx))
+    elif choice == 1:
+        items[name] = rng.choice(_ATTR_VALUES)
+    else:
+        del items[name]  # the object that lacks it
+    return types.SimpleNamespace(**items)
 
 
 def _mutate_int(value: int, rng: random.Random, ctx: Context) -> int:
@@ -310,7 +364,7 @@ def _mutate_int(value: int, rng: random.Random, ctx: Context) -> int:
 def _mutate_str(value: str, rng: random.Random, ctx: Context) -> str:
     limit = ctx.limits.max_str_len
     pos = rng.randint(0, len(value))
-    choice = rng.randrange(11)
+    choice = rng.randrange(12)
     if choice == 0:
         result = ""
     elif choice == 1:
@@ -332,6 +386,8 @@ def _mutate_str(value: str, rng: random.Random, ctx: Context) -> str:
     elif choice == 9 and ctx.param_constants:
         constant = rng.choice(ctx.param_constants)
         result = str(constant) + value if rng.random() < 0.5 else value + str(constant)
+    elif choice == 10:  # a control character: escapers and tokenizers branch on them
+        result = value[:pos] + rng.choice("\t\n\r\x00\x01\x1b\x7f") + value[pos:]
     else:
         result = value.upper() if value != value.upper() else value.lower() + "1"
     return result[:limit]

@@ -1,0 +1,106 @@
+"""Inputs beyond plain data: key functions, classes and attribute-holding objects.
+
+The body says what a parameter is: ``key(item)`` calls it, ``issubclass(cls, ...)`` and
+``cls.__name__`` treat it as a class, ``e.errcode`` reads an attribute off it. The search then
+passes the grammar's builtin names (``abs``, ``int``) and ``types.SimpleNamespace(...)`` objects.
+"""
+
+from __future__ import annotations
+
+import random
+import textwrap
+import types
+
+import pytest
+
+from case2code_hub import literals
+from case2code_hub.inputs.analysis import analyse, ranked_types
+from case2code_hub.inputs.values import Context, mutate, typical_values
+from case2code_hub.schema import Function, Source, function_id
+
+KEYED = textwrap.dedent('''\
+    def smallest(items, key=None):
+        if key is None:
+            return min(items)
+        best = items[0]
+        for item in items[1:]:
+            if key(item) < key(best):
+                best = item
+        return best
+''')
+CLASSY = textwrap.dedent('''\
+    def describe(cls):
+        if not isinstance(cls, type):
+            return 'not a class'
+        if issubclass(cls, Exception):
+            return 'error ' + cls.__name__
+        return cls.__qualname__ + ' from ' + cls.__module__
+''')
+STATUS = textwrap.dedent('''\
+    def unavailable(e):
+        try:
+            if e.errcode == -1 or e.headers is None:
+                return True
+            return e.headers.get('X-exception') == 'busy'
+        except AttributeError:
+            return False
+''')
+ELLIPSIS = textwrap.dedent('''\
+    def param_expr(obj):
+        if obj is Ellipsis:
+            return True
+        return isinstance(obj, list)
+''')
+
+
+def make(code: str, entry_point: str) -> Function:
+    return Function(id=function_id(code), entry_point=entry_point, code=code, source=Source("t", "t"))
+
+
+def kinds(code: str, entry_point: str, name: str) -> list[str]:
+    param = analyse(make(code, entry_point)).param(name)
+    return [spec.kind for spec, _ in ranked_types(param)[0]]
+
+
+def test_the_body_says_a_parameter_is_called_a_class_or_an_object_with_attributes():
+    assert kinds(KEYED, "smallest", "key")[0] == "callable"
+    assert kinds(CLASSY, "describe", "cls")[0] == "type"
+    status = analyse(make(STATUS, "unavailable")).param("e")
+    assert status.attrs == ("errcode", "headers")  # in the order the body reads them
+    (spec, _), *_ = ranked_types(status)[0]
+    assert spec.kind == "namespace" and spec.values == ("errcode", "headers")
+    # Attributes every str or int has say nothing: ``n.real`` is a number's.
+    assert analyse(make("def f(n, s):\n    return n.real + len(s.upper())\n", "f")).param("n").attrs == ()
+
+
+def test_values_of_the_new_kinds_are_in_the_grammar_and_mutate_within_it():
+    rng = random.Random(0)
+    status = analyse(make(STATUS, "unavailable")).param("e")
+    spec = ranked_types(status)[0][0][0]
+    made = [*typical_values(spec, Context(), rng)]
+    assert types.SimpleNamespace(errcode=None, headers=None) in made
+    assert types.SimpleNamespace(headers=0) in made  # one attribute short: the AttributeError path
+    made += typical_values(ranked_types(analyse(make(KEYED, "smallest")).param("key"))[0][0][0], Context(), rng)
+    made += typical_values(ranked_types(analyse(make(CLASSY, "describe")).param("cls"))[0][0][0], Context(), rng)
+    assert abs in made and int in made and ValueError in made
+    for value in made + [mutate(v, rng) for v in made for _ in range(5)]:
+        source = literals.to_source(value)
+        again = literals.parse_value(source)
+        assert again is value or again == value, source
+    mutated = {literals.to_source(mutate(abs, rng)) for _ in range(30)}
+    assert len(mutated) > 2 and all(callable(literals.parse_value(m)) for m in mutated)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_search_covers_functions_that_take_key_functions_classes_objects_and_ellipsis(seed):
+    from case2code_hub.inputs.search import SearchConfig, SearchingWriter
+    from case2code_hub.sandbox import Sandbox, SandboxConfig
+
+    functions = [make(KEYED, "smallest"), make(CLASSY, "describe"), make(STATUS, "unavailable"),
+                 make(ELLIPSIS, "param_expr")]
+    with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
+        results = list(SearchingWriter(sandbox, SearchConfig(seed=seed)).search(functions))
+    for result in results:
+        assert result.quality.line_coverage == 1.0, (result.function.entry_point, result.inputs)
+    outputs = {case.output for result in results for case in result.cases}
+    assert "'error ValueError'" in outputs and "'int from builtins'" in outputs
