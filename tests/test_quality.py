@@ -115,6 +115,18 @@ def test_choose_takes_one_raised_call_over_the_share_only_for_lines_nothing_else
     assert chosen == [0, 1, 2, 4, 5]
 
 
+def test_choose_takes_raised_calls_over_the_share_for_own_lines_up_to_half_the_cases():
+    # A validator: each check raises on its own line, one returning call reaches none of them.
+    lines = lambda *ns: {("l", n) for n in ns}  # noqa: E731
+    trials = [trial(0, "returned", "ok", lines(1))]
+    trials += [trial(i, "raised", f"ValueError: check {i}", lines(1, 1 + i)) for i in range(1, 8)]
+    trials += [trial(i, "returned", f"{i}", lines(1)) for i in range(8, 16)]
+    chosen = choose(trials, n=10, max_raised_share=0.3)
+    raised = [t.index for t in chosen if t.case.outcome == "raised"]
+    assert raised == [1, 2, 3, 4, 5]  # three by the share, two more for their lines, no more
+    assert len(chosen) == 10
+
+
 def test_search_config_names_bad_fields():
     for kwargs, name in [({"max_calls": 5}, "max_calls"), ({"patience": 0}, "patience"),
                          ({"max_raised_share": 1.0}, "max_raised_share")]:
@@ -183,3 +195,14 @@ def test_stats_of_a_folder_that_is_not_a_dataset(tmp_path):
         folder_quality(tmp_path)
     result = CliRunner().invoke(app, ["stats", str(tmp_path)])
     assert result.exit_code == 1
+
+
+def test_search_is_twice_as_patient_while_a_line_is_unreached(sandbox):
+    # Both return one output whatever the input, so neither is ever done; only f has a line left
+    # (unreachable on this platform) and keeps searching for twice the stale rounds.
+    code = "import os\n\n\ndef f(x):\n    if os.sep == '\\\\':\n        return 1\n    return 2\n\n\ndef g(x):\n    return 2\n"
+    functions = [Function(id=name, entry_point=name, code=code, source=Source("t", "t")) for name in ("f", "g")]
+    f, g = SearchingWriter(sandbox, SearchConfig(patience=2)).search(functions)
+    assert f.stop == g.stop == "stale"
+    assert f.quality.line_coverage < 1.0 and g.quality.line_coverage == 1.0
+    assert f.rounds - g.rounds == 2, (f.rounds, g.rounds)

@@ -70,7 +70,8 @@ class SearchConfig:
         max_calls: budget of executed candidates per function.
         first_round: candidates in the first round (the seeds come first).
         round_size: candidates in each later round.
-        patience: rounds in a row without new coverage or new output before giving up.
+        patience: rounds in a row without new coverage or new output before giving up; twice
+            that while some line is unreached.
         max_expensive: timeouts, memory errors and crashes a function may cause before its
             search stops (each costs a full deadline).
         max_raised_share: largest share of raised calls among the chosen inputs.
@@ -322,8 +323,15 @@ class SearchingWriter:
             state.stop = "expensive"
         elif len(state.covered) >= state.cmap.n_units and len(state.returned_outputs) >= self.config.n_cases:
             state.stop = "covered"
-        elif state.stale >= self.config.patience:
+        elif state.stale >= self.config.patience * (2 if self._lines_left(state) else 1):
             state.stop = "stale"
+
+    @staticmethod
+    def _lines_left(state: _State) -> bool:
+        """Whether some line is still unreached: such a search is worth twice the patience (the
+        lines are what the data promises; a function fully reached but short of distinct outputs
+        is not)."""
+        return any(("l", line) not in state.covered for line in state.cmap.lines)
 
     def _finish(self, state: _State) -> SearchResult:
         chosen = choose(state.trials, n=self.config.n_cases, max_raised_share=self.config.max_raised_share)
