@@ -52,6 +52,18 @@ ELLIPSIS = textwrap.dedent('''\
         return isinstance(obj, list)
 ''')
 
+# The attribute is read in a helper the usage votes never see: the AttributeError tells.
+HELPED = textwrap.dedent('''\
+    def _code(e):
+        return e.errcode
+
+
+    def status(e):
+        if _code(e) == -1:
+            return 'unavailable'
+        return 'ok'
+''')
+
 
 def make(code: str, entry_point: str) -> Function:
     return Function(id=function_id(code), entry_point=entry_point, code=code, source=Source("t", "t"))
@@ -69,6 +81,9 @@ def test_the_body_says_a_parameter_is_called_a_class_or_an_object_with_attribute
     assert status.attrs == ("errcode", "headers")  # in the order the body reads them
     (spec, _), *_ = ranked_types(status)[0]
     assert spec.kind == "namespace" and spec.values == ("errcode", "headers")
+    # An alias shares them: ``g = e`` then ``g.errcode``.
+    aliased = analyse(make("def f(e):\n    g = e\n    if e.level > 3:\n        return g.errcode\n", "f")).param("e")
+    assert set(aliased.attrs) == {"level", "errcode"}
     # Attributes every str or int has say nothing: ``n.real`` is a number's.
     assert analyse(make("def f(n, s):\n    return n.real + len(s.upper())\n", "f")).param("n").attrs == ()
 
@@ -97,10 +112,28 @@ def test_search_covers_functions_that_take_key_functions_classes_objects_and_ell
     from case2code_hub.sandbox import Sandbox, SandboxConfig
 
     functions = [make(KEYED, "smallest"), make(CLASSY, "describe"), make(STATUS, "unavailable"),
-                 make(ELLIPSIS, "param_expr")]
+                 make(ELLIPSIS, "param_expr"), make(HELPED, "status")]
     with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
         results = list(SearchingWriter(sandbox, SearchConfig(seed=seed)).search(functions))
     for result in results:
         assert result.quality.line_coverage == 1.0, (result.function.entry_point, result.inputs)
     outputs = {case.output for result in results for case in result.cases}
     assert "'error ValueError'" in outputs and "'int from builtins'" in outputs
+
+
+def test_paths_reach_into_namespaces_and_repairs_give_objects_the_attributes_they_lack():
+    from case2code_hub.inputs.offline import Candidate
+    from case2code_hub.inputs.repair import repaired
+    from case2code_hub.inputs.trees import nodes, replace_at
+
+    value = types.SimpleNamespace(a=[1, 2], b={"k": 3})
+    assert dict(nodes(value))[(("attr", "a"), 1)] == 2
+    assert replace_at(value, (("attr", "a"), 1), lambda v: v * 10) == types.SimpleNamespace(a=[1, 20], b={"k": 3})
+    assert value.a == [1, 2]  # a copy, the parent unchanged
+    assert replace_at({"a": 1}, (("attr", "a"),), lambda v: 0) == {"a": 1}  # a dict has keys, not attributes
+    rng = random.Random(0)
+    lacking = repaired(Candidate([types.SimpleNamespace(errcode=1)]),
+                       "AttributeError: 'types.SimpleNamespace' object has no attribute 'headers'", rng)
+    assert lacking.args[0].errcode == 1 and hasattr(lacking.args[0], "headers")
+    wrapped = repaired(Candidate([5]), "AttributeError: 'int' object has no attribute 'errcode'", rng)
+    assert wrapped.args == [types.SimpleNamespace(errcode=5)]

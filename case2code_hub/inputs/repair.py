@@ -2,7 +2,8 @@
 
 ``KeyError: 'pos'`` adds the key to the input's dicts; ``'int' object is not subscriptable`` or
 ``'list' object has no attribute 'keys'`` turns values of the named type into a type that has what
-the body used; unpacking errors resize containers to the expected length; index errors grow them.
+the body used (into a ``types.SimpleNamespace`` holding the value when no builtin type has the
+attribute, ``e.errcode``; a namespace that lacks one gains it); unpacking errors resize containers to the expected length; index errors grow them.
 Random mutation finds such structure only by luck, and a chain of them (a dict of lists of pairs)
 practically never; each repair is one step, and the search keeps a step whose call raises a new
 error or reaches new lines, so chains are walked one error at a time.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import ast
 import random
 import re
+import types
 from typing import Any, Callable
 
 from .. import literals
@@ -25,7 +27,7 @@ from ..schema import CaseCoverage
 from .analysis import FunctionAnalysis
 from .offline import Candidate
 from .trees import alike, nodes, replace_at
-from .values import _hashable
+from .values import ATTRIBUTE_VALUES, _hashable
 
 _TYPES: dict[str, type] = {
     "int": int, "float": float, "str": str, "list": list, "dict": dict, "tuple": tuple, "set": set,
@@ -150,13 +152,19 @@ def _plan(kind: str, message: str, values: list[Any], rng: random.Random, strs: 
             return (lambda v: type(v) is dict), lambda v: _with_key(v, key, rng)
         return (lambda v: True), lambda v: {key: v}
     if kind == "AttributeError":
-        found = re.match(r"'(\w+)' object has no attribute '(\w+)'", message)
-        if not found or found.group(1) not in _TYPES:
+        found = re.match(r"'([\w.]+)' object has no attribute '(\w+)'", message)
+        if not found:
             return None
-        wanted = [t for t in _ATTRIBUTE_TYPES if hasattr(t, found.group(2))]
-        if not wanted:
+        owner, name = found.groups()
+        if owner == "types.SimpleNamespace":  # the object lacks one more attribute the body reads
+            return (lambda v: type(v) is types.SimpleNamespace and not hasattr(v, name)), (
+                lambda v: types.SimpleNamespace(**vars(v), **{name: rng.choice(ATTRIBUTE_VALUES)}))
+        if owner not in _TYPES:
             return None
-        return _switch(_TYPES[found.group(1)], rng.choice(wanted[:2]) if rng.random() < 0.8 else rng.choice(wanted), rng, strs)
+        wanted = [t for t in _ATTRIBUTE_TYPES if hasattr(t, name)]
+        if not wanted:  # no builtin type has it (``e.errcode``): an object that has it, holding the value
+            return (lambda v: type(v) is _TYPES[owner]), lambda v: types.SimpleNamespace(**{name: v})
+        return _switch(_TYPES[owner], rng.choice(wanted[:2]) if rng.random() < 0.8 else rng.choice(wanted), rng, strs)
     if kind == "IndexError":
         found = re.match(r"(list|string|tuple) index out of range", message)
         if not found:

@@ -1,11 +1,13 @@
 """Paths into argument values: every nested value with its place, and copies with one place changed.
 
-A path's first step is the argument's index; below it, an ``int`` step is a list or tuple index and
-``("key", k)`` a dict's key. Sets are leaves (their order is not a place).
+A path's first step is the argument's index; below it, an ``int`` step is a list or tuple index,
+``("key", k)`` a dict's key and ``("attr", name)`` an attribute of a ``types.SimpleNamespace``. Sets
+are leaves (their order is not a place).
 """
 
 from __future__ import annotations
 
+import types
 from typing import Any, Callable, Iterator
 
 # A wildcard in a value's place pattern: any index of a list or tuple.
@@ -24,6 +26,9 @@ def nodes(value: Any, path: Path = (), depth: int = 0) -> Iterator[tuple[Path, A
     elif type(value) is dict:
         for key, item in value.items():
             yield from nodes(item, path + (("key", key),), depth + 1)
+    elif type(value) is types.SimpleNamespace:
+        for name, item in vars(value).items():
+            yield from nodes(item, path + (("attr", name),), depth + 1)
 
 
 def _pattern(path: Path) -> Path:
@@ -46,8 +51,12 @@ def replace_at(value: Any, path: Path, transform: Callable[[Any], Any]) -> Any:
         items = list(value)
         items[step] = replace_at(items[step], rest, transform)
         return type(value)(items)
-    if type(value) is dict and type(step) is tuple and step[1] in value:
+    if type(value) is dict and type(step) is tuple and step[0] == "key" and step[1] in value:
         copy = dict(value)
         copy[step[1]] = replace_at(copy[step[1]], rest, transform)
         return copy
+    if type(value) is types.SimpleNamespace and type(step) is tuple and step[0] == "attr" and step[1] in vars(value):
+        fields = dict(vars(value))
+        fields[step[1]] = replace_at(fields[step[1]], rest, transform)
+        return types.SimpleNamespace(**fields)
     return value

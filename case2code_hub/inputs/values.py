@@ -76,8 +76,8 @@ _NAMED_STRS = (
 # the body treats as a class; a key function on strings wants ``len``, on numbers ``abs``.
 _CALLABLES = ("abs", "len", "str", "int", "repr", "str.lower", "sorted", "bool")
 _TYPES = ("int", "str", "list", "dict", "object", "type", "ValueError", "float", "tuple", "bool")
-# Values an attribute of an object takes when nothing says more.
-_ATTR_VALUES = (None, 0, 1, -1, "", "a", True, [], {})
+# Values an attribute of an object takes when nothing says more (the repair's too).
+ATTRIBUTE_VALUES = (None, 0, 1, -1, "", "a", True, [], {})
 
 
 def named_values(names: tuple[str, ...]) -> list[Any]:
@@ -177,7 +177,7 @@ def _namespaces(attrs: tuple[str, ...], rng: random.Random) -> list[Any]:
     if not attrs:
         return [types.SimpleNamespace()]
     values = [types.SimpleNamespace(**dict.fromkeys(attrs, fill)) for fill in (None, 0, "", 1)]
-    values.append(types.SimpleNamespace(**{a: rng.choice(_ATTR_VALUES) for a in attrs}))
+    values.append(types.SimpleNamespace(**{a: rng.choice(ATTRIBUTE_VALUES) for a in attrs}))
     if len(attrs) > 1:  # the AttributeError path
         values.append(types.SimpleNamespace(**dict.fromkeys(attrs[1:], 0)))
     return values
@@ -346,7 +346,7 @@ def _mutate_namespace(value: types.SimpleNamespace, rng: random.Random, ctx: Con
     if choice == 0:
         items[name] = mutate(items[name], rng, ctx=_inner(ctx))
     elif choice == 1:
-        items[name] = rng.choice(_ATTR_VALUES)
+        items[name] = rng.choice(ATTRIBUTE_VALUES)
     else:
         del items[name]  # the object that lacks it
     return types.SimpleNamespace(**items)
