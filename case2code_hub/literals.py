@@ -101,6 +101,9 @@ NAMED_VALUES: dict[str, object] = {
                                ZeroDivisionError, RuntimeError, LookupError, ArithmeticError, OSError,
                                UnicodeError, NotImplementedError)},
     "Ellipsis": Ellipsis,
+    # The numeric classes the constructors build, as classes (``issubclass(T, Decimal)``).
+    "decimal.Decimal": decimal.Decimal,
+    "fractions.Fraction": fractions.Fraction,
 }
 # id of each named object -> its first name, for to_source (the objects live as long as the table).
 _NAME_OF = {id(value): name for name, value in reversed(NAMED_VALUES.items())}

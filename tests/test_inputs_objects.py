@@ -64,6 +64,30 @@ HELPED = textwrap.dedent('''\
         return 'ok'
 ''')
 
+# Classes compared by identity or subclass: the grammar's named classes, Decimal and Fraction too.
+COERCE = textwrap.dedent('''\
+    from fractions import Fraction
+
+
+    def coerce(T, S):
+        if T is S:
+            return T
+        if S is int or S is bool:
+            return T
+        if issubclass(T, Fraction) and issubclass(S, float):
+            return S
+        if issubclass(T, float) and issubclass(S, Fraction):
+            return T
+        raise TypeError('cannot coerce')
+''')
+# An attribute compared with a named object: the aimed child sets that attribute.
+MEMBER = textwrap.dedent('''\
+    def kind(cls):
+        if cls._member_type_ is object:
+            return 'plain'
+        return 'mixed'
+''')
+
 
 def make(code: str, entry_point: str) -> Function:
     return Function(id=function_id(code), entry_point=entry_point, code=code, source=Source("t", "t"))
@@ -112,7 +136,7 @@ def test_search_covers_functions_that_take_key_functions_classes_objects_and_ell
     from case2code_hub.sandbox import Sandbox, SandboxConfig
 
     functions = [make(KEYED, "smallest"), make(CLASSY, "describe"), make(STATUS, "unavailable"),
-                 make(ELLIPSIS, "param_expr"), make(HELPED, "status")]
+                 make(ELLIPSIS, "param_expr"), make(HELPED, "status"), make(COERCE, "coerce"), make(MEMBER, "kind")]
     with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
         results = list(SearchingWriter(sandbox, SearchConfig(seed=seed)).search(functions))
     for result in results:

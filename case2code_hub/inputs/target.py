@@ -33,6 +33,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import literals
 from ..sandbox.coverage import BranchPoint, CoverageMap
 from .analysis import FunctionAnalysis
 from .annotations import _dotted_tail
@@ -46,6 +47,8 @@ from .values import named_values
 
 #: Share of a search's draws that aim at an open test (when there is one).
 TARGET_SHARE = 0.3
+#: Share of aimed children that change two of the arguments a test reads, not one.
+BOTH_SHARE = 0.3
 _TYPES: dict[str, type] = {
     **{name: getattr(builtins, name) for name in ("int", "float", "str", "bytes", "list", "dict", "tuple", "bool",
                                                   "set", "frozenset", "bytearray", "complex")},
@@ -133,6 +136,15 @@ class Targets:
         place = self._place(test, args, kwargs, rng)
         if place is None:
             return None
+        self._aim(test, args, kwargs, place, rng)
+        if len(test.params) > 1 and rng.random() < BOTH_SHARE:
+            # ``issubclass(T, Fraction) and issubclass(S, float)``: one change alone flips nothing.
+            other = self._place(test, args, kwargs, rng)
+            if other is not None and other != place:
+                self._aim(test, args, kwargs, other, rng)
+        return Candidate(args, kwargs, origin="target")
+
+    def _aim(self, test: _Test, args: list[Any], kwargs: dict[str, Any], place: int | str, rng: random.Random) -> None:
         old = args[place] if type(place) is int else kwargs.get(place)
         spots = [path for path, value in nodes(old) if type(value) in (str, bytes, int, float, type(None), list, dict)]
         path = rng.choice(spots) if spots and rng.random() < 0.4 else ()
@@ -141,7 +153,6 @@ class Targets:
             args[place] = new
         else:
             kwargs[place] = new
-        return Candidate(args, kwargs, origin="target")
 
     def _place(self, test: _Test, args: list[Any], kwargs: dict[str, Any], rng: random.Random) -> int | str | None:
         """The argument to change: an index into ``args`` or a keyword (added when omitted)."""
@@ -195,6 +206,11 @@ class _Reader:
                     test.constants.append(value)
             if isinstance(node, ast.Compare):
                 test.none |= any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops)
+                # ``cls._member_type_ is object``, ``T is int``: the grammar's named object itself.
+                for side in (node.left, *node.comparators):
+                    named = literals.NAMED_VALUES.get(literals.dotted_name(side) or "")
+                    if named is not None and not any(named is c for c in test.constants):
+                        test.constants.append(named)
                 self._placed(node, test)
                 self._type_compared(node, test)
             if isinstance(node, ast.Name) and node.id in self.collections:  # ``if name in _TABLE``
@@ -235,6 +251,12 @@ class _Reader:
             options = found if type(found) is tuple else (found,)
             side = test.prefixes if func.attr == "startswith" else test.suffixes
             side.extend(o for o in options if type(o) in (str, bytes) and o)
+        elif isinstance(func, ast.Name) and func.id == "issubclass" and len(node.args) == 2:
+            # ``issubclass(T, Fraction)``: T is that class (a class the grammar names).
+            kinds = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
+            named = [named_values((name,)) for name in map(literals.dotted_name, kinds) if name]
+            named += [[_TYPES[name]] for name in map(_dotted_tail, kinds) if name in _TYPES]
+            test.constants.extend(c for found in named for c in found if not any(c is t for t in test.constants))
         elif isinstance(func, ast.Name) and func.id == "isinstance" and len(node.args) == 2:
             kinds = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
             test.types.extend(_TYPES[name] for name in map(_dotted_tail, kinds) if name in _TYPES)

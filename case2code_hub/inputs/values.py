@@ -75,7 +75,8 @@ _NAMED_STRS = (
 # Builtin objects the grammar names (``key=abs``, ``int``), for parameters that are called or that
 # the body treats as a class; a key function on strings wants ``len``, on numbers ``abs``.
 _CALLABLES = ("abs", "len", "str", "int", "repr", "str.lower", "sorted", "bool")
-_TYPES = ("int", "str", "list", "dict", "object", "type", "ValueError", "float", "tuple", "bool")
+_TYPES = ("int", "str", "list", "dict", "object", "type", "ValueError", "float", "tuple", "bool", "decimal.Decimal",
+          "fractions.Fraction")
 # Values an attribute of an object takes when nothing says more (the repair's too).
 ATTRIBUTE_VALUES = (None, 0, 1, -1, "", "a", True, [], {})
 
