@@ -83,7 +83,7 @@ class SearchConfig:
 
     n_cases: int = 10
     seed: int = 0
-    max_calls: int = 480
+    max_calls: int = 720
     first_round: int = 32
     round_size: int = 16
     patience: int = 6
