@@ -1,7 +1,10 @@
 """Body-usage inference: how a function body uses each name votes on that name's type.
 
 ``_UsageCollector`` walks a parsed function and records votes, constants and dict keys per name;
-``_resolve`` folds in aliases (``s = text``) and element bindings (``for c in s``).
+``_resolve`` folds in aliases (``s = text``) and element bindings (``for c in s``). Besides the data
+kinds, a name that is called votes ``callable`` (``key(item)``), one treated as a class votes
+``type`` (``issubclass(cls, ..)``, ``cls.__bases__``), and one whose non-builtin attributes are read
+votes ``namespace``, with those attributes recorded (``e.errcode``, ``hasattr(x, 'n')``).
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Mutation follows EvalPlus's type-aware operators: grow and shrink containers, flip signs, step to
 boundaries, empty / unicode / long strings, and now and then an element of a neighbouring type.
 Every value stays small (see ``Limits``): huge inputs make slow cases that teach nothing.
+Beyond data, three kinds are built from the grammar's objects (``literals``): ``callable`` (a key
+function, ``abs``, ``len``), ``type`` (a class, ``int``, ``ValueError``) and ``namespace`` (a
+``types.SimpleNamespace`` with the attributes the body reads); they mutate within their kind.
 """
 
 from __future__ import annotations
@@ -75,8 +78,8 @@ _NAMED_STRS = (
 # Builtin objects the grammar names (``key=abs``, ``int``), for parameters that are called or that
 # the body treats as a class; a key function on strings wants ``len``, on numbers ``abs``.
 _CALLABLES = ("abs", "len", "str", "int", "repr", "str.lower", "sorted", "bool")
-_TYPES = ("int", "str", "list", "dict", "object", "type", "ValueError", "float", "tuple", "bool", "decimal.Decimal",
-          "fractions.Fraction")
+_CLASSES = ("int", "str", "list", "dict", "object", "type", "ValueError", "float", "tuple", "bool", "decimal.Decimal",
+            "fractions.Fraction")
 # Values an attribute of an object takes when nothing says more (the repair's too).
 ATTRIBUTE_VALUES = (None, 0, 1, -1, "", "a", True, [], {})
 
@@ -158,7 +161,7 @@ def typical_values(spec: TypeSpec, ctx: Context, rng: random.Random) -> list[Any
     if kind == "callable":
         return named_values(_CALLABLES)
     if kind == "type":
-        return named_values(_TYPES)
+        return named_values(_CLASSES)
     if kind == "namespace":
         return _namespaces(spec.values, rng)
     if kind == "literal":
@@ -331,7 +334,7 @@ def mutate(value: Any, rng: random.Random, *, spec: TypeSpec | None = None, ctx:
         return _mutate_dict(value, rng, spec, ctx)
     if type(value) is types.SimpleNamespace:
         return _mutate_namespace(value, rng, ctx)
-    for pool in (_CALLABLES, _TYPES):
+    for pool in (_CALLABLES, _CLASSES):
         options = named_values(pool)
         if any(value is option for option in options):
             return rng.choice(options)
