@@ -9,10 +9,10 @@ an attribute made an object that has it, changing first the arguments the raisin
 otherwise a child may be aimed at one open test (``target``: a parent that reached a test seen to
 go one way only, the argument the test reads (two of them now and then), a value made for it: its
 folded constants, ``None``, a prefix and suffix, a type, a class or named object it compares with,
-a string its regex matches, a constant at the index it reads), or a body constant is spliced in (half the time one of the
-frontier's, the tests reached but not yet seen go both ways), a string is edited several times
-over with the body's short literals (``havoc``), a value is copied between arguments, a value's
-type is switched (``splice``), or a type-aware mutation is made.
+a string its regex matches, a constant at the index it reads), or a body constant is spliced in
+(half the time one of the frontier's, the tests reached but not yet seen go both ways), a string is
+edited several times over with the body's short literals (``havoc``), a value is copied between
+arguments, a value's type is switched (``splice``), or a type-aware mutation is made.
 Values are plain data, or the grammar's objects where the body asks for them (``values``: a key
 function such as ``abs`` for a parameter it calls, a class such as ``int`` for one it treats as a
 class, a ``types.SimpleNamespace`` with the attributes it reads).

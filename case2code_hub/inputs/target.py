@@ -208,9 +208,7 @@ class _Reader:
                 test.none |= any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops)
                 # ``cls._member_type_ is object``, ``T is int``: the grammar's named object itself.
                 for side in (node.left, *node.comparators):
-                    named = literals.NAMED_VALUES.get(literals.dotted_name(side) or "")
-                    if named is not None and not any(named is c for c in test.constants):
-                        test.constants.append(named)
+                    _add_object(test, literals.NAMED_VALUES.get(literals.dotted_name(side) or ""))
                 self._placed(node, test)
                 self._type_compared(node, test)
             if isinstance(node, ast.Name) and node.id in self.collections:  # ``if name in _TABLE``
@@ -254,9 +252,10 @@ class _Reader:
         elif isinstance(func, ast.Name) and func.id == "issubclass" and len(node.args) == 2:
             # ``issubclass(T, Fraction)``: T is that class (a class the grammar names).
             kinds = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
-            named = [named_values((name,)) for name in map(literals.dotted_name, kinds) if name]
-            named += [[_TYPES[name]] for name in map(_dotted_tail, kinds) if name in _TYPES]
-            test.constants.extend(c for found in named for c in found if not any(c is t for t in test.constants))
+            for kind in kinds:
+                _add_object(test, literals.NAMED_VALUES.get(literals.dotted_name(kind) or ""))
+            for kind in kinds:
+                _add_object(test, _TYPES.get(_dotted_tail(kind) or ""))
         elif isinstance(func, ast.Name) and func.id == "isinstance" and len(node.args) == 2:
             kinds = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
             test.types.extend(_TYPES[name] for name in map(_dotted_tail, kinds) if name in _TYPES)
@@ -319,6 +318,12 @@ def _value_for(test: _Test, old: Any, rng: random.Random, fallback: list[Any]) -
     if not makers:
         return old
     return rng.choice(makers)()
+
+
+def _add_object(test: _Test, value: Any) -> None:
+    """``value`` (a class or named object, or None for none) among the test's constants, once by identity."""
+    if value is not None and not any(value is c for c in test.constants):
+        test.constants.append(value)
 
 
 def _as_type(old: Any, kind: type, rng: random.Random) -> Any:

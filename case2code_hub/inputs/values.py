@@ -89,6 +89,11 @@ def named_values(names: tuple[str, ...]) -> list[Any]:
     return [literals.NAMED_VALUES[name] for name in names if name in literals.NAMED_VALUES]
 
 
+# The table is fixed: the pools are looked up once, not on every mutation.
+_CALLABLE_VALUES = tuple(named_values(_CALLABLES))
+_CLASS_VALUES = tuple(named_values(_CLASSES))
+
+
 # Integer parameters whose names fix their range: a month of 13 only tests the error path.
 _NAMED_INTS = (
     (re.compile(r"month"), (1, 2, 6, 12, 11)),
@@ -159,9 +164,9 @@ def typical_values(spec: TypeSpec, ctx: Context, rng: random.Random) -> list[Any
     if kind == "datetime":
         return [datetime.datetime(2024, 1, 2, 3, 4, 5), datetime.datetime(2000, 1, 1)]
     if kind == "callable":
-        return named_values(_CALLABLES)
+        return list(_CALLABLE_VALUES)
     if kind == "type":
-        return named_values(_CLASSES)
+        return list(_CLASS_VALUES)
     if kind == "namespace":
         return _namespaces(spec.values, rng)
     if kind == "literal":
@@ -334,8 +339,7 @@ def mutate(value: Any, rng: random.Random, *, spec: TypeSpec | None = None, ctx:
         return _mutate_dict(value, rng, spec, ctx)
     if type(value) is types.SimpleNamespace:
         return _mutate_namespace(value, rng, ctx)
-    for pool in (_CALLABLES, _CLASSES):
-        options = named_values(pool)
+    for options in (_CALLABLE_VALUES, _CLASS_VALUES):
         if any(value is option for option in options):
             return rng.choice(options)
     return value
