@@ -136,3 +136,30 @@ def test_builtin_names_namespaces_and_dotted_constructors_are_literal_arguments(
     assert index["bisect"] == [["test_names", "[1, -2, 3], 3, key=abs"]]
     assert index["lookup"] == [["test_names", "str.lower, ValueError"], ["test_names", "decimal.Decimal('1.5')"],
                                ["test_names", "types.SimpleNamespace(errcode=-1, headers={})"]]
+
+
+def test_a_name_bound_once_to_a_literal_stands_for_it(tmp_path):
+    (tmp_path / "test_opts.py").write_text(textwrap.dedent('''\
+        import getopt
+        LONG = ['alpha=', 'beta']
+
+        def test_getopt():
+            cmdline = ['-a', '1',
+                       '--beta']                    # written over two lines: kept, on one
+            getopt.getopt(cmdline, 'a:b', LONG)     # a local and a module name, each bound once
+            again = ['-b']
+            again = ['-a']
+            getopt.getopt(again, 'a:b')             # bound twice: not a literal
+            for each in (['-x'],):
+                getopt.getopt(each, 'x')            # a loop's name: not a literal
+
+        def test_shadowed(LONG):
+            getopt.getopt(['-a'], 'a', LONG)        # a parameter shadows the module's name
+
+        class TestCase:
+            shortopts = 'ab'
+            def test_method(self):
+                getopt.getopt(['-a'], shortopts)    # a class body's names are not its methods'
+    '''))
+    index = collect(iter_documents(str(tmp_path)))
+    assert index["getopt"] == [["test_opts", "['-a', '1', '--beta'], 'a:b', ['alpha=', 'beta']"]]

@@ -13,6 +13,12 @@ and parsed as the harvest does (the same size bound and skips). Only code corpor
 standard library, a folder of ``.py`` files, one file): data files (The Stack) are too large to
 read twice. Calls are read with ``ast`` and their arguments checked by the data contract's literal
 evaluator; nothing is run.
+
+Tests often name an input before they pass it (``cmdline = ['-a', '1', '--beta']`` then
+``getopt(cmdline, 'a:b', ['beta'])``), so an argument that is a bare name counts as literal when
+its scope binds that name exactly once, to a literal (a name bound twice, or by a loop, an
+import or a parameter, does not). An argument written over several lines is rewritten on one
+(``ast.unparse``) rather than dropped.
 """
 
 from __future__ import annotations
@@ -69,29 +75,34 @@ def collect(documents: Iterable[Any]) -> dict[str, list[list[str]]]:
         starts = [0]
         for line in data.splitlines(keepends=True):
             starts.append(starts[-1] + len(line))
-        calls = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
+        scopes = _call_scopes(tree)
+        calls = sorted(scopes, key=lambda n: (n.lineno, n.col_offset))
         for node in calls:  # in source order
             if not (node.args or node.keywords):
                 continue
             name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
             if name is None or len(index.get(name, ())) >= MAX_PER_NAME:
                 continue
-            source = _literal_arguments(data, starts, node)
+            source = _literal_arguments(data, starts, node, scopes[node])
             if source is not None and (name, source) not in seen:
                 seen.add((name, source))
                 index.setdefault(name, []).append([stem, source])
     return index
 
 
-def _literal_arguments(data: bytes, starts: list[int], call: ast.Call) -> str | None:
-    """The call's argument-list source when every argument is a literal of the data contract."""
-    values = [*call.args, *(k.value for k in call.keywords)]
+def _literal_arguments(data: bytes, starts: list[int], call: ast.Call, bound: dict[str, ast.expr]) -> str | None:
+    """The call's argument-list source when every argument is a literal of the data contract.
+
+    ``bound`` maps the names in scope that are bound once to a literal; such a name stands for it.
+    """
     if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
         return None
-    if not all(_looks_literal(value) for value in values):  # most calls pass names: skip them cheaply
-        return None
-    parts = [_segment(data, starts, arg) for arg in call.args]
-    parts += [f"{k.arg}={_segment(data, starts, k.value)}" for k in call.keywords]
+    args = [_resolve(arg, bound) for arg in call.args]
+    keywords = [(k.arg, _resolve(k.value, bound)) for k in call.keywords]
+    if not all(value is not None and _looks_literal(value) for value in [*args, *(v for _, v in keywords)]):
+        return None  # most calls pass names: skip them cheaply
+    parts = [_source(data, starts, arg) for arg in args]
+    parts += [f"{name}={_source(data, starts, value)}" for name, value in keywords]
     source = ", ".join(parts)
     if len(source) > MAX_SOURCE_CHARS or "\n" in source:
         return None
@@ -100,6 +111,77 @@ def _literal_arguments(data: bytes, starts: list[int], call: ast.Call) -> str | 
     except (LiteralSyntaxError, RecursionError, ValueError, TypeError, MemoryError, OverflowError, SyntaxError):
         return None
     return source
+
+
+def _resolve(node: ast.expr, bound: dict[str, ast.expr]) -> ast.expr | None:
+    if isinstance(node, ast.Name) and node.id not in _GRAMMAR_NAMES:
+        return bound.get(node.id)
+    return node
+
+
+def _source(data: bytes, starts: list[int], node: ast.expr) -> str:
+    text = _segment(data, starts, node)
+    return ast.unparse(node) if "\n" in text else text
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def _call_scopes(tree: ast.Module) -> dict[ast.Call, dict[str, ast.expr]]:
+    """Every call in ``tree``, with the names bound once to a literal that its scope sees."""
+    calls: dict[ast.Call, dict[str, ast.expr]] = {}
+
+    def visit(node: ast.AST, bound: dict[str, ast.expr]) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                visit(child, _bindings(child, bound))
+            elif isinstance(child, (ast.ClassDef, ast.Lambda)):
+                visit(child, {})  # a class body's names are not its methods'; lambdas: rare, skip
+            else:
+                if isinstance(child, ast.Call):
+                    calls[child] = bound
+                visit(child, bound)
+
+    visit(tree, _bindings(tree, {}))
+    return calls
+
+
+def _bindings(scope: ast.AST, outer: dict[str, ast.expr]) -> dict[str, ast.expr]:
+    """``outer`` less the names ``scope`` binds, plus those it binds exactly once, to a literal."""
+    stores: Counter = Counter()
+    literal: dict[str, ast.expr] = {}
+    for node in _own_nodes(scope):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            stores[node.id] += 1
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            stores[node.name] += 1
+        elif isinstance(node, ast.arg):
+            stores[node.arg] += 2  # a parameter: its value is the caller's
+        elif isinstance(node, ast.alias):
+            stores[(node.asname or node.name).partition(".")[0]] += 2
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            stores.update({name: 2 for name in node.names})
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            stores[node.name] += 2
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and _looks_literal(node.value)):
+            literal[node.targets[0].id] = node.value
+    bound = {name: value for name, value in outer.items() if not stores[name]}
+    bound.update({name: value for name, value in literal.items() if stores[name] == 1})
+    return bound
+
+
+def _own_nodes(scope: ast.AST):
+    """The nodes of ``scope`` outside its nested scopes (a nested ``def`` itself is included)."""
+    todo = list(ast.iter_child_nodes(scope))
+    while todo:
+        node = todo.pop()
+        yield node
+        if isinstance(node, _SCOPES):
+            if not isinstance(node, ast.Lambda):
+                todo.extend(node.decorator_list)
+            continue
+        todo.extend(ast.iter_child_nodes(node))
 
 
 _LITERAL_NODES = (ast.Constant, ast.Tuple, ast.List, ast.Dict, ast.Set, ast.UnaryOp, ast.BinOp, ast.Load,
