@@ -213,3 +213,53 @@ def test_havoc_stacks_the_body_tokens_in_order_often_enough_to_build_a_bracket_e
     assert havoc(Candidate([b"x"]), ["["], rng) is None  # no token of the value's kind
     again = random.Random(0)
     assert [havoc(parent, ["[", "!", "]", 7], again).args for _ in range(400)] == [c.args for c in children]
+
+
+BOM = textwrap.dedent('''\
+    import codecs
+
+
+    def encoding(b):
+        if b.startswith(codecs.BOM_UTF8):
+            return 'utf-8-sig'
+        if b[:2] == codecs.BOM_UTF16_LE:
+            return 'utf-16-le'
+        return 'utf-8'
+''')
+HEXREF = textwrap.dedent('''\
+    import re as _re
+
+
+    def _one(match):
+        code = int(match.group(1), 16)
+        if code > 0x7f:
+            return '?'
+        return chr(code)
+
+
+    def decode(s):
+        return _re.sub(r'%([0-9a-fA-F]{2})', _one, s)
+''')
+
+
+def test_reads_the_constants_of_standard_modules_and_examples_of_the_modules_patterns():
+    import codecs
+    import re
+
+    tests = {p.first: t for p, t in targets_of(BOM, "encoding").tests.items()}
+    assert codecs.BOM_UTF8 in tests[5].constants  # ``b.startswith(codecs.BOM_UTF8)``
+    assert (0, codecs.BOM_UTF16_LE) in tests[7].placed  # ``b[:2] == codecs.BOM_UTF16_LE``
+    examples = analyse(make(HEXREF, "decode")).pattern_examples
+    assert examples and all(re.search(r'%([0-9a-fA-F]{2})', e) for e in examples)  # under ``import re as _re``
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_search_reaches_branches_on_module_constants_and_on_what_a_pattern_hands_a_helper(seed):
+    from case2code_hub.inputs.search import SearchConfig, SearchingWriter
+    from case2code_hub.sandbox import Sandbox, SandboxConfig
+
+    with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
+        results = list(SearchingWriter(sandbox, SearchConfig(seed=seed)).search([make(BOM, "encoding"),
+                                                                                 make(HEXREF, "decode")]))
+    for result in results:
+        assert result.quality.line_coverage == 1.0, (result.function.entry_point, result.inputs)

@@ -12,6 +12,7 @@ per-function analysis and ranks each parameter's likely types, and re-exports th
 from __future__ import annotations
 
 import ast
+import random
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any, Literal
 from .. import literals
 from ..errors import LiteralSyntaxError
 from ..schema import Function
+from . import regexgen
 from .annotations import _NAME_KINDS, ANY, TypeSpec, _dotted_tail, _union, annotation_spec  # noqa: F401
 from .doctests import MAX_DOCTESTS, _doctests, _literal_call  # noqa: F401
 from .names import _NAME_PATTERNS, _NAME_RULES, name_kind  # noqa: F401
@@ -69,6 +71,9 @@ class FunctionAnalysis:
     # Literals of the module's other functions (helpers the entry point calls): their tests decide
     # lines of the entry's coverage too, and ``fnmatch`` itself has no literal at all.
     helper_constants: tuple[Any, ...] = ()
+    # Strings the module's regular expressions match (``'&#x3e;'`` for html's ``_charref``), spliced
+    # only: a pattern applied to an argument decides branches in the helpers it hands matches to.
+    pattern_examples: tuple[str | bytes, ...] = ()
     parse_error: bool = False
 
     def param(self, name: str) -> ParamInfo | None:
@@ -127,6 +132,7 @@ def analyse(function: Function) -> FunctionAnalysis:
         str_constants=strs,
         bytes_constants=_body_bytes(func),
         helper_constants=_helper_constants(tree, func),
+        pattern_examples=_pattern_examples(tree),
     )
 
 
@@ -137,6 +143,32 @@ def _helper_constants(tree: ast.Module, entry: ast.AST) -> tuple[Any, ...]:
             ints, floats, strs = _body_constants(node)
             found += [*strs, *ints, *floats, *_body_bytes(node)]
     return tuple(_dedupe(found)[:4 * MAX_CONSTANTS])
+
+
+_REGEX_FUNCTIONS = frozenset({"compile", "match", "search", "fullmatch", "findall", "finditer", "sub", "subn", "split"})
+
+
+def _pattern_examples(tree: ast.Module) -> tuple[str | bytes, ...]:
+    """Examples of the constant patterns the module hands to ``re`` (``re.compile(r'=[0-9A-F]{2}')``,
+    ``_re.sub(...)`` under ``import re as _re``), a few per pattern, the same for every run."""
+    aliases = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+               for alias in node.names if alias.name == "re"}
+    found: list[str | bytes] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args
+                and node.func.attr in _REGEX_FUNCTIONS and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in aliases):
+            continue
+        pattern = _constant(node.args[0])
+        if type(pattern) not in (str, bytes):
+            continue
+        flag_nodes = [k.value for k in node.keywords if k.arg == "flags"] + (node.args[1:2] if node.func.attr == "compile" else [])
+        flags = 0
+        for part in (p for flag in flag_nodes for p in ast.walk(flag)):
+            if isinstance(part, ast.Attribute) and isinstance(getattr(re.RegexFlag, part.attr, None), re.RegexFlag):
+                flags |= int(getattr(re.RegexFlag, part.attr))
+        found += regexgen.examples(pattern, random.Random(repr(pattern)), n=3, flags=flags)
+    return tuple(_dedupe(found)[:MAX_CONSTANTS])
 
 
 def _rounded(votes: Counter) -> dict[str, float]:
@@ -184,7 +216,7 @@ def _param(arg: ast.arg, kind: ParamKind, default: ast.expr | None, *, has_defau
 
 
 def _body_bytes(func: ast.AST) -> tuple[bytes, ...]:
-    found = [n.value for n in ast.walk(func) if isinstance(n, ast.Constant) and type(n.value) is bytes and len(n.value) <= 40]
+    found = [value for value in map(_constant, ast.walk(func)) if type(value) is bytes and len(value) <= 40]
     return tuple(_dedupe(found)[:MAX_CONSTANTS])
 
 

@@ -27,8 +27,10 @@ SPLICE_SHARE = 0.35
 
 
 def splice_constants(analysis: FunctionAnalysis) -> dict[type, list[Any]]:
-    """The body's literals and the keys / constants its parameters are compared with, by type."""
-    values: list[Any] = [*analysis.str_constants, *analysis.int_constants, *analysis.float_constants, *analysis.bytes_constants]
+    """The body's literals, the keys / constants its parameters are compared with and strings the
+    module's regular expressions match, by type."""
+    values: list[Any] = [*analysis.str_constants, *analysis.int_constants, *analysis.float_constants, *analysis.bytes_constants,
+                         *analysis.pattern_examples]
     for param in analysis.params:
         values += [*param.constants, *param.element_constants, *param.keys]
     return _by_type(values)

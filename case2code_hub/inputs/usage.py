@@ -10,6 +10,10 @@ votes ``namespace``, with those attributes recorded (``e.errcode``, ``hasattr(x,
 from __future__ import annotations
 
 import ast
+import codecs
+import math
+import os
+import string
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,17 +109,26 @@ class _Usage:
 
 
 def _constant(node: ast.AST) -> Any:
-    """A plain number or string constant (signs included), else a sentinel."""
+    """A plain number or string constant (signs included) or a standard-library module's
+    (``codecs.BOM_UTF8``), else a sentinel."""
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
         value = node.operand.value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return -value
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bytes)):
         return node.value
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in _CONSTANT_MODULES:
+        value = getattr(_CONSTANT_MODULES[node.value.id], node.attr, None)
+        if type(value) in (int, float, str, bytes):
+            return value
     return _NO_CONSTANT
 
 
 _NO_CONSTANT = object()
+#: Standard-library modules whose constants a body compares with (``b.startswith(codecs.BOM_UTF8)``,
+#: ``c in string.digits``, ``x == math.inf``): read from these modules, imported here whatever the
+#: function imports, so the reading is the same in every process.
+_CONSTANT_MODULES = {module.__name__: module for module in (codecs, string, math, os)}
 
 
 def named_constants(tree: ast.AST) -> dict[str, Any]:
