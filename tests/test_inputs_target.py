@@ -263,3 +263,26 @@ def test_search_reaches_branches_on_module_constants_and_on_what_a_pattern_hands
                                                                                  make(HEXREF, "decode")]))
     for result in results:
         assert result.quality.line_coverage == 1.0, (result.function.entry_point, result.inputs)
+
+
+UNPACKED = textwrap.dedent('''\
+    def wildcard(dn, hostname):
+        head, sep, tail = dn.partition('.')
+        if head != '*':
+            return False
+        return tail == hostname
+''')
+
+
+def test_a_test_on_a_name_unpacked_from_an_argument_reads_that_argument_and_its_constants():
+    (test,) = [t for p, t in targets_of(UNPACKED, "wildcard").tests.items() if p.first == 3]
+    assert test.params == {"dn"} and "*" in test.constants and "." in test.constants
+
+
+def test_mix_takes_one_argument_from_another_call_of_the_pool():
+    from case2code_hub.inputs.splice import mix
+
+    parent, other = Candidate(["echo %t", "audio/*"]), Candidate(["x", "audio/wav"], {"plist": ["a=1"]})
+    children = {child.source() for seed in range(40) if (child := mix(parent, [parent, other], random.Random(seed)))}
+    assert children == {"'x', 'audio/*'", "'echo %t', 'audio/wav'", "'echo %t', 'audio/*', plist=['a=1']"}
+    assert mix(parent, [parent], random.Random(0)) is None  # nothing differs

@@ -52,7 +52,8 @@ from .choice import USABLE, Trial, choose
 from .offline import Candidate, _checked_source, _mutant, _slots, seeds
 from .repair import Blame, error_shape, repaired
 from .target import TARGET_SHARE, Targets
-from .splice import HAVOC_SHARE, SPLICE_SHARE, Frontier, cross, havoc, helper_constants, splice, splice_constants, switch_type
+from .splice import (HAVOC_SHARE, SPLICE_SHARE, Frontier, cross, havoc, helper_constants, mix, splice, splice_constants,
+                     switch_type)
 from .values import Limits
 
 logger = get_logger(__name__)
@@ -431,6 +432,8 @@ def _candidates(
             child = cross(parent, rng)
         elif draw < SPLICE_SHARE + CROSS_SHARE + SWITCH_SHARE:
             child = switch_type(parent, rng, strs)
+        elif draw < SPLICE_SHARE + CROSS_SHARE + SWITCH_SHARE + MIX_SHARE:
+            child = mix(parent, pool, rng)
         yield child if child is not None else _mutant(parent, slots, rng)
 
 
@@ -451,6 +454,8 @@ FOCUS_SHARE = 0.5
 #: Shares of mutants that copy a value between places of the call, or switch a value's type.
 CROSS_SHARE = 0.12
 SWITCH_SHARE = 0.06
+#: Share of mutants that take one argument from another call of the pool.
+MIX_SHARE = 0.06
 #: Share of draws of a raised parent that try to repair its error first.
 REPAIR_SHARE = 0.6
 #: Share of parent draws from the ``RECENT`` newest pool members.

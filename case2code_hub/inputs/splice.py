@@ -5,8 +5,9 @@ Comparisons with literals (``s == '7.5'``, ``row['name']``) and relations betwee
 (``if x in items``, ``d[key]``, ``name.find(part)``) are what random mutation misses: a constant
 splice puts a body literal (or compared key) at one nested place, twice now and then when a test
 checks two places (``s[0] == 4 and s[1] == 4``); a cross splice copies a value, or a dict's key, from
-one place of the call to another (or into a string there); a type switch replaces a value with one
-of another type made from it, for ``isinstance`` branches.
+one place of the call to another (or into a string there); a mix takes one argument from another
+call of the pool; a type switch replaces a value with one of another type made from it, for
+``isinstance`` branches.
 """
 
 from __future__ import annotations
@@ -205,6 +206,27 @@ def cross(parent: Candidate, rng: random.Random) -> Candidate | None:
     values = replace_at(values, target, put)
     n = len(parent.args)
     return Candidate(values[:n], dict(zip(parent.kwargs, values[n:])), origin="cross")
+
+
+def mix(parent: Candidate, pool: list[Candidate], rng: random.Random) -> Candidate | None:
+    """``parent`` with one argument taken from another call of the pool (the same position, or the
+    same keyword): ``subst('echo %t', 'audio/*')`` reaches ``%t`` and a type it refuses, another call
+    passes a safe type, and the call that takes one from each reaches the substitution.
+
+    Returns None when no other call differs from ``parent`` in a place they share.
+    """
+    other = rng.choice(pool)
+    places: list[int | str] = [i for i in range(min(len(parent.args), len(other.args))) if parent.args[i] is not other.args[i]]
+    places += [name for name, value in other.kwargs.items() if name not in parent.kwargs or parent.kwargs[name] is not value]
+    if not places:
+        return None
+    place = rng.choice(places)
+    args, kwargs = list(parent.args), dict(parent.kwargs)
+    if type(place) is int:
+        args[place] = other.args[place]
+    else:
+        kwargs[place] = other.kwargs[place]
+    return Candidate(args, kwargs, origin="mix")
 
 
 _SWITCH_TYPES = (int, str, list, dict, tuple, float, bool, type(None), bytes)

@@ -177,7 +177,8 @@ class Targets:
 class _Reader:
     """Reads a test's constants, following the local names it tests back to their bindings once or
     twice (``m = _portprog.fullmatch(host)`` then ``if m:``; ``has_arg = s.endswith('=')`` then
-    ``if has_arg:``), and turning the regular expressions it applies into strings they match."""
+    ``if has_arg:``; ``head, sep, tail = dn.partition('.')`` then ``if head != '*':``), and turning the
+    regular expressions it applies into strings they match."""
 
     def __init__(self, tree: ast.Module, blame: Blame) -> None:
         self.blame = blame
@@ -193,6 +194,10 @@ class _Reader:
                         pattern = self._compiled(node.value)
                         if pattern is not None:
                             self.regexes.setdefault(target.id, []).append(pattern)
+                    elif isinstance(target, (ast.Tuple, ast.List)):  # ``head, sep, tail = dn.partition('.')``
+                        for element in target.elts:
+                            if isinstance(element, ast.Name):
+                                self.bindings.setdefault(element.id, []).append(node.value)
 
     def read(self, expr: ast.expr, test: _Test, depth: int) -> None:
         for node in ast.walk(expr):
