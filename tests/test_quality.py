@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from case2code_hub.cli import app
 from case2code_hub.dataset.card import quality_section, read_quality
 from case2code_hub.errors import ConfigError, DatasetError
-from case2code_hub.inputs.search import SearchConfig, SearchingWriter, Trial, choose
+from case2code_hub.inputs.search import LINES_LEFT_PATIENCE, SearchConfig, SearchingWriter, Trial, choose
 from case2code_hub.quality import folder_quality, summarise
 from case2code_hub.sandbox import Sandbox, SandboxConfig
 from case2code_hub.schema import Case, Function, Source, function_id
@@ -197,12 +197,12 @@ def test_stats_of_a_folder_that_is_not_a_dataset(tmp_path):
     assert result.exit_code == 1
 
 
-def test_search_is_twice_as_patient_while_a_line_is_unreached(sandbox):
+def test_search_is_more_patient_while_a_line_is_unreached(sandbox):
     # Both return one output whatever the input, so neither is ever done; only f has a line left
-    # (unreachable on this platform) and keeps searching for twice the stale rounds.
+    # (unreachable on this platform) and keeps searching for LINES_LEFT_PATIENCE times the stale rounds.
     code = "import os\n\n\ndef f(x):\n    if os.sep == '\\\\':\n        return 1\n    return 2\n\n\ndef g(x):\n    return 2\n"
     functions = [Function(id=name, entry_point=name, code=code, source=Source("t", "t")) for name in ("f", "g")]
     f, g = SearchingWriter(sandbox, SearchConfig(patience=2)).search(functions)
     assert f.stop == g.stop == "stale"
     assert f.quality.line_coverage < 1.0 and g.quality.line_coverage == 1.0
-    assert f.rounds - g.rounds == 2, (f.rounds, g.rounds)
+    assert f.rounds - g.rounds == 2 * (LINES_LEFT_PATIENCE - 1), (f.rounds, g.rounds)

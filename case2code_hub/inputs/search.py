@@ -18,7 +18,8 @@ function such as ``abs`` for a parameter it calls, a class such as ``int`` for o
 class, a ``types.SimpleNamespace`` with the attributes it reads).
 The search stops at a budget of calls, when every line and branch outcome is covered and there
 are enough distinct outputs, or after ``patience`` rounds without progress (new coverage, a new
-returned output, or one of the first few distinct errors; twice that while a line is unreached).
+returned output, or one of the first few distinct errors; eight times that while a line is
+unreached).
 Then the final ``n_cases`` inputs are chosen greedily (``choice``): most new lines first, then new
 outputs, with at most ``max_raised_share`` raised calls (up to half the cases when each extra
 raised call alone reaches some lines).
@@ -76,8 +77,8 @@ class SearchConfig:
         max_calls: budget of executed candidates per function.
         first_round: candidates in the first round (the seeds come first).
         round_size: candidates in each later round.
-        patience: rounds in a row without new coverage or new output before giving up; twice
-            that while some line is unreached.
+        patience: rounds in a row without new coverage or new output before giving up; eight
+            times that while some line is unreached.
         max_expensive: timeouts, memory errors and crashes a function may cause before its
             search stops (each costs a full deadline).
         max_raised_share: largest share of raised calls among the chosen inputs.
@@ -329,14 +330,14 @@ class SearchingWriter:
             state.stop = "expensive"
         elif len(state.covered) >= state.cmap.n_units and len(state.returned_outputs) >= self.config.n_cases:
             state.stop = "covered"
-        elif state.stale >= self.config.patience * (2 if self._lines_left(state) else 1):
+        elif state.stale >= self.config.patience * (LINES_LEFT_PATIENCE if self._lines_left(state) else 1):
             state.stop = "stale"
 
     @staticmethod
     def _lines_left(state: _State) -> bool:
-        """Whether some line is still unreached: such a search is worth twice the patience (the
-        lines are what the data promises; a function fully reached but short of distinct outputs
-        is not)."""
+        """Whether some line is still unreached: such a search is worth eight times the patience
+        (the lines are what the data promises; a function fully reached but short of distinct
+        outputs is not)."""
         return any(("l", line) not in state.covered for line in state.cmap.lines)
 
     def _finish(self, state: _State) -> SearchResult:
@@ -454,6 +455,8 @@ FOCUS_SHARE = 0.5
 #: Shares of mutants that copy a value between places of the call, or switch a value's type.
 CROSS_SHARE = 0.12
 SWITCH_SHARE = 0.06
+#: How many times the patience a search gets while some line is unreached.
+LINES_LEFT_PATIENCE = 8
 #: Share of mutants that take one argument from another call of the pool.
 MIX_SHARE = 0.06
 #: Share of draws of a raised parent that try to repair its error first.
