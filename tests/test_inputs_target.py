@@ -286,3 +286,31 @@ def test_mix_takes_one_argument_from_another_call_of_the_pool():
     children = {child.source() for seed in range(40) if (child := mix(parent, [parent, other], random.Random(seed)))}
     assert children == {"'x', 'audio/*'", "'echo %t', 'audio/wav'", "'echo %t', 'audio/*', plist=['a=1']"}
     assert mix(parent, [parent], random.Random(0)) is None  # nothing differs
+
+
+SCRIPTS = textwrap.dedent('''\
+    import unicodedata
+
+
+    def script(s):
+        for c in s:
+            if unicodedata.bidirectional(c) == 'R':
+                return 'right-to-left'
+            if unicodedata.category(c) == 'Cf':
+                return 'invisible'
+            if unicodedata.category(c) == 'Co':
+                return 'private use'
+        return 'plain'
+''')
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_search_writes_right_to_left_invisible_and_private_use_characters(seed):
+    # The compared constants are properties of characters, not characters: only the mutation's own
+    # unicode characters reach these lines (IDNA's nameprep branches on the same properties).
+    from case2code_hub.inputs.search import SearchConfig, SearchingWriter
+    from case2code_hub.sandbox import Sandbox, SandboxConfig
+
+    with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
+        (result,) = SearchingWriter(sandbox, SearchConfig(seed=seed)).search([make(SCRIPTS, "script")])
+    assert result.quality.line_coverage == 1.0, result.inputs

@@ -55,7 +55,9 @@ _TYPICAL_STRS = (
     "hello", "", "a", "Hello World", "abc", "123", "a,b,c", "racecar", "  padded  ", "héllo wörld ñ",
     "The quick brown fox", "x1_y2-z3", "AbCdEf", "line1\nline2", "Python3.11", "aaa bbb aaa",
 )  # fmt: skip
-_UNICODE = ("é", "ß", "中", "😀", "ñ", "Ω")
+# Besides letters of other scripts: a right-to-left letter, a soft hyphen (invisible, dropped by
+# IDNA's nameprep), a combining accent and a private-use character (refused by it).
+_UNICODE = ("é", "ß", "中", "😀", "ñ", "Ω", "א", "\u00ad", "\u0301", "\ue000")
 _NAMED_STRS = (
     ("path", ("dir/file.txt", "/usr/local/bin", "a/b/../c.py", "file")),
     ("file", ("data.csv", "notes.txt", "archive.tar.gz")),
