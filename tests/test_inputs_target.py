@@ -314,3 +314,22 @@ def test_search_writes_right_to_left_invisible_and_private_use_characters(seed):
     with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
         (result,) = SearchingWriter(sandbox, SearchConfig(seed=seed)).search([make(SCRIPTS, "script")])
     assert result.quality.line_coverage == 1.0, result.inputs
+
+
+ZEROS = textwrap.dedent('''\
+    def width(b):
+        if len(b) == 2:
+            if not b[0]:
+                return 'big'
+            if not b[1]:
+                return 'little'
+        return 'bytes'
+''')
+
+
+def test_a_test_on_an_element_s_truth_places_a_zero_or_a_one_there():
+    tests = {p.first: t for p, t in targets_of(ZEROS, "width").tests.items()}
+    assert (0, 0) in tests[3].placed and (1, 0) in tests[5].placed
+    from case2code_hub.inputs.target import _placed
+
+    assert _placed(b"AB", 0, 0, random.Random(0)) == b"\x00B"

@@ -200,6 +200,8 @@ class _Reader:
                                 self.bindings.setdefault(element.id, []).append(node.value)
 
     def read(self, expr: ast.expr, test: _Test, depth: int) -> None:
+        if depth == 0:
+            self._truth(expr, test)
         for node in ast.walk(expr):
             if isinstance(node, ast.Constant) and node.value is None:
                 test.none = True
@@ -246,6 +248,21 @@ class _Reader:
                 for position in positions:
                     if type(position) is int and -64 <= position <= 64:
                         test.placed += [(position, v) for v in folded(other, self.named) if type(v) in (str, bytes, int)]
+
+    def _truth(self, expr: ast.expr, test: _Test) -> None:
+        """``if not b[0]:``, ``if b[1] or b[2]:``: a zero, or a one, at that index of the tested value
+        (``json.detect_encoding`` tells UTF-16 from its zero bytes)."""
+        parts = [expr]
+        while parts:
+            node = parts.pop()
+            if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+                parts.append(node.operand)
+            elif isinstance(node, ast.BoolOp):
+                parts.extend(node.values)
+            elif isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
+                for position in folded(node.slice, self.named):
+                    if type(position) is int and -64 <= position <= 64:
+                        test.placed += [(position, 0), (position, 1)]
 
     def _call(self, node: ast.Call, test: _Test) -> None:
         func = node.func
