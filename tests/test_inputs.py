@@ -452,6 +452,21 @@ def test_unpacking_and_index_errors_resize_containers():
     assert all(len(xs) > 1 and s == "ab" for xs, s in fixed)
 
 
+def test_substring_not_found_puts_one_of_the_body_strings_in():
+    rng = random.Random("substring")
+    fixed = [repaired(Candidate(["setUpClass", 2]), "ValueError: substring not found", rng, ("(", ")")) for _ in range(20)]
+    assert fixed and all(c is not None and c.args[1] == 2 and ("(" in c.args[0] or ")" in c.args[0]) for c in fixed)
+    (child,) = [repaired(Candidate([b"ab"]), "ValueError: subsection not found", rng, ("(",))]
+    assert child.args[0].count(b"(") == 1
+    assert repaired(Candidate(["ab"]), "ValueError: substring not found", rng, ()) is None  # no string to put in
+
+
+def test_float_mutation_reaches_tiny_values():
+    rng = random.Random("tiny")
+    results = {mutate(0.5, rng) for _ in range(300)}
+    assert any(0 < abs(r) < 1e-100 for r in results) and 1e-12 in results
+
+
 def test_errors_that_say_nothing_about_the_input_are_not_repaired():
     assert repairs([1], "AssertionError") == []
     assert repairs([1], "ValueError: bad value") == []

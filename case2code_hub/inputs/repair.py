@@ -4,7 +4,8 @@
 ``'list' object has no attribute 'keys'`` turns values of the named type into a type that has what
 the body used (into a ``types.SimpleNamespace`` holding the value when no builtin type has the
 attribute, ``e.errcode``; a namespace that lacks one gains it); unpacking errors resize containers
-to the expected length; index errors grow them.
+to the expected length; index errors grow them; ``substring not found`` puts one of the body's
+strings in.
 Random mutation finds such structure only by luck, and a chain of them (a dict of lists of pairs)
 practically never; each repair is one step, and the search keeps a step whose call raises a new
 error or reaches new lines, so chains are walked one error at a time.
@@ -173,7 +174,7 @@ def _plan(kind: str, message: str, values: list[Any], rng: random.Random, strs: 
         kind_type = {"list": list, "string": str, "tuple": tuple}[found.group(1)]
         return (lambda v: type(v) is kind_type), lambda v: _grown(v, rng, strs)
     if kind == "ValueError":
-        return _value_error(message, rng)
+        return _value_error(message, rng, strs)
     if kind == "TypeError":
         return _type_error(message, rng, strs)
     if kind == "ZeroDivisionError":
@@ -181,7 +182,7 @@ def _plan(kind: str, message: str, values: list[Any], rng: random.Random, strs: 
     return None
 
 
-def _value_error(message: str, rng: random.Random):
+def _value_error(message: str, rng: random.Random, strs: tuple[str, ...]):
     unpack = re.search(r"values to unpack \(expected (\d+)(?:, got (\d+))?\)", message)
     if unpack:
         expected = int(unpack.group(1))
@@ -197,6 +198,18 @@ def _value_error(message: str, rng: random.Random):
         return (lambda v: type(v) is str), lambda v: _digits(v, rng)
     if "math domain error" in message:
         return (lambda v: type(v) in (int, float) and v <= 0), lambda v: type(v)(abs(v) + rng.choice((1, 2, 10)))
+    if message in ("substring not found", "subsection not found") and strs:
+        # ``s.index('(')`` found none: one of the body's strings (the one it looked for, often) goes in.
+        kind = str if message == "substring not found" else bytes
+
+        def with_literal(v: Any) -> Any:
+            word = rng.choice(strs)
+            piece = word if kind is str else word.encode("utf-8")
+            # At the end half the time: the text before it got this far, and keeps its prefix.
+            at = len(v) if rng.random() < 0.5 else rng.randint(0, len(v))
+            return v[:at] + piece + v[at:]
+
+        return (lambda v: type(v) is kind), with_literal
     return None
 
 

@@ -328,7 +328,8 @@ def mutate(value: Any, rng: random.Random, *, spec: TypeSpec | None = None, ctx:
     if isinstance(value, float):
         ops = (lambda v: -v, lambda v: v * 2, lambda v: v / 2, lambda v: v + 0.5, lambda v: float(round(v)),
                lambda v: 0.0, lambda v: rng.choice(ctx.floats or (1.5,)), lambda v: v + 1e-9,
-               lambda v: round(rng.random(), 3))  # fmt: skip  # a fraction: hues, probabilities
+               lambda v: round(rng.random(), 3),  # a fraction: hues, probabilities
+               lambda v: rng.choice((1e-12, -1e-300, 5e-324)))  # fmt: skip  # tiny: tails, underflow
         result = rng.choice(ops)(value)
         return max(-1e9, min(1e9, result))
     if isinstance(value, str):
