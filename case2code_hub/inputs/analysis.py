@@ -163,10 +163,7 @@ def _pattern_examples(tree: ast.Module) -> tuple[str | bytes, ...]:
         if type(pattern) not in (str, bytes):
             continue
         flag_nodes = [k.value for k in node.keywords if k.arg == "flags"] + (node.args[1:2] if node.func.attr == "compile" else [])
-        flags = 0
-        for part in (p for flag in flag_nodes for p in ast.walk(flag)):
-            if isinstance(part, ast.Attribute) and isinstance(getattr(re.RegexFlag, part.attr, None), re.RegexFlag):
-                flags |= int(getattr(re.RegexFlag, part.attr))
+        flags = regexgen.flags_named(flag_nodes, aliases)
         found += regexgen.examples(pattern, random.Random(repr(pattern)), n=3, flags=flags)
     return tuple(_dedupe(found)[:MAX_CONSTANTS])
 

@@ -9,6 +9,7 @@ for patterns with a repeat inside a repeat, which could backtrack for ages here:
 
 from __future__ import annotations
 
+import ast
 import random
 import re
 import string
@@ -182,3 +183,15 @@ def examples(
         if example not in found and (risky or compiled.search(example)):
             found.append(example)
     return sorted(found, key=len)
+
+
+def flags_named(nodes: list[ast.expr], modules: frozenset[str] | set[str] = frozenset({"re"})) -> int:
+    """``re.I | re.DOTALL``'s value, read from the names (``modules``: what ``re`` is called there;
+    flags we cannot read count as none). Read from the code, never evaluated."""
+    flags = 0
+    for node in nodes:
+        for part in ast.walk(node):
+            if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and part.value.id in modules:
+                flag = getattr(re.RegexFlag, part.attr, None)
+                flags |= int(flag) if isinstance(flag, re.RegexFlag) else 0
+    return flags

@@ -29,7 +29,6 @@ import decimal
 import fractions
 import math
 import random
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -291,8 +290,8 @@ class _Reader:
             if isinstance(func.value, ast.Name) and func.value.id in self.regexes:
                 patterns = self.regexes[func.value.id]
             elif isinstance(func.value, ast.Name) and func.value.id == "re" and node.args:
-                patterns = [(p, _flags(node.args[2:] + [k.value for k in node.keywords if k.arg == "flags"]))
-                            for p in folded(node.args[0], self.named)]
+                flags = regexgen.flags_named(node.args[2:] + [k.value for k in node.keywords if k.arg == "flags"])
+                patterns = [(p, flags) for p in folded(node.args[0], self.named)]
         for pattern, flags in patterns[:3]:
             for example in regexgen.examples(pattern, random.Random(repr(pattern)), n=3, flags=flags):
                 if example not in test.constants:
@@ -304,22 +303,12 @@ class _Reader:
                 and isinstance(value.func.value, ast.Name) and value.func.value.id == "re" and value.args):
             found = folded(value.args[0], self.named)
             if len(found) == 1 and type(found[0]) in (str, bytes):
-                return found[0], _flags(value.args[1:] + [k.value for k in value.keywords if k.arg == "flags"])
+                flags = regexgen.flags_named(value.args[1:] + [k.value for k in value.keywords if k.arg == "flags"])
+                return found[0], flags
         return None
 
 
 _REGEX_METHODS = ("match", "search", "fullmatch", "findall", "finditer", "sub", "subn", "split")
-
-
-def _flags(nodes: list[ast.expr]) -> int:
-    """``re.I | re.DOTALL``'s value, read from the names (flags we cannot read count as none)."""
-    flags = 0
-    for node in nodes:
-        for part in ast.walk(node):
-            if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and part.value.id == "re":
-                flag = getattr(re.RegexFlag, part.attr, None)
-                flags |= int(flag) if isinstance(flag, re.RegexFlag) else 0
-    return flags
 
 
 def _value_for(test: _Test, old: Any, rng: random.Random, fallback: list[Any]) -> Any:
