@@ -103,8 +103,8 @@ def _literal_arguments(data: bytes, starts: list[int], call: ast.Call, bound: di
         return None  # most calls pass names: skip them cheaply
     parts = [_source(data, starts, arg) for arg in args]
     parts += [f"{name}={_source(data, starts, value)}" for name, value in keywords]
-    source = ", ".join(parts)
-    if len(source) > MAX_SOURCE_CHARS or "\n" in source:
+    source = ", ".join(parts)  # one line: ``_source`` rewrote any argument written over several
+    if len(source) > MAX_SOURCE_CHARS:
         return None
     try:
         literals.parse_arguments(source)

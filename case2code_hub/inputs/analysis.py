@@ -145,7 +145,7 @@ def _helper_constants(tree: ast.Module, entry: ast.AST) -> tuple[Any, ...]:
     return tuple(_dedupe(found)[:4 * MAX_CONSTANTS])
 
 
-_REGEX_FUNCTIONS = frozenset({"compile", "match", "search", "fullmatch", "findall", "finditer", "sub", "subn", "split"})
+_REGEX_FUNCTIONS = frozenset({"compile", *regexgen.PATTERN_METHODS})
 
 
 def _pattern_examples(tree: ast.Module) -> tuple[str | bytes, ...]:

@@ -185,6 +185,11 @@ def examples(
     return sorted(found, key=len)
 
 
+#: The functions of ``re``, and methods of a compiled pattern, that apply a pattern to text
+#: (``re.compile`` only builds one).
+PATTERN_METHODS = ("match", "search", "fullmatch", "findall", "finditer", "sub", "subn", "split")
+
+
 def flags_named(nodes: list[ast.expr], modules: frozenset[str] | set[str] = frozenset({"re"})) -> int:
     """``re.I | re.DOTALL``'s value, read from the names (``modules``: what ``re`` is called there;
     flags we cannot read count as none). Read from the code, never evaluated."""

@@ -286,7 +286,7 @@ class _Reader:
         if isinstance(func, (ast.Attribute, ast.Name)) and _dotted_tail(func) in _SPECIAL_FLOATS:
             test.constants.extend(v for v in (math.nan, math.inf, -math.inf) if v not in test.constants)
         patterns = []
-        if isinstance(func, ast.Attribute) and func.attr in _REGEX_METHODS:
+        if isinstance(func, ast.Attribute) and func.attr in regexgen.PATTERN_METHODS:
             if isinstance(func.value, ast.Name) and func.value.id in self.regexes:
                 patterns = self.regexes[func.value.id]
             elif isinstance(func.value, ast.Name) and func.value.id == "re" and node.args:
@@ -306,9 +306,6 @@ class _Reader:
                 flags = regexgen.flags_named(value.args[1:] + [k.value for k in value.keywords if k.arg == "flags"])
                 return found[0], flags
         return None
-
-
-_REGEX_METHODS = ("match", "search", "fullmatch", "findall", "finditer", "sub", "subn", "split")
 
 
 def _value_for(test: _Test, old: Any, rng: random.Random, fallback: list[Any]) -> Any:
