@@ -110,6 +110,9 @@ def test_the_body_says_a_parameter_is_called_a_class_or_an_object_with_attribute
     assert set(aliased.attrs) == {"level", "errcode"}
     # Attributes every str or int has say nothing: ``n.real`` is a number's.
     assert analyse(make("def f(n, s):\n    return n.real + len(s.upper())\n", "f")).param("n").attrs == ()
+    # Dunder data a namespace can carry counts (a module's ``__spec__``); what every object answers does not.
+    spec_reader = "def f(m):\n    if getattr(m, '__spec__', None):\n        return m.__spec__.name\n    return m.__class__, m.__doc__\n"
+    assert analyse(make(spec_reader, "f")).param("m").attrs == ("__spec__",)
 
 
 def test_values_of_the_new_kinds_are_in_the_grammar_and_mutate_within_it():

@@ -14,6 +14,7 @@ import codecs
 import math
 import os
 import string
+import types
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +86,10 @@ _TYPE_ATTRS = frozenset("__name__ __qualname__ __module__ __bases__ __mro__ __di
 _DATA_ATTRS = frozenset(
     name for kind in (str, bytes, bytearray, int, float, complex, list, tuple, dict, set, frozenset) for name in dir(kind)
 )
+# Dunder names an object of the grammar already answers (``__class__``, ``__eq__``): an attribute read of
+# those says nothing about the value; other dunders (``__spec__``, ``__wrapped__``) are data a
+# ``types.SimpleNamespace`` can carry.
+_OBJECT_ATTRS = frozenset(dir(types.SimpleNamespace()))
 _ISINSTANCE_KINDS = {k: v for k, v in _NAME_KINDS.items() if v not in ("any",)}
 
 
@@ -348,7 +353,7 @@ class _UsageCollector:
         """``klass.__bases__`` votes for a type; ``e.errcode`` for an object that has ``errcode``."""
         if name in _TYPE_ATTRS:
             usage.vote({"type": 2.0})
-        elif name not in _DATA_ATTRS and not name.startswith("__"):
+        elif name not in _DATA_ATTRS and name not in _OBJECT_ATTRS:
             usage.vote({"namespace": 2.0})
             if name not in usage.attrs:
                 usage.attrs.append(name)
