@@ -172,10 +172,20 @@ def test_usage_collects_keys_and_compared_constants():
     "name, kind",
     [("n", "int"), ("count", "int"), ("max_size", "int"), ("s", "str"), ("text", "str"), ("colour", None), ("file_path", "str"),
      ("items", "list"), ("lst", "list"), ("d", "dict"), ("mapping", "dict"), ("flag", "bool"), ("is_valid", "bool"),
-     ("x", "number"), ("num_rows", "int")],
+     ("x", "number"), ("num_rows", "int"), ("dtstr", "str"), ("tstr", "str")],
 )  # fmt: skip
 def test_name_hints(name, kind):
     assert name_kind(name) == kind
+
+
+def test_iso_named_strings_start_from_iso_8601_text():
+    from case2code_hub.inputs.values import typical_values
+
+    rng = random.Random("iso")
+    datetimes = typical_values(TypeSpec("str"), Context(name="dtstr"), rng)
+    assert "2024-01-02T03:04:05" in datetimes and "2024-W01-3T12:30" in datetimes
+    assert "12:30:45.123456" in typical_values(TypeSpec("str"), Context(name="tstr"), rng)
+    assert "2024-01-02" in typical_values(TypeSpec("str"), Context(name="date_string"), rng)
 
 
 def test_names_drive_inference_without_other_evidence():

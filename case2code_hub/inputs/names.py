@@ -14,7 +14,7 @@ _NAME_RULES: tuple[tuple[str, str], ...] = (
     (r"^(s|st|string|text|txt|name|word|words_str|line|sentence|path|filename|fname|file_name|prefix|"
      r"suffix|sep|delimiter|char|ch|pattern|pat|url|email|key|title|message|msg|label|tag|code|"
      r"password|username|host|encoding|mode|fmt|format|template|version|hex_str|dna|sequence_str)$|"
-     r"_(str|string|name|text|path|char)$|^(str|string)_", "str"),
+     r"_(str|string|name|text|path|char)$|^(str|string)_|.str$", "str"),
     (r"^(items|lst|list|arr|array|nums|numbers|values|vals|seq|sequence|elements|xs|data|l|li|"
      r"collection|iterable|vec|vector|matrix|grid|rows|points|words|strings|names|lines|args|"
      r"stack|queue|heap|coords|scores|prices|weights)$|_(list|lst|arr|array|items|seq)$|s$", "list"),

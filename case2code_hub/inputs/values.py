@@ -58,12 +58,18 @@ _TYPICAL_STRS = (
 # Besides letters of other scripts: a right-to-left letter, a soft hyphen (invisible, dropped by
 # IDNA's nameprep), a combining accent and a private-use character (refused by it).
 _UNICODE = ("é", "ß", "中", "😀", "ñ", "Ω", "א", "\u00ad", "\u0301", "\ue000")
+_ISO_DATETIMES = ("2024-01-02T03:04:05", "2024-01-02T03:04:05.123456+01:00", "2024-W01-3T12:30", "20240102T030405Z",
+                  "2024-01-02 03:04")
+_ISO_TIMES = ("12:30:45.123456", "12:30", "123045", "12:30:45+05:30", "23:59:60.5")
 _NAMED_STRS = (
     ("path", ("dir/file.txt", "/usr/local/bin", "a/b/../c.py", "file")),
     ("file", ("data.csv", "notes.txt", "archive.tar.gz")),
     ("url", ("https://example.com/a/b?x=1#top", "http://localhost:8080/", "ftp://host/file")),
     ("email", ("user@example.com", "first.last+tag@mail.org", "no-at-sign")),
+    # ISO 8601 as datetime.fromisoformat reads it (dtstr, tstr): extended, basic and week forms.
+    ("datetime", _ISO_DATETIMES), ("dtstr", _ISO_DATETIMES), ("iso", _ISO_DATETIMES),
     ("date", ("2024-01-02", "1999-12-31", "2024-02-29")),
+    ("tstr", _ISO_TIMES), ("time", _ISO_TIMES),
     ("hex", ("ff", "0x1A", "deadbeef")),
     ("ip", ("192.168.0.1", "10.0.0.255", "::1")),
     ("sep", (",", " ", "-", "")),
