@@ -90,13 +90,16 @@ class Case:
 
 @dataclass
 class ExecutionTask:
-    """What the sandbox runs: one function and its argument lists (``coverage``: measure it)."""
+    """What the sandbox runs: one function and its argument lists (``coverage``: measure it;
+    ``operands``: with it, report what the comparisons compared, see ``sandbox.operands``)."""
 
     id: str
     code: str
     entry_point: str
     inputs: list[str]
     coverage: bool = False
+    # With coverage: also report the scalar operands of the code's comparisons (the search's hint).
+    operands: bool = False
 
 
 @dataclass
@@ -107,6 +110,8 @@ class CaseCoverage:
 
     lines: list[int]
     arcs: list[tuple[int, int]]
+    # ``(line, source)`` of scalar operands the code's comparisons saw (``ExecutionTask.operands``).
+    operands: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass

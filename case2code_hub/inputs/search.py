@@ -10,7 +10,8 @@ otherwise a child may be aimed at one open test (``target``: a parent that reach
 go one way only, the argument the test reads (two of them now and then), a value made for it: its
 folded constants, ``None``, a prefix and suffix, a type, a class or named object it compares with,
 a string its regex matches, a constant at the index it reads), or a body constant is spliced in
-(half the time one of the frontier's, the tests reached but not yet seen go both ways), a string is
+(half the time one of the frontier's, the tests reached but not yet seen go both ways: their
+constants, and the scalars the sandbox saw them compare, ``sandbox.operands``), a string is
 edited several times over with the body's short literals (``havoc``), a value is copied between
 arguments, a value's type is switched (``splice``), or a type-aware mutation is made.
 Values are plain data, or the grammar's objects where the body asks for them (``values``: a key
@@ -231,7 +232,8 @@ class SearchingWriter:
                     state.stop = "time_cap"
                 break
             tasks = [ExecutionTask(id=s.function.id, code=s.function.code, entry_point=s.function.entry_point,
-                                   inputs=[source for source, _ in s.pending], coverage=True) for s in active]
+                                   inputs=[source for source, _ in s.pending], coverage=True, operands=True)
+                     for s in active]
             for state, result in zip(active, self.sandbox.run(tasks)):
                 self._absorb(state, result)
         return [self._finish(state) for state in states]
@@ -294,6 +296,8 @@ class SearchingWriter:
         progress = False
         for (source, candidate), case, coverage in zip(state.pending, result.cases, coverages):
             units = state.cmap.units(coverage)
+            if coverage is not None and coverage.operands:
+                state.frontier.observe(coverage.operands, candidate)
             trial = Trial(len(state.trials), source, case, coverage, units)
             state.trials.append(trial)
             if case.outcome in EXPENSIVE:

@@ -7,7 +7,8 @@ splice puts a body literal (or compared key) at one nested place, twice now and 
 checks two places (``s[0] == 4 and s[1] == 4``); a cross splice copies a value, or a dict's key, from
 one place of the call to another (or into a string there); a mix takes one argument from another
 call of the pool; a type switch replaces a value with one of another type made from it, for
-``isinstance`` branches.
+``isinstance`` branches. The frontier's constants include what the sandbox saw its tests compare
+(``xid in xids`` with ``xid`` read out of bytes: ``Frontier.observe``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import ast
 import random
 from typing import Any
 
+from .. import literals
+from ..errors import LiteralSyntaxError
 from ..sandbox.coverage import CoverageMap
 from .analysis import FunctionAnalysis
 from .offline import Candidate
@@ -45,6 +48,8 @@ def helper_constants(analysis: FunctionAnalysis) -> dict[type, list[Any]]:
 
 #: Leaf types a constant splice replaces (bytes too: ``s.find(b"\0")``, base64's ``b'='``).
 _SPLICED = (str, int, float, bytes)
+#: Values of a line's comparisons the frontier takes from running calls (``Frontier.observe``).
+MAX_OBSERVED_PER_LINE = 12
 
 
 def _by_type(values: list[Any]) -> dict[type, list[Any]]:
@@ -68,6 +73,7 @@ class Frontier:
         self.cmap = cmap
         self.constants: dict[type, list[Any]] = {}
         self.by_line: dict[int, list[Any]] = {}
+        self.observed: dict[int, int] = {}  # values added by ``observe``, per line
         try:
             tree = ast.parse(code)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -85,6 +91,30 @@ class Frontier:
             values = folded(node, named) if isinstance(node, ast.expr) else []
             self.by_line.setdefault(node.lineno, []).extend(v for v in values if not isinstance(v, bool))
 
+    def observe(self, operands: list[tuple[int, str]], call: Candidate | None = None) -> None:
+        """Add the values a call's comparisons compared (the sandbox's operand records) to their
+        lines' constants: ``xid in xids`` with ``xid`` read out of bytes, ``module in IMPORT_MAPPING``
+        with the table imported, have no constant in the code to splice. What the call passed in
+        comes back too (``xids``' members, a slice of its string): those are left out, being
+        already there."""
+        echoes, texts = _echoes(call) if call is not None else (set(), [])
+        for line, source in operands:
+            if self.observed.get(line, 0) >= MAX_OBSERVED_PER_LINE:
+                continue
+            try:
+                value = literals.parse_value(source)
+            except (LiteralSyntaxError, RecursionError, MemoryError, ValueError):
+                continue
+            kind = type(value)
+            if kind not in _SPLICED or (kind, value) in echoes:
+                continue
+            if kind in (str, bytes) and any(type(text) is kind and value in text for text in texts):
+                continue
+            known = self.by_line.setdefault(line, [])
+            if not any(type(k) is kind and k == value for k in known):
+                known.append(value)
+                self.observed[line] = self.observed.get(line, 0) + 1
+
     def update(self, covered: set) -> None:
         """Recompute the frontier's constants from the coverage units reached so far."""
         found: list[Any] = []
@@ -93,6 +123,20 @@ class Frontier:
                 found += self.by_line.get(line, [])
         self.constants.clear()
         self.constants.update(_by_type(found))
+
+
+def _echoes(call: Candidate) -> tuple[set, list]:
+    """The scalars a call passed (with their types, so ``1`` is not ``True``), dict keys included,
+    and its strings and bytes (a comparison often sees a slice of one)."""
+    echoes: set = set()
+    texts: list = []
+    for path, value in nodes([*call.args, *call.kwargs.values()]):
+        for item in (value, *(step[1] for step in path[-1:] if type(step) is tuple and step[0] == "key")):
+            if type(item) in _SPLICED:
+                echoes.add((type(item), item))
+                if type(item) in (str, bytes):
+                    texts.append(item)
+    return echoes, texts
 
 
 def _splice_once(parent: Candidate, constants: dict[type, list[Any]], rng: random.Random) -> Candidate:

@@ -256,7 +256,8 @@ class Sandbox:
                 pending[next_seq] = _Pending(task, cfg.runs, cfg.coverage)
                 frame = protocol.encode({"t": next_seq, "code": task.code, "entry_point": task.entry_point,
                                          "inputs": list(task.inputs),
-                                         "coverage": cfg.coverage or _wants_coverage(task)})
+                                         "coverage": cfg.coverage or _wants_coverage(task),
+                                         "operands": bool(getattr(task, "operands", False))})
                 sent[next_seq] = frame
                 for zygote in choice:
                     if not zygote.inflight:
@@ -363,7 +364,8 @@ class Sandbox:
             for index, outcome, output, *coverage in message["r"]:
                 results[index] = (outcome, output)
                 if coverage:
-                    entry.coverage[index] = CaseCoverage(lines=coverage[0], arcs=[tuple(arc) for arc in coverage[1]])
+                    entry.coverage[index] = CaseCoverage(lines=coverage[0], arcs=[tuple(arc) for arc in coverage[1]],
+                                                         operands=_operands(coverage[2:]))
         elif kind == "load":
             entry.status[zygote.run] = (str(message["status"]), str(message["detail"]))
         elif kind == "end":
@@ -438,6 +440,12 @@ def _disagreement(seen: list[tuple[str, str]]) -> tuple[str, str]:
             if outcome == limit:
                 return outcome, output
     return "nondeterministic", seen[0][1]
+
+
+def _operands(extra: list) -> list[tuple[int, str]]:
+    """The ``(line, source)`` operand records after a case's arcs, if any (the zygote checked their
+    shape; the search reads each source with our literal parser, never trusts it)."""
+    return [(line, source) for line, source in extra[0]] if extra else []
 
 
 def _wants_coverage(task: ExecutionTask) -> bool:

@@ -19,6 +19,7 @@ import types
 from .. import literals
 from . import landlock, protocol
 from .canonical import Unserializable, canonical_repr
+from .operands import HOOK, OperandLog, instrumented
 
 # Saved before user code runs (it may replace builtins or patch modules it shares with us).
 _monotonic = time.monotonic
@@ -29,6 +30,7 @@ _dumps = json.dumps
 _type = builtins.type
 _str = builtins.str
 _len = builtins.len
+_sorted = builtins.sorted
 _callable = builtins.callable
 _getattr = builtins.getattr
 _address = re.compile(r" at 0x[0-9a-fA-F]+")
@@ -43,6 +45,7 @@ FLUSH_BYTES = 1 << 20
 CODE_FILENAME = "<function>"
 # Most lines / arcs one case reports: coverage is a measurement, not an unbounded channel.
 COVERAGE_CAP = 20_000
+OPERANDS_CAP = 64  # operand records of one case (``operands.MAX_RECORDS`` and its containers' members)
 FLUSH_SECONDS = 0.02
 MESSAGE_CAP = 1000
 NOFILE = 64
@@ -121,7 +124,8 @@ class _Reporter:
 
     Without coverage a batch is columnar, ``{"k": "cases", "o": "<one letter per outcome>",
     "v": [output, ...]}`` (the zygote knows which indices come next); with coverage it is a list
-    of records ``{"k": "cases", "r": [[index, outcome, output, lines, arcs], ...]}``.
+    of records ``{"k": "cases", "r": [[index, outcome, output, lines, arcs], ...]}`` (and the
+    comparisons' ``operands`` after ``arcs`` when the task asked for them).
     """
 
     def __init__(self, fd: int, flush_through: int, columnar: bool = False) -> None:
@@ -205,8 +209,8 @@ class _LineTracer:
         self.trace = trace
 
     def report(self) -> list:
-        lines = sorted(self.lines)[:COVERAGE_CAP]
-        arcs = [[a, b] for a, b in sorted(self.arcs)[:COVERAGE_CAP]]
+        lines = _sorted(self.lines)[:COVERAGE_CAP]
+        arcs = [[a, b] for a, b in _sorted(self.arcs)[:COVERAGE_CAP]]
         return [lines, arcs]
 
 
@@ -309,9 +313,16 @@ def _child(task, todo, flush_through, result_fd, progress, scratch, settings, se
     progress[1] = PHASE_LOAD
     module = types.ModuleType("case2code_function")
     sys.modules["case2code_function"] = module  # dataclasses and pickling look modules up by name
+    # The search's runs also report what the comparisons compared (``operands``).
+    operands = OperandLog() if measure and task.get("operands") else None
     _deadline = _monotonic() + settings["load_timeout"]
     try:
-        exec(compile(task["code"], "<function>", "exec"), module.__dict__)
+        if operands is None:
+            code = compile(task["code"], CODE_FILENAME, "exec")
+        else:
+            code = instrumented(task["code"], CODE_FILENAME)
+            module.__dict__[HOOK] = operands.hook()
+        exec(code, module.__dict__)
         _deadline = _INF
     except _CallTimeout:
         _deadline = _INF
@@ -326,6 +337,8 @@ def _child(task, todo, flush_through, result_fd, progress, scratch, settings, se
         reporter.send({"k": "load", "status": "no_entry_point", "detail": f"no callable named {task['entry_point']!r}"})
         return
     reporter.send({"k": "load", "status": "ok", "detail": ""})
+    if operands is not None:
+        operands.take()  # what loading the module compared is no call's
 
     for index in todo:
         progress[0] = index
@@ -341,6 +354,9 @@ def _child(task, todo, flush_through, result_fd, progress, scratch, settings, se
             _deadline = _INF
             outcome, output = "timeout", ""
         progress[1] = PHASE_REPORT
-        reporter.add(index, outcome, output, None if tracer is None else tracer.report())
+        coverage = None if tracer is None else tracer.report()
+        if coverage is not None and operands is not None:
+            coverage.append(operands.take())
+        reporter.add(index, outcome, output, coverage)
     reporter.flush()
     reporter.send({"k": "end"})

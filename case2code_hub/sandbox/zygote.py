@@ -42,7 +42,7 @@ class _Task:
     def __init__(self, message: dict, settings: dict) -> None:
         self.seq = message["t"]
         self.task = {"code": message["code"], "entry_point": message["entry_point"], "inputs": message["inputs"],
-                     "coverage": bool(message.get("coverage"))}
+                     "coverage": bool(message.get("coverage")), "operands": bool(message.get("operands"))}
         self.n = len(message["inputs"])
         self.done = bytearray(self.n)
         self.loaded = False
@@ -456,10 +456,17 @@ def _death(status: int | None) -> str:
 
 
 def _valid_coverage(coverage: list) -> bool:
-    """``[lines, arcs]``: capped lists of ints and of int pairs (the child's code may forge them)."""
-    if len(coverage) != 2:
+    """``[lines, arcs]`` or ``[lines, arcs, operands]``: capped lists of ints, of int pairs and of
+    ``[line, text]`` pairs (the child's code may forge them)."""
+    if len(coverage) == 3:
+        operands = coverage[2]
+        if type(operands) is not list or len(operands) > runner.OPERANDS_CAP or not all(
+                type(o) is list and len(o) == 2 and type(o[0]) is int and type(o[1]) is str and len(o[1]) <= 200
+                for o in operands):
+            return False
+    elif len(coverage) != 2:
         return False
-    lines, arcs = coverage
+    lines, arcs = coverage[:2]
     if type(lines) is not list or type(arcs) is not list or len(lines) > runner.COVERAGE_CAP or len(arcs) > runner.COVERAGE_CAP:
         return False
     if any(type(line) is not int for line in lines):
