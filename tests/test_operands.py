@@ -167,3 +167,42 @@ def test_the_frontier_takes_observed_values_of_its_open_tests_only_as_parsed_sca
     call = Candidate(["hello", {"k": 5}], {"n": b"\x00\x01"})
     fresh.observe([(2, "'hello'"), (2, "'ell'"), (2, "5"), (2, "'k'"), (2, "b'\\x01'"), (2, "256"), (2, "True")], call)
     assert fresh.by_line[2] == [256]
+
+
+# ``syms.vfpdef`` is a number the grammar module computes at import: lib2to3's find_params.
+NODE_KIND = textwrap.dedent('''\
+    KINDS = {name: 256 + i for i, name in enumerate(('file_input', 'funcdef', 'vfpdef'))}
+
+
+    def find_params(node):
+        if node.type == KINDS['vfpdef']:
+            return find_params(node.children[1])
+        if node.type == 1:
+            return node.value
+        return [find_params(child) for child in node.children]
+''')
+
+
+def test_an_observed_value_joins_the_constants_of_the_test_on_its_line():
+    from case2code_hub.inputs.analysis import analyse
+    from case2code_hub.inputs.repair import Blame
+    from case2code_hub.inputs.target import Targets
+
+    function = Function(id=function_id(NODE_KIND), entry_point="find_params", code=NODE_KIND, source=Source("t", "t"))
+    analysis = analyse(function)
+    targets = Targets(NODE_KIND, analysis, coverage_map(NODE_KIND, "find_params"), Blame(NODE_KIND, analysis))
+    targets.observe([(5, 258), (5, 258), (99, "elsewhere")])
+    by_line = {point.first: test for point, test in targets.tests.items()}
+    assert by_line[5].constants.count(258) == 1 and by_line[5].params == {"node"}
+    assert "elsewhere" not in by_line[7].constants
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_search_sets_an_attribute_to_a_number_computed_at_import(seed):
+    from case2code_hub.inputs.search import SearchConfig, SearchingWriter
+
+    function = Function(id=function_id(NODE_KIND), entry_point="find_params", code=NODE_KIND, source=Source("t", "t"))
+    with Sandbox(SandboxConfig(workers=1, runs=1, timeout=1.0)) as sandbox:
+        (result,) = SearchingWriter(sandbox, SearchConfig(seed=seed, max_calls=400)).search([function])
+    assert result.quality.line_coverage == 1.0, result.inputs
+    assert any("type=258" in source for source in result.inputs)

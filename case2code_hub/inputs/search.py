@@ -297,7 +297,7 @@ class SearchingWriter:
         for (source, candidate), case, coverage in zip(state.pending, result.cases, coverages):
             units = state.cmap.units(coverage)
             if coverage is not None and coverage.operands:
-                state.frontier.observe(coverage.operands, candidate)
+                state.targets.observe(state.frontier.observe(coverage.operands, candidate))
             trial = Trial(len(state.trials), source, case, coverage, units)
             state.trials.append(trial)
             if case.outcome in EXPENSIVE:

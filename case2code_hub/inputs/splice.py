@@ -91,13 +91,14 @@ class Frontier:
             values = folded(node, named) if isinstance(node, ast.expr) else []
             self.by_line.setdefault(node.lineno, []).extend(v for v in values if not isinstance(v, bool))
 
-    def observe(self, operands: list[tuple[int, str]], call: Candidate | None = None) -> None:
+    def observe(self, operands: list[tuple[int, str]], call: Candidate | None = None) -> list[tuple[int, Any]]:
         """Add the values a call's comparisons compared (the sandbox's operand records) to their
         lines' constants: ``xid in xids`` with ``xid`` read out of bytes, ``module in IMPORT_MAPPING``
         with the table imported, have no constant in the code to splice. What the call passed in
         comes back too (``xids``' members, a slice of its string): those are left out, being
-        already there."""
+        already there. Returns the ``(line, value)`` pairs that were news."""
         echoes, texts = _echoes(call) if call is not None else (set(), [])
+        news: list[tuple[int, Any]] = []
         for line, source in operands:
             if self.observed.get(line, 0) >= MAX_OBSERVED_PER_LINE:
                 continue
@@ -114,6 +115,8 @@ class Frontier:
             if not any(type(k) is kind and k == value for k in known):
                 known.append(value)
                 self.observed[line] = self.observed.get(line, 0) + 1
+                news.append((line, value))
+        return news
 
     def update(self, covered: set) -> None:
         """Recompute the frontier's constants from the coverage units reached so far."""

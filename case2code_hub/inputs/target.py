@@ -8,7 +8,9 @@ then passed). That argument, or a value nested in it, becomes a value made for t
 
 - one of the test's constants, folded (``(1 << 63) - 1``, ``sep * 2``) and following the local
   names it tests back to their bindings, or a neighbour of a numeric one (``n > 5``); the keys of a
-  module table it looks in; nan and inf for ``isnan`` / ``isinf``; strings its regex matches;
+  module table it looks in; nan and inf for ``isnan`` / ``isinf``; strings its regex matches; the
+  values the running calls were seen comparing on its lines (``observe``: a number a module
+  computes at import, ``node.type == syms.vfpdef``);
 - ``None`` where the test asks ``is None``, and one of the function's literals where an omitted
   argument must not be ``None``;
 - a string that starts and ends as the test wants (``s.startswith('<') and s.endswith('>')``),
@@ -17,7 +19,8 @@ then passed). That argument, or a value nested in it, becomes a value made for t
 - a value of a type the test's ``isinstance`` or ``type(x) is`` names.
 
 Tests are tried in turn, the least tried first, so one that cannot be opened does not take every
-aimed child. Read statically from the code, never run.
+aimed child. Read statically from the code, never run (the observed values come from the
+sandbox's operand records).
 """
 
 from __future__ import annotations
@@ -114,6 +117,14 @@ class Targets:
                 test.params |= blame.names.get(line, set())
             reader.read(expr, test, 0)
             self.tests[point] = test
+
+    def observe(self, values: list[tuple[int, Any]]) -> None:
+        """Values seen compared on a test's lines (``Frontier.observe``'s news) join its constants:
+        ``if xid in xids`` then puts the ``xid`` a call unpacked into ``xids``."""
+        for line, value in values:
+            for point, test in self.tests.items():
+                if point.first <= line <= point.last and value not in test.constants:
+                    test.constants.append(value)
 
     def update(self, covered: set) -> None:
         """Recompute the open tests from the coverage units reached so far."""
