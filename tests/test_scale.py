@@ -102,7 +102,10 @@ def test_kill9_of_the_whole_run_then_rerun_gives_identical_bytes(tmp_path):
         "--work-dir", str(work), "--tasks", "4", "--task-workers", "2", "--workers", "1",
         "--seed", "3", "--eval-share", "0.2", "--timeout", "5",
     ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # SIGKILL leaves no chance to remove the sandboxes' scratch folders: they go under tmp_path,
+    # not the machine's /tmp.
+    (tmp_path / "tmp").mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path / "tmp")}
     process = subprocess.Popen(command, cwd=tmp_path, env=env, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     completions = work / "logs" / "completions"
