@@ -119,6 +119,13 @@ def test_user_code_that_rebinds_builtins_or_calls_the_hook_gets_only_scalars_thr
     assert result.coverage[0].operands == [(8, "5"), (999, "'ok'")]
 
 
+def test_an_operand_whose_repr_is_long_is_left_out_not_the_case(sandbox):
+    # Forty private-use characters: a 40-character string whose repr takes six characters for each.
+    result = _run(sandbox, "def f(x):\n    return x == '\\ue000' * 40\n", "f", ["'a'"], operands=True)
+    assert result.cases[0].outcome == "returned" and result.cases[0].output == "False"
+    assert result.coverage[0].operands == [(2, "'a'")]
+
+
 def test_a_syntax_error_is_a_load_error_with_operands_on_too(sandbox):
     result = _run(sandbox, "def f(x:\n    return x\n", "f", ["1"], operands=True)
     assert result.status == "load_error" and "SyntaxError" in result.detail

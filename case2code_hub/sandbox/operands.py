@@ -24,12 +24,17 @@ import builtins
 import math
 
 HOOK = "__case2code_compare__"
-# Per call: distinct (line, operand) records kept; longest str / bytes operand; members of one
+# Per call: distinct (line, operand) records kept; longest str / bytes operand, and longest record
+# text (its ``repr``: a character such as ``'\ue000'`` is written in six); members of one
 # container looked at (a bigger set is skipped: which members come first would depend on hashing).
 MAX_RECORDS = 48
 MAX_TEXT = 40
+MAX_SOURCE = 200
 MAX_MEMBERS = 256
 MEMBERS_KEPT = 6
+# Records one case may report (``MAX_RECORDS`` is checked before a container adds its members);
+# the zygote refuses a case that reports more, or longer ones.
+MAX_REPORTED = 64
 # Equality and membership: the tests that want one exact value (a bound, ``i < len(s)``, is an
 # index a mutation finds; a key of a computed table is not).
 _OPS = (ast.Eq, ast.NotEq, ast.In, ast.NotIn)
@@ -90,7 +95,9 @@ class OperandLog:
                     records.add((line, _repr(value)))
             elif kind is str or kind is bytes:
                 if _len(value) <= MAX_TEXT:
-                    records.add((line, _repr(value)))
+                    text = _repr(value)
+                    if _len(text) <= MAX_SOURCE:
+                        records.add((line, text))
             elif kind is float and _isfinite(value):
                 records.add((line, _repr(value)))
 

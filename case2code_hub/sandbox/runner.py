@@ -45,7 +45,6 @@ FLUSH_BYTES = 1 << 20
 CODE_FILENAME = "<function>"
 # Most lines / arcs one case reports: coverage is a measurement, not an unbounded channel.
 COVERAGE_CAP = 20_000
-OPERANDS_CAP = 64  # operand records of one case (``operands.MAX_RECORDS`` and its containers' members)
 FLUSH_SECONDS = 0.02
 MESSAGE_CAP = 1000
 NOFILE = 64

@@ -21,6 +21,7 @@ import sys
 import time
 
 from . import landlock, protocol, runner, seccomp
+from .operands import MAX_REPORTED, MAX_SOURCE
 
 # Modules functions commonly import: loaded once here so each forked child finds them warm.
 PRELOAD = (
@@ -460,8 +461,8 @@ def _valid_coverage(coverage: list) -> bool:
     ``[line, text]`` pairs (the child's code may forge them)."""
     if len(coverage) == 3:
         operands = coverage[2]
-        if type(operands) is not list or len(operands) > runner.OPERANDS_CAP or not all(
-                type(o) is list and len(o) == 2 and type(o[0]) is int and type(o[1]) is str and len(o[1]) <= 200
+        if type(operands) is not list or len(operands) > MAX_REPORTED or not all(
+                type(o) is list and len(o) == 2 and type(o[0]) is int and type(o[1]) is str and len(o[1]) <= MAX_SOURCE
                 for o in operands):
             return False
     elif len(coverage) != 2:
