@@ -10,8 +10,8 @@ its argument unchanged and notes it if it is a plain scalar (``int``, ``float``,
 comparison itself stays the code's own (same operands, order, result or exception), and so do the
 lines and arcs coverage reports: the compiler emits the same compare and jump, and every added
 instruction sits on the comparison's own line (a comparison over several lines is left alone).
-Fuzzers call this input-to-state correspondence (Redqueen); the
-search splices the values back in where a test has gone one way only.
+Fuzzers call this input-to-state correspondence (Redqueen); the search splices the values back in
+where a test has gone one way only.
 
 Only the child imports this module. Operand records are text (``repr`` of exact builtin scalar
 types, which our own literal parser reads back); no user object's methods are called to make them.

@@ -364,8 +364,11 @@ class Sandbox:
             for index, outcome, output, *coverage in message["r"]:
                 results[index] = (outcome, output)
                 if coverage:
+                    # Operand records follow the arcs when the task asked for them (shapes checked by the
+                    # zygote; the search reads each text with our literal parser).
+                    operands = [tuple(record) for record in coverage[2]] if len(coverage) > 2 else []
                     entry.coverage[index] = CaseCoverage(lines=coverage[0], arcs=[tuple(arc) for arc in coverage[1]],
-                                                         operands=_operands(coverage[2:]))
+                                                         operands=operands)
         elif kind == "load":
             entry.status[zygote.run] = (str(message["status"]), str(message["detail"]))
         elif kind == "end":
@@ -440,12 +443,6 @@ def _disagreement(seen: list[tuple[str, str]]) -> tuple[str, str]:
             if outcome == limit:
                 return outcome, output
     return "nondeterministic", seen[0][1]
-
-
-def _operands(extra: list) -> list[tuple[int, str]]:
-    """The ``(line, source)`` operand records after a case's arcs, if any (the zygote checked their
-    shape; the search reads each source with our literal parser, never trusts it)."""
-    return [(line, source) for line, source in extra[0]] if extra else []
 
 
 def _wants_coverage(task: ExecutionTask) -> bool:
