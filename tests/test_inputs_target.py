@@ -201,6 +201,15 @@ def test_search_reaches_nan_and_decimal_branches(seed):
     assert result.quality.line_coverage == 1.0, result.inputs
 
 
+def test_a_compared_character_property_names_characters_that_have_it():
+    tests = {p.first: t for p, t in targets_of(SCRIPTS, "script").tests.items()}
+    import unicodedata
+
+    assert any(unicodedata.bidirectional(c) == "R" for c in tests[6].constants if isinstance(c, str))
+    assert any(unicodedata.category(c) == "Cf" for c in tests[8].constants if isinstance(c, str))
+    assert any(unicodedata.category(c) == "Co" for c in tests[10].constants if isinstance(c, str))
+
+
 def test_havoc_stacks_the_body_tokens_in_order_often_enough_to_build_a_bracket_expression():
     from case2code_hub.inputs.splice import havoc
 

@@ -8,7 +8,8 @@ then passed). That argument, or a value nested in it, becomes a value made for t
 
 - one of the test's constants, folded (``(1 << 63) - 1``, ``sep * 2``) and following the local
   names it tests back to their bindings, or a neighbour of a numeric one (``n > 5``); the keys of a
-  module table it looks in; nan and inf for ``isnan`` / ``isinf``; strings its regex matches; the
+  module table it looks in; nan and inf for ``isnan`` / ``isinf``; characters that have the
+  ``unicodedata`` property value it compares (``category(c) == 'Cf'``); strings its regex matches; the
   values the running calls were seen comparing on its lines (``observe``: a number a module
   computes at import, ``node.type == syms.vfpdef``);
 - ``None`` where the test asks ``is None``, and one of the function's literals where an omitted
@@ -30,8 +31,10 @@ import builtins
 import datetime
 import decimal
 import fractions
+import functools
 import math
 import random
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,6 +231,7 @@ class _Reader:
                     _add_object(test, literals.NAMED_VALUES.get(literals.dotted_name(side) or ""))
                 self._placed(node, test)
                 self._type_compared(node, test)
+                _property_compared(node, test, self.named)
             if isinstance(node, ast.Name) and node.id in self.collections:  # ``if name in _TABLE``
                 test.constants.extend(v for v in self.collections[node.id] if v not in test.constants)
             if isinstance(node, ast.Call):
@@ -317,6 +321,38 @@ class _Reader:
                 flags = regexgen.flags_named(value.args[1:] + [k.value for k in value.keywords if k.arg == "flags"])
                 return found[0], flags
         return None
+
+
+#: ``unicodedata.category(c) == 'Cf'``: the character properties whose values a test compares with.
+_UNICODE_PROPERTIES = ("category", "bidirectional", "east_asian_width", "combining", "mirrored")
+
+
+@functools.cache
+def _chars_with(prop: str) -> dict[Any, list[str]]:
+    """The first two characters of the Basic Multilingual Plane (after ASCII's controls) with each
+    value of a ``unicodedata`` property: the Python build fixes the table, so the choice is fixed."""
+    table: dict[Any, list[str]] = {}
+    read = getattr(unicodedata, prop)
+    for code in range(0x20, 0x10000):
+        chars = table.setdefault(read(chr(code)), [])
+        if len(chars) < 2:
+            chars.append(chr(code))
+    return table
+
+
+def _property_compared(node: ast.Compare, test: _Test, named: dict[str, list[Any]]) -> None:
+    """``unicodedata.bidirectional(c) == 'R'``, ``category(c) in ('Cf', 'Co')``: characters that
+    have the compared value (a bidirectional class is not a character the code can show)."""
+    sides = [node.left, *node.comparators]
+    for side in sides:
+        if not (isinstance(side, ast.Call) and _dotted_tail(side.func) in _UNICODE_PROPERTIES):
+            continue
+        table = _chars_with(_dotted_tail(side.func))
+        for other in sides:
+            for value in folded(other, named) if other is not side else ():
+                for item in value if type(value) in (tuple, list, set, frozenset) else (value,):
+                    if type(item) in (str, int):
+                        test.constants.extend(c for c in table.get(item, ()) if c not in test.constants)
 
 
 def _value_for(test: _Test, old: Any, rng: random.Random, fallback: list[Any]) -> Any:
