@@ -4,6 +4,7 @@ random mutation and blind splices rarely do."""
 from __future__ import annotations
 
 import decimal
+import fractions
 import math
 import random
 import textwrap
@@ -199,6 +200,67 @@ def test_search_reaches_nan_and_decimal_branches(seed):
     with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
         (result,) = SearchingWriter(sandbox, SearchConfig(seed=seed)).search([make(FLOATS, "describe")])
     assert result.quality.line_coverage == 1.0, result.inputs
+
+
+# statistics' own helpers: x must be nan or inf (``as_integer_ratio`` raises OverflowError or
+# ValueError) to reach the middle lines; nothing in the body names them, so the mutation itself has
+# to write the special floats.
+EXACT_RATIO = textwrap.dedent('''\
+    import math
+
+
+    def _isfinite(x):
+        try:
+            return x.is_finite()  # Likely a Decimal.
+        except AttributeError:
+            return math.isfinite(x)
+
+
+    def _exact_ratio(x):
+        try:
+            return x.as_integer_ratio()
+        except AttributeError:
+            pass
+        except (OverflowError, ValueError):
+            assert not _isfinite(x)
+            return (x, None)
+        try:
+            return (x.numerator, x.denominator)
+        except AttributeError:
+            msg = f"can't convert type '{type(x).__name__}' to numerator/denominator"
+            raise TypeError(msg)
+''')
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_search_writes_nan_and_inf_that_no_constant_names(seed):
+    from case2code_hub.inputs.search import SearchConfig, SearchingWriter
+    from case2code_hub.sandbox import Sandbox, SandboxConfig
+
+    with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
+        (result,) = SearchingWriter(sandbox, SearchConfig(seed=seed)).search([make(EXACT_RATIO, "_exact_ratio")])
+    assert result.quality.line_coverage == 1.0, result.inputs
+
+
+def test_mutation_steps_to_the_special_floats_and_the_numeric_tower_and_back():
+    from case2code_hub.inputs.splice import switch_type
+    from case2code_hub.inputs.values import mutate
+
+    rng = random.Random(0)
+    floats = [mutate(2.5, rng) for _ in range(400)]
+    assert math.inf in floats and -math.inf in floats and any(math.isnan(f) for f in floats)
+    assert all(math.isfinite(mutate(math.nan, rng)) for _ in range(20))  # never stuck on nan
+    decimals = {mutate(decimal.Decimal("1.5"), rng) for _ in range(200)}
+    assert decimal.Decimal("-1.5") in decimals and any(d.is_nan() for d in decimals)
+    assert all(isinstance(d, decimal.Decimal) for d in decimals)
+    from case2code_hub.inputs.trees import nodes
+
+    switched = {type(v) for _ in range(400) for _, v in nodes(switch_type(Candidate([[1, 2.5]]), rng).args)}
+    assert {decimal.Decimal, fractions.Fraction} <= switched
+    from case2code_hub.inputs.offline import _checked_source
+
+    special = Candidate([[math.nan, -math.inf, decimal.Decimal("NaN"), fractions.Fraction(1, 3)]])
+    assert _checked_source(special) is not None  # values the data contract can write
 
 
 def test_a_compared_character_property_names_characters_that_have_it():

@@ -18,6 +18,9 @@ A change applies to one value or, as often, to every value at the same place in 
 from __future__ import annotations
 
 import ast
+import decimal
+import fractions
+import math
 import random
 import re
 import types
@@ -296,6 +299,12 @@ def converted(value: Any, new: type, rng: random.Random, strs: tuple[str, ...] =
         return not value if type(value) is bool else bool(items or value)
     if new is float:
         return float(value) + 0.5 if type(value) in (int, bool) else rng.choice((1.5, 0.5, 2.0))
+    if new is decimal.Decimal:
+        return decimal.Decimal(str(value)) if type(value) in (int, float) else decimal.Decimal("1.5")
+    if new is fractions.Fraction:
+        if type(value) is float and math.isfinite(value):
+            return fractions.Fraction(value).limit_denominator(1000)
+        return fractions.Fraction(value) if type(value) is int else fractions.Fraction(1, 3)
     if new in (list, tuple, set):
         if not items or type(value) is str and rng.random() < 0.5:
             items = [value, _sibling(value, rng)] if value is not None else [1, 2]

@@ -14,6 +14,8 @@ call of the pool; a type switch replaces a value with one of another type made f
 from __future__ import annotations
 
 import ast
+import decimal
+import fractions
 import random
 from typing import Any
 
@@ -291,6 +293,8 @@ def switch_type(parent: Candidate, rng: random.Random, strs: tuple[str, ...] = (
     new = rng.choice([t for t in _SWITCH_TYPES if t is not type(old)])
     if type(old) in (str, bytes) and rng.random() < 0.3:  # the text twin: many functions take both
         new = bytes if type(old) is str else str
+    elif type(old) in (int, float) and rng.random() < 0.3:  # the numeric tower: Decimal and Fraction data
+        new = rng.choice((decimal.Decimal, fractions.Fraction))
     for target in chosen:
         values = replace_at(values, target, lambda v: converted(v, new, rng, strs) if type(v) is type(old) else v)
     n = len(parent.args)

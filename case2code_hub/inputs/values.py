@@ -1,7 +1,8 @@
 """Values of a TypeSpec for the offline writer: typical and edge values, and type-aware mutation.
 
 Mutation follows EvalPlus's type-aware operators: grow and shrink containers, flip signs, step to
-boundaries, empty / unicode / long strings, and now and then an element of a neighbouring type.
+boundaries (for floats: inf, -inf and nan too; a Decimal steps to its NaN and Infinity), empty /
+unicode / long strings, and now and then an element of a neighbouring type.
 Every value stays small (see ``Limits``): huge inputs make slow cases that teach nothing.
 Beyond data, three kinds are built from the grammar's objects (``literals``): ``callable`` (a key
 function, ``abs``, ``len``), ``type`` (a class, ``int``, ``ValueError``) and ``namespace`` (a
@@ -13,6 +14,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import fractions
+import math
 import random
 import re
 import types
@@ -332,12 +334,15 @@ def mutate(value: Any, rng: random.Random, *, spec: TypeSpec | None = None, ctx:
     if isinstance(value, int):
         return _mutate_int(value, rng, ctx)
     if isinstance(value, float):
+        if not math.isfinite(value):  # back to the finite numbers (``round`` refuses these)
+            return rng.choice(ctx.floats or (1.5, 0.0, -2.0))
         ops = (lambda v: -v, lambda v: v * 2, lambda v: v / 2, lambda v: v + 0.5, lambda v: float(round(v)),
                lambda v: 0.0, lambda v: rng.choice(ctx.floats or (1.5,)), lambda v: v + 1e-9,
                lambda v: round(rng.random(), 3),  # a fraction: hues, probabilities
-               lambda v: rng.choice((1e-12, -1e-300, 5e-324)))  # fmt: skip  # tiny: tails, underflow
+               lambda v: rng.choice((1e-12, -1e-300, 5e-324)),  # tiny: tails, underflow
+               lambda v: rng.choice((math.inf, -math.inf, math.nan)))  # fmt: skip  # the special floats
         result = rng.choice(ops)(value)
-        return max(-1e9, min(1e9, result))
+        return result if not math.isfinite(result) else max(-1e9, min(1e9, result))
     if isinstance(value, str):
         return _mutate_str(value, rng, ctx)
     if isinstance(value, bytes):
@@ -348,10 +353,21 @@ def mutate(value: Any, rng: random.Random, *, spec: TypeSpec | None = None, ctx:
         return _mutate_dict(value, rng, spec, ctx)
     if type(value) is types.SimpleNamespace:
         return _mutate_namespace(value, rng, ctx)
+    if type(value) is decimal.Decimal:
+        return _mutate_decimal(value, rng)
+    if type(value) is fractions.Fraction:
+        return rng.choice((-value, value + 1, value / 2, fractions.Fraction(1, 3), fractions.Fraction(0)))
     for options in (_CALLABLE_VALUES, _CLASS_VALUES):
         if any(value is option for option in options):
             return rng.choice(options)
     return value
+
+
+def _mutate_decimal(value: decimal.Decimal, rng: random.Random) -> decimal.Decimal:
+    if not value.is_finite():
+        return decimal.Decimal(rng.choice(("1.5", "-2", "0.125")))
+    special = decimal.Decimal(rng.choice(("NaN", "Infinity", "-Infinity", "1E+3", "-0")))
+    return rng.choice((-value, value + 1, value / 4, special))
 
 
 def _mutate_namespace(value: types.SimpleNamespace, rng: random.Random, ctx: Context) -> types.SimpleNamespace:
