@@ -4,8 +4,8 @@ A case's ``input`` is the source of an argument list, ``3, b='x'``. Each argumen
 literal (numbers, strings, bytes, ``None``, ``True``, ``...``, tuples, lists, dicts, sets, with unary
 signs and complex sums such as ``1-2j``), or a call of a whitelisted pure constructor
 (``set()``, ``frozenset([1])``, ``float('inf')``, ``decimal.Decimal('1.5')``,
-``datetime.date(2024, 1, 2)``, ``types.SimpleNamespace(errcode=-1)``, ...) whose own arguments
-follow the same grammar, or a bare builtin name from ``NAMED_VALUES``: a type (``int``, ``object``),
+``datetime.date(2024, 1, 2)``, ``types.SimpleNamespace(errcode=-1)``, ``functools.partial(max, 0)``,
+``classmethod(len)``, ...) whose own arguments follow the same grammar, or a bare builtin name from ``NAMED_VALUES``: a type (``int``, ``object``),
 a pure builtin function (``len``, ``abs``, ``str.lower``), an exception class (``ValueError``) or
 ``Ellipsis``. A name stands for that fixed object and is never called by the evaluator, so an input
 can pass a key function (``key=abs``), a type, or an object with attributes.
@@ -20,6 +20,7 @@ import collections
 import datetime
 import decimal
 import fractions
+import functools
 import keyword
 import math
 import types
@@ -85,6 +86,10 @@ CONSTRUCTORS: dict[str, Callable[..., Any]] = {
     "Counter": collections.Counter,
     "types.SimpleNamespace": _namespace,
     "SimpleNamespace": _namespace,
+    # Wrappers of a callable: building one calls nothing (a partial checks only that func is callable).
+    "functools.partial": functools.partial,
+    "classmethod": classmethod,
+    "staticmethod": staticmethod,
 }
 
 # Dotted name as written in the source -> the fixed builtin object it stands for (never called by the
@@ -298,6 +303,13 @@ def to_source(value: Any, _depth: int = 0) -> str:
         return f"collections.Counter({to_source(dict(value), d)})"
     if kind is types.SimpleNamespace:
         return f"types.SimpleNamespace({_keyword_sources(vars(value), d)})"
+    if kind is functools.partial:
+        arguments = [to_source(value.func, d), *(to_source(v, d) for v in value.args)]
+        if value.keywords:
+            arguments.append(_keyword_sources(value.keywords, d))
+        return f"functools.partial({', '.join(arguments)})"
+    if kind in (classmethod, staticmethod):
+        return f"{kind.__name__}({to_source(value.__func__, d)})"
     name = _NAME_OF.get(id(value))
     if name is not None and NAMED_VALUES[name] is value:
         return name

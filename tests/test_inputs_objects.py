@@ -164,3 +164,44 @@ def test_paths_reach_into_namespaces_and_repairs_give_objects_the_attributes_the
     assert lacking.args[0].errcode == 1 and hasattr(lacking.args[0], "headers")
     wrapped = repaired(Candidate([5]), "AttributeError: 'int' object has no attribute 'errcode'", rng)
     assert wrapped.args == [types.SimpleNamespace(errcode=5)]
+
+
+# unittest.mock's own helper and asyncio's callback formatter: a classmethod or staticmethod, and a
+# functools.partial, are values the grammar writes (wrapping one of its callables).
+WRAPPED_CALLABLE = textwrap.dedent('''\
+    from types import MethodType
+
+
+    def _callable(obj):
+        if isinstance(obj, type):
+            return True
+        if isinstance(obj, (staticmethod, classmethod, MethodType)):
+            return _callable(obj.__func__)
+        if getattr(obj, '__call__', None) is not None:
+            return True
+        return False
+''')
+PARTIAL = textwrap.dedent('''\
+    import functools
+
+
+    def describe(func):
+        if isinstance(func, functools.partial):
+            return 'partial of ' + describe(func.func) + ' with ' + repr(func.args)
+        return getattr(func, '__name__', repr(func))
+''')
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_search_passes_classmethods_staticmethods_and_partials(seed):
+    from case2code_hub.inputs.search import SearchConfig, SearchingWriter
+    from case2code_hub.sandbox import Sandbox, SandboxConfig
+
+    functions = [make(WRAPPED_CALLABLE, "_callable"), make(PARTIAL, "describe")]
+    with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
+        results = list(SearchingWriter(sandbox, SearchConfig(seed=seed)).search(functions))
+    for result in results:
+        assert result.quality.line_coverage == 1.0, (result.function.entry_point, result.inputs)
+    written = [source for result in results for source in result.inputs]
+    assert any(s.startswith(("classmethod(", "staticmethod(")) for s in written)
+    assert any(s.startswith("functools.partial(") for s in written)

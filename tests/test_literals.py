@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import types
 
 import pytest
@@ -90,3 +91,17 @@ def test_a_namespace_attribute_that_is_no_keyword_name_has_no_source(attribute):
 def test_an_unhashable_set_element_or_dict_key_is_a_literal_error_not_a_type_error(source):
     with pytest.raises(LiteralSyntaxError, match="unhashable type"):
         literals.parse_value(source)
+
+
+def test_callable_wrappers_round_trip_and_build_without_calling_anything():
+    for source in ("functools.partial(max, 0)", "functools.partial(sorted, key=abs)", "classmethod(len)",
+                   "staticmethod(str.lower)", "functools.partial(round, 2.5, ndigits=1)"):
+        value = literals.parse_value(source)
+        assert literals.to_source(value) == source
+    wrapped = literals.parse_value("functools.partial(max, 0)")
+    assert type(wrapped) is functools.partial and wrapped.func is max and wrapped(-3) == 0
+    assert literals.parse_value("classmethod(len)").__func__ is len
+    with pytest.raises(LiteralSyntaxError, match="must be callable"):
+        literals.parse_value("functools.partial(1)")
+    with pytest.raises(LiteralSyntaxError, match="no source"):
+        literals.to_source(functools.partial(print, 1))  # print is not one of the grammar's names
