@@ -5,10 +5,12 @@ literal (numbers, strings, bytes, ``None``, ``True``, ``...``, tuples, lists, di
 signs and complex sums such as ``1-2j``), or a call of a whitelisted pure constructor
 (``set()``, ``frozenset([1])``, ``float('inf')``, ``decimal.Decimal('1.5')``,
 ``datetime.date(2024, 1, 2)``, ``types.SimpleNamespace(errcode=-1)``, ``functools.partial(max, 0)``,
-``classmethod(len)``, ...) whose own arguments follow the same grammar, or a bare builtin name from ``NAMED_VALUES``: a type (``int``, ``object``),
-a pure builtin function (``len``, ``abs``, ``str.lower``), an exception class (``ValueError``) or
-``Ellipsis``. A name stands for that fixed object and is never called by the evaluator, so an input
-can pass a key function (``key=abs``), a type, or an object with attributes.
+``classmethod(len)``, ...) whose own arguments follow the same grammar, or a bare name from
+``NAMED_VALUES``: a type (``int``, ``object``), a pure builtin function (``len``, ``abs``,
+``str.lower``), an exception class (``ValueError``), ``Ellipsis``, or one pure function written in
+Python (``os.path.basename``); or a builtin container class subscripted with classes (``list[int]``,
+``tuple[int, ...]``). A name stands for that fixed object and is never called by the evaluator, so
+an input can pass a key function (``key=abs``), a type, or an object with attributes.
 
 This module is imported inside the sandbox's zygote, so it imports only the standard library.
 """
@@ -23,6 +25,7 @@ import fractions
 import functools
 import keyword
 import math
+import posixpath
 import types
 from typing import Any, Callable
 
@@ -106,10 +109,14 @@ NAMED_VALUES: dict[str, object] = {
                                ZeroDivisionError, RuntimeError, LookupError, ArithmeticError, OSError,
                                UnicodeError, NotImplementedError)},
     "Ellipsis": Ellipsis,
+    # A function written in Python (``types.FunctionType``), pure: code that tells them from builtins.
+    "os.path.basename": posixpath.basename,
     # The numeric classes the constructors build, as classes (``issubclass(T, Decimal)``).
     "decimal.Decimal": decimal.Decimal,
     "fractions.Fraction": fractions.Fraction,
 }
+#: The classes an input may subscript (``list[int]``): a ``types.GenericAlias`` of builtin classes.
+_GENERIC_ORIGINS = (list, dict, tuple, set, frozenset, type)
 # id of each named object -> its first name, for to_source (the objects live as long as the table).
 _NAME_OF = {id(value): name for name, value in reversed(NAMED_VALUES.items())}
 
@@ -173,6 +180,8 @@ class _Evaluator:
             if isinstance(left, (int, float)) and not isinstance(left, bool) and isinstance(right, complex):
                 return left + right if isinstance(node.op, ast.Add) else left - right
             raise LiteralSyntaxError("arithmetic is not a literal (only complex a+bj)")
+        if isinstance(node, ast.Subscript):
+            return self._alias(node, d)
         if isinstance(node, ast.Call):
             name = dotted_name(node.func)
             ctor = CONSTRUCTORS.get(name or "")
@@ -191,6 +200,18 @@ class _Evaluator:
             except Exception as exc:  # a bad constructor argument is a bad literal, not a crash
                 raise LiteralSyntaxError(f"{name}(...) failed: {type(exc).__name__}: {exc}") from None
         raise LiteralSyntaxError(f"{type(node).__name__} is not allowed in an input")
+
+    def _alias(self, node: ast.Subscript, depth: int) -> types.GenericAlias:
+        """``list[int]``, ``dict[str, list[int]]``, ``tuple[int, ...]``: a builtin class subscripted
+        with classes (or ``...``), as annotations write them."""
+        origin = NAMED_VALUES.get(dotted_name(node.value) or "")
+        if origin not in _GENERIC_ORIGINS:
+            raise LiteralSyntaxError("only a builtin container class can be subscripted (list[int])")
+        elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        args = self._items(elements, depth)
+        if not all(isinstance(a, (type, types.GenericAlias)) or a is Ellipsis for a in args):
+            raise LiteralSyntaxError("a subscript holds classes only (list[int])")
+        return types.GenericAlias(origin, tuple(args) if isinstance(node.slice, ast.Tuple) else args[0])
 
     def _items(self, elts: list[ast.expr], depth: int) -> list[Any]:
         out = []
@@ -308,6 +329,9 @@ def to_source(value: Any, _depth: int = 0) -> str:
         if value.keywords:
             arguments.append(_keyword_sources(value.keywords, d))
         return f"functools.partial({', '.join(arguments)})"
+    if kind is types.GenericAlias and value.__origin__ in _GENERIC_ORIGINS:
+        inner = ", ".join("..." if a is Ellipsis else to_source(a, d) for a in value.__args__)
+        return f"{to_source(value.__origin__, d)}[{inner or '()'}]"
     if kind in (classmethod, staticmethod):
         return f"{kind.__name__}({to_source(value.__func__, d)})"
     name = _NAME_OF.get(id(value))

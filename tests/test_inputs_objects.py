@@ -192,12 +192,39 @@ PARTIAL = textwrap.dedent('''\
 ''')
 
 
+# collections.abc's own helper: a generic alias (``list[int]``) and a function written in Python are
+# the two kinds of value its first and last tests ask for.
+TYPE_REPR = textwrap.dedent('''\
+    GenericAlias = type(list[int])
+
+
+    def _f(): pass
+
+
+    FunctionType = type(_f)
+
+
+    def _type_repr(obj):
+        if isinstance(obj, GenericAlias):
+            return repr(obj)
+        if isinstance(obj, type):
+            if obj.__module__ == 'builtins':
+                return obj.__qualname__
+            return f'{obj.__module__}.{obj.__qualname__}'
+        if obj is Ellipsis:
+            return '...'
+        if isinstance(obj, FunctionType):
+            return obj.__name__
+        return repr(obj)
+''')
+
+
 @pytest.mark.parametrize("seed", [0, 1])
-def test_search_passes_classmethods_staticmethods_and_partials(seed):
+def test_search_passes_classmethods_staticmethods_partials_aliases_and_python_functions(seed):
     from case2code_hub.inputs.search import SearchConfig, SearchingWriter
     from case2code_hub.sandbox import Sandbox, SandboxConfig
 
-    functions = [make(WRAPPED_CALLABLE, "_callable"), make(PARTIAL, "describe")]
+    functions = [make(WRAPPED_CALLABLE, "_callable"), make(PARTIAL, "describe"), make(TYPE_REPR, "_type_repr")]
     with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
         results = list(SearchingWriter(sandbox, SearchConfig(seed=seed)).search(functions))
     for result in results:
@@ -205,3 +232,4 @@ def test_search_passes_classmethods_staticmethods_and_partials(seed):
     written = [source for result in results for source in result.inputs]
     assert any(s.startswith(("classmethod(", "staticmethod(")) for s in written)
     assert any(s.startswith("functools.partial(") for s in written)
+    assert "os.path.basename" in written and any("[" in s and s.split("[")[0] in ("list", "dict", "tuple") for s in written)

@@ -105,3 +105,20 @@ def test_callable_wrappers_round_trip_and_build_without_calling_anything():
         literals.parse_value("functools.partial(1)")
     with pytest.raises(LiteralSyntaxError, match="no source"):
         literals.to_source(functools.partial(print, 1))  # print is not one of the grammar's names
+
+
+def test_subscripted_builtin_classes_are_generic_aliases_of_classes_only():
+    for source in ("list[int]", "dict[str, list[int]]", "tuple[int, ...]", "type[ValueError]", "tuple[()]"):
+        value = literals.parse_value(source)
+        assert type(value) is types.GenericAlias and literals.to_source(value) == source
+    assert literals.parse_value("dict[str, int]") == dict[str, int]
+    for source, problem in (("list[1]", "classes only"), ("int[str]", "container class"),
+                            ("list[print]", "not in the input grammar"), ("[1][0]", "container class")):
+        with pytest.raises(LiteralSyntaxError, match=problem):
+            literals.parse_value(source)
+
+
+def test_the_one_python_function_is_a_pure_named_value():
+    basename = literals.parse_value("os.path.basename")
+    assert type(basename) is types.FunctionType and basename("a/b.txt") == "b.txt"
+    assert literals.to_source(basename) == "os.path.basename"

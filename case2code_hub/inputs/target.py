@@ -34,6 +34,7 @@ import fractions
 import functools
 import math
 import random
+import types
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +64,7 @@ _TYPES: dict[str, type] = {
     "Sequence": list, "MutableSequence": list, "Iterable": list, "Collection": list, "Set": set,
     "date": datetime.date, "datetime": datetime.datetime, "time": datetime.time, "timedelta": datetime.timedelta,
     "type": type, "partial": functools.partial, "classmethod": classmethod, "staticmethod": staticmethod,
+    "GenericAlias": types.GenericAlias, "FunctionType": types.FunctionType,
 }
 #: ``math.isnan(x)``, ``x.is_infinite()``: the floats that make such a test true.
 _SPECIAL_FLOATS = ("isnan", "isinf", "isfinite", "is_nan", "is_infinite", "is_finite", "is_snan", "is_qnan")
@@ -408,6 +410,10 @@ def _as_type(old: Any, kind: type, rng: random.Random) -> Any:
         return datetime.timedelta(days=1, seconds=number if type(number) is int else 0)
     if kind is type:  # ``isinstance(obj, type)``: a class the grammar names
         return rng.choice(named_values(("int", "str", "list", "object", "ValueError")))
+    if kind is types.GenericAlias:
+        return rng.choice((list[int], dict[str, int], tuple[int, ...]))
+    if kind is types.FunctionType:  # the grammar's one function written in Python
+        return literals.NAMED_VALUES["os.path.basename"]
     if kind in (functools.partial, classmethod, staticmethod):  # a wrapper of one of the grammar's callables
         func = old if callable(old) and not isinstance(old, kind) else rng.choice(named_values(("len", "max", "abs")))
         return functools.partial(func, number) if kind is functools.partial else kind(func)
