@@ -233,3 +233,29 @@ def test_search_passes_classmethods_staticmethods_partials_aliases_and_python_fu
     assert any(s.startswith(("classmethod(", "staticmethod(")) for s in written)
     assert any(s.startswith("functools.partial(") for s in written)
     assert "os.path.basename" in written and any("[" in s and s.split("[")[0] in ("list", "dict", "tuple") for s in written)
+
+
+# asyncio's own formatter: the middle branch wants an object whose __qualname__ is missing or empty
+# but whose __name__ is set, which no class or builtin function is.
+CALLBACK_NAME = textwrap.dedent('''\
+    def _callback_name(func):
+        if hasattr(func, '__qualname__') and func.__qualname__:
+            func_repr = func.__qualname__
+        elif hasattr(func, '__name__') and func.__name__:
+            func_repr = func.__name__
+        else:
+            func_repr = repr(func)
+        return func_repr
+''')
+
+
+def test_a_name_attribute_also_asks_for_an_object_that_carries_only_that_name():
+    spec_kinds = [spec.kind for spec, _ in ranked_types(analyse(make(CALLBACK_NAME, "_callback_name")).param("func"))[0]]
+    assert spec_kinds[0] == "type" and "namespace" in spec_kinds
+    from case2code_hub.inputs.search import SearchConfig, SearchingWriter
+    from case2code_hub.sandbox import Sandbox, SandboxConfig
+
+    for seed in (0, 1):
+        with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
+            (result,) = SearchingWriter(sandbox, SearchConfig(seed=seed)).search([make(CALLBACK_NAME, "_callback_name")])
+        assert result.quality.line_coverage == 1.0, result.inputs

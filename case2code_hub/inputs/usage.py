@@ -82,6 +82,8 @@ _CALL_VOTES = {
 _ELEMENT_CALLS = frozenset("sum max min sorted".split())
 # Attributes a type has and data values do not: ``klass.__bases__``, ``obj.__qualname__``.
 _TYPE_ATTRS = frozenset("__name__ __qualname__ __module__ __bases__ __mro__ __dict__ __abstractmethods__".split())
+# The class attributes that are plain text, which a function or a ``types.SimpleNamespace`` carries too.
+_NAME_ATTRS = frozenset(("__name__", "__qualname__", "__module__"))
 # Attributes of the builtin data types: ``z.real`` or ``s.upper`` say nothing of an object.
 _DATA_ATTRS = frozenset(
     name for kind in (str, bytes, bytearray, int, float, complex, list, tuple, dict, set, frozenset) for name in dir(kind)
@@ -353,6 +355,10 @@ class _UsageCollector:
         """``klass.__bases__`` votes for a type; ``e.errcode`` for an object that has ``errcode``."""
         if name in _TYPE_ATTRS:
             usage.vote({"type": 2.0})
+            if name in _NAME_ATTRS:  # also any object that carries one (a function, a typing alias)
+                usage.vote({"namespace": 0.5})
+                if name not in usage.attrs:
+                    usage.attrs.append(name)
         elif name not in _DATA_ATTRS and name not in _OBJECT_ATTRS:
             usage.vote({"namespace": 2.0})
             if name not in usage.attrs:
