@@ -272,6 +272,38 @@ def test_a_compared_character_property_names_characters_that_have_it():
     assert any(unicodedata.category(c) == "Co" for c in tests[10].constants if isinstance(c, str))
 
 
+# pstats' own helper: a slice compared with a tuple display wants those items at the slice's start.
+FUNC_STD_STRING = textwrap.dedent('''\
+    def func_std_string(func_name):
+        if func_name[:2] == ('~', 0):
+            name = func_name[2]
+            if name.startswith('<') and name.endswith('>'):
+                return '{%s}' % name[1:-1]
+            else:
+                return name
+        else:
+            return "%s:%d(%s)" % func_name
+''')
+
+
+def test_a_slice_compared_with_a_tuple_display_places_its_items_there():
+    from case2code_hub.inputs.target import _run_placed
+
+    tests = {p.first: t for p, t in targets_of(FUNC_STD_STRING, "func_std_string").tests.items()}
+    test = tests[2]
+    assert test.runs == [(0, ("~", 0))]
+    assert _run_placed(("a.py", 3, "f"), 0, ("~", 0)) == ("~", 0, "f")
+    assert _run_placed(["x"], 2, ("~", 0)) == ["x", 0, "~", 0]  # padded to reach the start
+    assert _run_placed("f", 0, ("~", 0)) == ("~", 0, "f")  # a lone value becomes the last item
+    from case2code_hub.inputs.search import SearchConfig, SearchingWriter
+    from case2code_hub.sandbox import Sandbox, SandboxConfig
+
+    for seed in range(4):
+        with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
+            (result,) = SearchingWriter(sandbox, SearchConfig(seed=seed)).search([make(FUNC_STD_STRING, "func_std_string")])
+        assert result.quality.line_coverage == 1.0, (seed, result.inputs)
+
+
 def test_havoc_stacks_the_body_tokens_in_order_often_enough_to_build_a_bracket_expression():
     from case2code_hub.inputs.splice import havoc
 

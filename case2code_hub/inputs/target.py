@@ -16,7 +16,7 @@ then passed). That argument, or a value nested in it, becomes a value made for t
   argument must not be ``None``;
 - a string that starts and ends as the test wants (``s.startswith('<') and s.endswith('>')``),
   or the old value with the constant before or after it, or at the index the test reads
-  (``s[4] == '-'``);
+  (``s[4] == '-'``), or a tuple display's items from where a slice starts (``t[:2] == ('~', 0)``);
 - a value of a type the test's ``isinstance`` or ``type(x) is`` names.
 
 Tests are tried in turn, the least tried first, so one that cannot be opened does not take every
@@ -81,6 +81,7 @@ class _Test:
     types: list[type] = field(default_factory=list)
     none: bool = False
     placed: list[tuple[int, Any]] = field(default_factory=list)
+    runs: list[tuple[int, tuple]] = field(default_factory=list)
 
 
 class Targets:
@@ -264,6 +265,16 @@ class _Reader:
                 for position in positions:
                     if type(position) is int and -64 <= position <= 64:
                         test.placed += [(position, v) for v in folded(other, self.named) if type(v) in (str, bytes, int)]
+                        run = self._sequence(other)
+                        if run and isinstance(subscript.slice, ast.Slice):  # ``name[:2] == ('~', 0)``
+                            test.runs.append((position, run))
+
+    def _sequence(self, node: ast.expr) -> tuple | None:
+        """``('~', 0)``: a tuple or list display of up to 8 constants, as a tuple; else None."""
+        if not isinstance(node, (ast.Tuple, ast.List)) or not 0 < len(node.elts) <= 8:
+            return None
+        items = [folded(element, self.named) for element in node.elts]
+        return tuple(found[0] for found in items) if all(len(found) == 1 for found in items) else None
 
     def _truth(self, expr: ast.expr, test: _Test) -> None:
         """``if not b[0]:``, ``if b[1] or b[2]:``: a zero, or a one, at that index of the tested value
@@ -372,6 +383,8 @@ def _value_for(test: _Test, old: Any, rng: random.Random, fallback: list[Any]) -
         makers.append(lambda: _placed(old, *rng.choice(test.placed), rng))
     if test.types:
         makers.append(lambda: _as_type(old, rng.choice(test.types), rng))
+    if test.runs:
+        makers.append(lambda: _run_placed(old, *rng.choice(test.runs)))
     if not makers:
         return old
     return rng.choice(makers)()
@@ -449,6 +462,17 @@ def _placed(old: Any, position: int, value: Any, rng: random.Random) -> Any:
         text = old if len(old) >= position else old + filler * (position - len(old))
         start = position
     return text[:start] + value + text[start + len(value):]
+
+
+def _run_placed(old: Any, position: int, run: tuple) -> Any:
+    """``old`` (a list or tuple; anything else becomes the last item of one) with ``run``'s items
+    from ``position`` on, padded with zeros to reach it."""
+    kind = type(old) if type(old) in (list, tuple) else tuple
+    items = list(old) if type(old) in (list, tuple) else [*run, old]
+    start = position if position >= 0 else max(0, len(items) + position)
+    items += [0] * max(0, start + len(run) - len(items))
+    items[start:start + len(run)] = run
+    return kind(items)
 
 
 def _framed(test: _Test, old: Any, rng: random.Random) -> Any:
