@@ -263,6 +263,53 @@ def test_mutation_steps_to_the_special_floats_and_the_numeric_tower_and_back():
     assert _checked_source(special) is not None  # values the data contract can write
 
 
+# _pylong's own correctly-rounded conversion: only an integer past float's range (2 ** 1024 and up)
+# reaches the OverflowError, and no constant in the body is one.
+INT_TO_FLOAT = textwrap.dedent('''\
+    import sys
+    import math
+
+
+    def int_to_float(n):
+        PRECISION = sys.float_info.mant_dig + 2
+        SHIFT_MAX = sys.float_info.max_exp - PRECISION
+        Q_MAX = 1 << PRECISION
+        ROUND_HALF_TO_EVEN_CORRECTION = [0, -1, -2, 1, 0, -1, 2, 1]
+        if n == 0:
+            return 0.0
+        elif n < 0:
+            return -int_to_float(-n)
+        shift = n.bit_length() - PRECISION
+        q = n << -shift if shift < 0 else (n >> shift) | bool(n & ~(-1 << shift))
+        q += ROUND_HALF_TO_EVEN_CORRECTION[q & 7]
+        if shift + (q == Q_MAX) > SHIFT_MAX:
+            raise OverflowError("integer too large to convert to float")
+        return math.ldexp(float(q), shift)
+''')
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_search_writes_integers_past_the_range_of_float(seed):
+    from case2code_hub.inputs.search import SearchConfig, SearchingWriter
+    from case2code_hub.sandbox import Sandbox, SandboxConfig
+
+    with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
+        (result,) = SearchingWriter(sandbox, SearchConfig(seed=seed)).search([make(INT_TO_FLOAT, "int_to_float")])
+    assert result.quality.line_coverage == 1.0, result.inputs
+    assert any(case.output == "OverflowError: integer too large to convert to float" for case in result.cases)
+
+
+def test_huge_integers_are_written_as_they_are_and_mutate_back_to_small_ones():
+    from case2code_hub.inputs.values import Context, mutate
+
+    rng = random.Random(0)
+    ints = [mutate(7, rng) for _ in range(600)]
+    assert 2**1024 in ints and -(2**1024) in ints and 2**64 in ints
+    assert all(abs(i) <= Context().limits.max_abs_int for i in ints if i not in (2**64, 2**1024, -(2**1024)))
+    assert all(abs(mutate(2**1024, rng)) <= 2**1024 for _ in range(50))
+    assert any(abs(mutate(2**1024, rng)) <= Context().limits.max_abs_int for _ in range(50))
+
+
 def test_a_compared_character_property_names_characters_that_have_it():
     tests = {p.first: t for p, t in targets_of(SCRIPTS, "script").tests.items()}
     import unicodedata

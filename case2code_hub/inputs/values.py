@@ -1,9 +1,10 @@
 """Values of a TypeSpec for the offline writer: typical and edge values, and type-aware mutation.
 
 Mutation follows EvalPlus's type-aware operators: grow and shrink containers, flip signs, step to
-boundaries (for floats: inf, -inf and nan too; a Decimal steps to its NaN and Infinity), empty /
-unicode / long strings, and now and then an element of a neighbouring type.
-Every value stays small (see ``Limits``): huge inputs make slow cases that teach nothing.
+boundaries (for ints: 2 ** 64 and +-2 ** 1024 too; for floats: inf, -inf and nan; a Decimal steps to
+its NaN and Infinity), empty / unicode / long strings, and now and then an element of a neighbouring
+type. Every value but those boundary ints stays small (see ``Limits``): huge inputs make slow cases
+that teach nothing.
 Beyond data, three kinds are built from the grammar's objects (``literals``): ``callable`` (a key
 function, ``abs``, ``len``), ``type`` (a class, ``int``, ``ValueError``) and ``namespace`` (a
 ``types.SimpleNamespace`` with the attributes the body reads); they mutate within their kind.
@@ -385,13 +386,19 @@ def _mutate_namespace(value: types.SimpleNamespace, rng: random.Random, ctx: Con
     return types.SimpleNamespace(**items)
 
 
+#: Integers past the bounds of machine words and of float (``2 ** 1024`` overflows a conversion to
+#: float): written as they are, never reached by arithmetic on a mutated value, which stays small.
+_HUGE_INTS = (2**64, 2**1024, -(2**1024))
+
+
 def _mutate_int(value: int, rng: random.Random, ctx: Context) -> int:
     ops = (
         lambda v: v + 1, lambda v: v - 1, lambda v: -v, lambda v: v * 2, lambda v: v // 2,
         lambda v: 0, lambda v: rng.choice(ctx.ints or (1,)) + rng.choice((-1, 0, 1)),
-        lambda v: rng.randint(-10, 100), lambda v: rng.choice((255, 256, 1023, 1024, 99999)),
+        lambda v: rng.randint(-10, 100), lambda v: rng.choice((255, 256, 1023, 1024, 99999, *_HUGE_INTS)),
     )  # fmt: skip
-    return _clamp_int(rng.choice(ops)(value), ctx.limits)
+    result = rng.choice(ops)(value)
+    return result if result in _HUGE_INTS else _clamp_int(result, ctx.limits)
 
 
 def _mutate_str(value: str, rng: random.Random, ctx: Context) -> str:
