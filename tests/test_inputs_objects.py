@@ -259,3 +259,33 @@ def test_a_name_attribute_also_asks_for_an_object_that_carries_only_that_name():
         with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
             (result,) = SearchingWriter(sandbox, SearchConfig(seed=seed)).search([make(CALLBACK_NAME, "_callback_name")])
         assert result.quality.line_coverage == 1.0, result.inputs
+
+
+# typing's own helper: the elements of the list are the objects read for an attribute.
+UNPACK_ARGS = textwrap.dedent('''\
+    def _unpack_args(args):
+        newargs = []
+        for arg in args:
+            subargs = getattr(arg, '__typing_unpacked_tuple_args__', None)
+            if subargs is not None and not (subargs and subargs[-1] is ...):
+                newargs.extend(subargs)
+            else:
+                newargs.append(arg)
+        return newargs
+''')
+
+
+def test_elements_read_for_attributes_are_objects_that_carry_them():
+    (spec, _), = ranked_types(analyse(make(UNPACK_ARGS, "_unpack_args")).param("args"))[0]
+    assert spec.kind == "list" and spec.args[0].kind == "namespace"
+    assert spec.args[0].values == ("__typing_unpacked_tuple_args__",)
+    element = spec.args[0]
+    made = typical_values(element, Context(), random.Random(0))
+    assert any(hasattr(v, "__typing_unpacked_tuple_args__") for v in made)
+    from case2code_hub.inputs.search import SearchConfig, SearchingWriter
+    from case2code_hub.sandbox import Sandbox, SandboxConfig
+
+    for seed in (0, 1):
+        with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
+            (result,) = SearchingWriter(sandbox, SearchConfig(seed=seed)).search([make(UNPACK_ARGS, "_unpack_args")])
+        assert result.quality.line_coverage == 1.0, result.inputs

@@ -49,6 +49,7 @@ class ParamInfo:
     element_constants: tuple[Any, ...] = ()
     keys: tuple[str, ...] = ()
     attrs: tuple[str, ...] = ()  # attributes the body reads off it (``e.errcode``)
+    element_attrs: tuple[str, ...] = ()  # ... off its elements (``for e in errors: e.errcode``)
     name_hint: str | None = None
 
     @property
@@ -118,6 +119,7 @@ def analyse(function: Function) -> FunctionAnalysis:
         if usage.element is not None:
             param.element_votes = _rounded(usage.element.votes)
             param.element_constants = tuple(_dedupe(usage.element.constants)[:MAX_CONSTANTS])
+            param.element_attrs = tuple(usage.element.attrs[:MAX_ATTRS])
         param.constants = tuple(_dedupe(usage.constants)[:MAX_CONSTANTS])
         param.keys = tuple(_dedupe(usage.keys)[:MAX_CONSTANTS])
         param.attrs = tuple(usage.attrs[:MAX_ATTRS])
@@ -260,7 +262,8 @@ def _top(votes: dict[str, float], default: str) -> str:
 
 def _element_spec(param: ParamInfo) -> TypeSpec:
     if param.element_votes:
-        return TypeSpec(_top(param.element_votes, "int"))
+        kind = _top(param.element_votes, "int")
+        return TypeSpec(kind, values=param.element_attrs) if kind == "namespace" else TypeSpec(kind)
     if _LIST_OF_STR_NAMES.match(param.name.lower()):
         return TypeSpec("str")
     return TypeSpec("int")
