@@ -30,6 +30,7 @@ import types
 from typing import Any, Callable
 
 from .errors import LiteralSyntaxError
+from .utils.syntax import parse_ast
 
 MAX_NODES = 20_000
 MAX_DEPTH = 60
@@ -230,7 +231,7 @@ def evaluate(node: ast.AST) -> Any:
 def parse_value(source: str) -> Any:
     """Value of one expression source in the input grammar."""
     try:
-        tree = ast.parse(source.strip(), mode="eval")
+        tree = parse_ast(source.strip(), mode="eval")
     except SyntaxError as exc:
         raise LiteralSyntaxError(f"not an expression: {exc.msg}") from None
     return evaluate(tree.body)
@@ -239,7 +240,7 @@ def parse_value(source: str) -> Any:
 def parse_call(source: str) -> ast.Call:
     """The ``ast.Call`` of ``f(<source>)``: checks the argument list's syntax only."""
     try:
-        tree = ast.parse(f"f({source}\n)", mode="eval")
+        tree = parse_ast(f"f({source}\n)", mode="eval")
     except (SyntaxError, ValueError) as exc:
         raise LiteralSyntaxError(f"not an argument list: {getattr(exc, 'msg', exc)}") from None
     call = tree.body

@@ -11,6 +11,8 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from .utils.syntax import parse_ast
+
 Outcome = Literal["returned", "raised", "timeout", "memory", "crashed", "unserializable", "nondeterministic"]
 OUTCOMES: tuple[str, ...] = ("returned", "raised", "timeout", "memory", "crashed", "unserializable", "nondeterministic")
 Difficulty = Literal["easy", "medium", "hard"]
@@ -19,7 +21,7 @@ DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
 
 def normalise_source(code: str) -> str:
     """Source with formatting and comments normalised away (``ast.unparse`` of the parse)."""
-    return ast.unparse(ast.parse(code))
+    return ast.unparse(parse_ast(code))
 
 
 def function_id(code: str) -> str:

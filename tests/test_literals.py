@@ -122,3 +122,21 @@ def test_the_one_python_function_is_a_pure_named_value():
     basename = literals.parse_value("os.path.basename")
     assert type(basename) is types.FunctionType and basename("a/b.txt") == "b.txt"
     assert literals.to_source(basename) == "os.path.basename"
+
+
+def test_parsing_takes_turns_across_threads():
+    # CPython 3.11's AST constructor keeps its recursion depth in state every thread shares; the LLM
+    # writer's loop thread and the caller both parse, so every parse in the package takes one lock.
+    import ast
+    import threading
+
+    from case2code_hub.utils import syntax
+
+    assert ast.dump(syntax.parse_ast("f(1, b=[2])", mode="eval")) == ast.dump(ast.parse("f(1, b=[2])", mode="eval"))
+    done = threading.Event()
+    with syntax._lock:
+        worker = threading.Thread(target=lambda: (literals.parse_value("[1, 2]"), done.set()))
+        worker.start()
+        assert not done.wait(0.2)  # the literal reader waits for the lock like every other parse
+    assert done.wait(5)
+    worker.join()

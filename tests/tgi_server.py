@@ -30,6 +30,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+# The writer parses on its own thread too: CPython 3.11's AST constructor must not run in two at once.
+from case2code_hub.utils.syntax import parse_ast
+
 MODEL_ID = "fake-org/fake-writer-1b"
 FAULTS = ("ok", "503", "drop", "malformed", "truncated", "chatty", "slow", "validation", "hostile")
 
@@ -147,7 +150,7 @@ def writer_answer(prompt: str, *, structured: bool = False, fault: str = "ok") -
     n = int(count_match.group(1)) if count_match else 10
     params: list[tuple[str, str]] = []
     try:
-        tree = ast.parse(code_match.group(1) if code_match else "")
+        tree = parse_ast(code_match.group(1) if code_match else "")
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == entry_point:
                 args = node.args.posonlyargs + node.args.args

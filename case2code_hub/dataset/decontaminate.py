@@ -38,6 +38,7 @@ from typing import Any, Iterable, Literal, Mapping
 from .. import literals
 from ..errors import ConfigError, DatasetError, LiteralSyntaxError
 from ..utils.logging import get_logger
+from ..utils.syntax import parse_ast
 
 logger = get_logger(__name__)
 
@@ -59,7 +60,7 @@ class Reference:
 def code_tokens(code: str) -> list[str]:
     """Normalised tokens of ``code`` (see the module docstring); ``[]`` when it does not parse."""
     try:
-        tree = ast.parse(code)
+        tree = parse_ast(code)
     except (SyntaxError, ValueError, RecursionError):
         return []
     for node in ast.walk(tree):
@@ -98,7 +99,7 @@ def asserted_io(test_code: str, *, names: Iterable[str] = ("candidate",)) -> set
     """``(input, output)`` pairs of ``assert f(<input>) == <output>`` statements, ``f`` in ``names``."""
     wanted = set(names)
     try:
-        tree = ast.parse(test_code)
+        tree = parse_ast(test_code)
     except (SyntaxError, ValueError, RecursionError):
         return set()
     pairs = set()
@@ -236,6 +237,6 @@ def _reference(row: Mapping[str, Any], benchmark: str, path: Any) -> Reference:
 
 def _safe_parse(code: str) -> ast.AST:
     try:
-        return ast.parse(code)
+        return parse_ast(code)
     except (SyntaxError, ValueError, RecursionError):
         return ast.Module(body=[], type_ignores=[])

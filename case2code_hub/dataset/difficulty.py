@@ -28,6 +28,7 @@ import math
 from typing import Any, Iterable, Mapping
 
 from ..errors import DatasetError
+from ..utils.syntax import parse_ast
 
 WEIGHTS: dict[str, float] = {
     "ast_nodes_log2": 2.0,
@@ -89,7 +90,7 @@ def code_stats(code: str, entry_point: str) -> dict[str, int]:
         DatasetError: the code does not parse or does not define ``entry_point``.
     """
     try:
-        tree = ast.parse(code)
+        tree = parse_ast(code)
     except SyntaxError as exc:
         raise DatasetError(f"the code of {entry_point!r} does not parse: {exc.msg}") from None
     func = _entry_point_def(tree, entry_point)
@@ -124,7 +125,7 @@ def output_shape(output: str) -> tuple[str, int]:
     A repr that does not parse (``<Foo object>``) is kind ``"opaque"`` of depth 0.
     """
     try:
-        node = ast.parse(output.strip(), mode="eval").body
+        node = parse_ast(output.strip(), mode="eval").body
     except (SyntaxError, ValueError, RecursionError):
         return "opaque", 0
     if isinstance(node, ast.Constant):

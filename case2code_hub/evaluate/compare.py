@@ -18,6 +18,7 @@ from typing import Any, Mapping
 
 from .. import literals
 from ..errors import LiteralSyntaxError
+from ..utils.syntax import parse_ast
 
 FLOAT_REL_TOL = 1e-6
 FLOAT_ABS_TOL = 1e-9
@@ -71,7 +72,7 @@ def _complex(node: ast.AST) -> complex | None:
 
 def _parse(text: str) -> ast.AST | None:
     try:
-        return ast.parse(text.strip(), mode="eval").body
+        return parse_ast(text.strip(), mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from ..harvest.extract import ModuleIndex
+from ..utils.syntax import parse_ast
 
 _FENCE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)^[ \t]*```", re.DOTALL | re.MULTILINE)
 _OPEN_FENCE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*)\Z", re.DOTALL | re.MULTILINE)
@@ -46,7 +47,7 @@ def _parse(text: str) -> tuple[ast.Module, str] | None:
         if not candidate.strip():
             return None
         try:
-            return ast.parse(candidate), candidate
+            return parse_ast(candidate), candidate
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
     return None

@@ -43,6 +43,7 @@ from ..errors import ConfigError, DatasetError, InputFileError, LiteralSyntaxErr
 from ..sandbox.canonical import Unserializable, canonical_repr
 from ..schema import DIFFICULTIES, ExecutionTask, features
 from ..utils.logging import get_logger, progress
+from ..utils.syntax import parse_ast
 from .compare import case_matches
 from .scorer import EvalConfig, score
 
@@ -133,7 +134,7 @@ def convert_inputs(example_str: str) -> tuple[list[str], str | None]:
         cannot be converted), ``reason`` is ``non_literal_input`` when any could not be.
     """
     try:
-        tree = ast.parse(example_str)
+        tree = parse_ast(example_str)
     except SyntaxError:
         return [], "non_literal_input"
     inputs: list[str] = []

@@ -19,6 +19,7 @@ from .dedup import Deduplicator, fingerprint
 from .extract import ModuleIndex, SelfContained, parameter_names
 from .filters import FilterConfig, compile_reason, count_drop, length_reason, side_effect_reason, signature_reason
 from .sources import SourceDocument, iter_documents
+from ..utils.syntax import parse_ast
 
 __all__ = [
     "Deduplicator",
@@ -144,7 +145,7 @@ def _code_reason(contained: SelfContained, config: FilterConfig) -> str | None:
     if reason is not None:
         return reason
     try:
-        tree = ast.parse(contained.code)
+        tree = parse_ast(contained.code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return "compile_error"
     return side_effect_reason(contained, tree, stdlib_imports_only=config.stdlib_imports_only) or compile_reason(contained.code)
@@ -170,7 +171,7 @@ def _parse(document: SourceDocument, stats: Counter) -> tuple[ast.Module, str] |
         logger.debug("%s: skipped, %d characters", path, len(text))
         return None
     try:
-        return ast.parse(text, filename=path), text
+        return parse_ast(text, filename=path), text
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         # ValueError: null bytes; RecursionError / MemoryError: absurdly nested expressions.
         stats["files_skipped/syntax_error"] += 1

@@ -26,6 +26,7 @@ from .annotations import _NAME_KINDS, ANY, TypeSpec, _dotted_tail, _union, annot
 from .doctests import MAX_DOCTESTS, _doctests, _literal_call  # noqa: F401
 from .names import _NAME_PATTERNS, _NAME_RULES, name_kind  # noqa: F401
 from .usage import _NO_CONSTANT, _constant, _kind_of_constant, _merge, _resolve, _Usage, _UsageCollector  # noqa: F401
+from ..utils.syntax import parse_ast
 
 ParamKind = Literal["positional_only", "positional", "var_positional", "keyword_only", "var_keyword"]
 
@@ -105,7 +106,7 @@ def analyse(function: Function) -> FunctionAnalysis:
         parse or does not define the entry point.
     """
     try:
-        tree = ast.parse(function.code)
+        tree = parse_ast(function.code)
     except (SyntaxError, ValueError):
         return FunctionAnalysis(function.entry_point, [], parse_error=True)
     func = find_function(tree, function.entry_point)

@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import literals
 from ..errors import LiteralSyntaxError
+from ..utils.syntax import parse_ast
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def annotation_spec(node: ast.AST | None) -> TypeSpec | None:
             return TypeSpec("none")
         if isinstance(node.value, str):  # a forward reference: "list[int]"
             try:
-                return annotation_spec(ast.parse(node.value, mode="eval").body)
+                return annotation_spec(parse_ast(node.value, mode="eval").body)
             except SyntaxError:
                 return TypeSpec("object")
         return TypeSpec("object")

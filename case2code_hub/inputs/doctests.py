@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import literals
 from ..errors import LiteralSyntaxError
+from ..utils.syntax import parse_ast
 from .annotations import _dotted_tail
 
 MAX_DOCTESTS = 8
@@ -31,7 +32,7 @@ def _doctests(func: ast.FunctionDef | ast.AsyncFunctionDef, entry_point: str) ->
         if entry_point not in source:
             continue
         try:
-            tree = ast.parse(source)
+            tree = parse_ast(source)
         except (SyntaxError, ValueError):
             continue
         for node in ast.walk(tree):

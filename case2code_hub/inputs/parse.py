@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from .. import literals
 from ..errors import LiteralSyntaxError
 from ..schema import Function
+from ..utils.syntax import parse_ast
 
 # Why an entry of the answer was dropped: the keys of ``ParsedAnswer.dropped``.
 DROP_SYNTAX = "syntax"  # looked like an entry but is not Python (often a truncated last line)
@@ -48,7 +49,7 @@ class ParsedAnswer:
 def function_def(function: Function) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     """The top-level ``def`` of ``function.entry_point`` in its code (the last one wins, as in Python)."""
     try:
-        tree = ast.parse(function.code)
+        tree = parse_ast(function.code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     found = None
@@ -158,7 +159,7 @@ def _quiet_parse(source: str, mode: str = "exec") -> ast.AST:
     # The model's strings may hold invalid escapes ('\=') whose warnings would reach the user.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return ast.parse(source, mode=mode)
+        return parse_ast(source, mode=mode)
 
 
 def _parse_expression(source: str) -> ast.expr | None:

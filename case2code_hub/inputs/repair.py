@@ -29,6 +29,7 @@ from typing import Any, Callable
 from .. import literals
 from ..errors import LiteralSyntaxError
 from ..schema import CaseCoverage
+from ..utils.syntax import parse_ast
 from .analysis import FunctionAnalysis
 from .offline import Candidate
 from .trees import alike, nodes, replace_at
@@ -57,7 +58,7 @@ class Blame:
         self.varargs = next((p.name for p in analysis.params if p.kind == "var_positional"), None)
         self.names: dict[int, set[str]] = {}
         try:
-            tree = ast.parse(code)
+            tree = parse_ast(code)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return
         origins = _aliases(tree, self.params)

@@ -22,6 +22,7 @@ from typing import Any
 from .. import literals
 from ..errors import LiteralSyntaxError
 from ..sandbox.coverage import CoverageMap
+from ..utils.syntax import parse_ast
 from .analysis import FunctionAnalysis
 from .offline import Candidate
 from .repair import converted
@@ -77,7 +78,7 @@ class Frontier:
         self.by_line: dict[int, list[Any]] = {}
         self.observed: dict[int, int] = {}  # values added by ``observe``, per line
         try:
-            tree = ast.parse(code)
+            tree = parse_ast(code)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return
         # A name every binding of which is a constant (``date_separator = "-"``, a module's

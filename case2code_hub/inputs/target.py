@@ -50,6 +50,7 @@ from .splice import _all, splice_constants
 from .trees import nodes, replace_at
 from .usage import _constant, constant_names, folded, named_collections
 from .values import named_values
+from ..utils.syntax import parse_ast
 
 #: Share of a search's draws that aim at an open test (when there is one).
 TARGET_SHARE = 0.3
@@ -104,7 +105,7 @@ class Targets:
         self.open: list[BranchPoint] = []
         self.tries: dict[BranchPoint, int] = {}
         try:
-            tree = ast.parse(code)
+            tree = parse_ast(code)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return
         reader = _Reader(tree, blame)

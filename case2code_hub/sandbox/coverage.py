@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ..schema import CaseCoverage
+from ..utils.syntax import parse_ast
 
 CODE_FILENAME = "<function>"
 _INIT_METHODS = ("__init__", "__new__", "__post_init__", "__call__", "__iter__", "__next__", "__enter__", "__exit__")
@@ -126,7 +127,7 @@ def coverage_map(code: str, entry_point: str) -> CoverageMap:
     try:
         with warnings.catch_warnings():  # the corpus' own SyntaxWarnings ('is not' with a literal) are not ours to print
             warnings.simplefilter("ignore")
-            tree = ast.parse(code)
+            tree = parse_ast(code)
             compiled = compile(tree, CODE_FILENAME, "exec", dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return EMPTY

@@ -23,6 +23,8 @@ import ast
 import builtins
 import math
 
+from ..utils.syntax import parse_ast
+
 HOOK = "__case2code_compare__"
 # Per call: distinct (line, operand) records kept; longest str / bytes operand, and longest record
 # text (its ``repr``: a character such as ``'\ue000'`` is written in six); members of one
@@ -74,7 +76,7 @@ class _Rewrite(ast.NodeTransformer):
 
 def instrumented(code: str, filename: str):
     """``code`` compiled with its comparisons' operands going through :data:`HOOK` (positions kept)."""
-    tree = _Rewrite().visit(ast.parse(code, filename))
+    tree = _Rewrite().visit(parse_ast(code, filename))
     ast.fix_missing_locations(tree)
     return compile(tree, filename, "exec")
 
