@@ -263,11 +263,12 @@ class _Reader:
                     continue
                 index = subscript.slice.lower if isinstance(subscript.slice, ast.Slice) else subscript.slice
                 positions = folded(index, self.named) if index is not None else [0]
+                # ``name[:2] == ('~', 0)``: the display's items, from where the slice starts.
+                run = self._sequence(other) if isinstance(subscript.slice, ast.Slice) else None
                 for position in positions:
                     if type(position) is int and -64 <= position <= 64:
                         test.placed += [(position, v) for v in folded(other, self.named) if type(v) in (str, bytes, int)]
-                        run = self._sequence(other)
-                        if run and isinstance(subscript.slice, ast.Slice):  # ``name[:2] == ('~', 0)``
+                        if run:
                             test.runs.append((position, run))
 
     def _sequence(self, node: ast.expr) -> tuple | None:
@@ -355,8 +356,8 @@ def _chars_with(prop: str) -> dict[Any, list[str]]:
 
 
 def _property_compared(node: ast.Compare, test: _Test, named: dict[str, list[Any]]) -> None:
-    """``unicodedata.bidirectional(c) == 'R'``, ``category(c) in ('Cf', 'Co')``: characters that
-    have the compared value (a bidirectional class is not a character the code can show)."""
+    """``unicodedata.bidirectional(c) == 'R'``, ``category(c) != CONTROL``: characters that have
+    the compared value (a bidirectional class is not a character the code can show)."""
     sides = [node.left, *node.comparators]
     for side in sides:
         if not (isinstance(side, ast.Call) and _dotted_tail(side.func) in _UNICODE_PROPERTIES):
@@ -364,9 +365,8 @@ def _property_compared(node: ast.Compare, test: _Test, named: dict[str, list[Any
         table = _chars_with(_dotted_tail(side.func))
         for other in sides:
             for value in folded(other, named) if other is not side else ():
-                for item in value if type(value) in (tuple, list, set, frozenset) else (value,):
-                    if type(item) in (str, int):
-                        test.constants.extend(c for c in table.get(item, ()) if c not in test.constants)
+                if type(value) in (str, int):
+                    test.constants.extend(c for c in table.get(value, ()) if c not in test.constants)
 
 
 def _value_for(test: _Test, old: Any, rng: random.Random, fallback: list[Any]) -> Any:
