@@ -13,7 +13,7 @@ from case2code_hub.errors import ConfigError
 from case2code_hub.inputs import OfflineInputWriter, OfflineWriterConfig, drop_reason, select_cases
 from case2code_hub.inputs.analysis import TypeSpec, analyse, annotation_spec, name_kind, ranked_types
 from case2code_hub.inputs.offline import Candidate
-from case2code_hub.inputs.repair import Blame, error_shape, repaired
+from case2code_hub.inputs.repair import Blame, converted, error_shape, repaired
 from case2code_hub.inputs.splice import Frontier, cross, switch_type
 from case2code_hub.inputs.values import Context, Limits, mutate
 from case2code_hub.sandbox.coverage import coverage_map
@@ -618,6 +618,14 @@ def test_bytes_literals_are_spliced_into_bytes_arguments():
     rng = random.Random(0)
     children = [splice(Candidate([b"abc"], {}), constants, rng) for _ in range(30)]
     assert any(b"\0" in child.args[0] for child in children)
+
+
+def test_type_switches_survive_values_past_the_ordinary_ones():
+    rng = random.Random(0)
+    assert converted(2**1024, float, rng) == float("inf") and converted(-(2**1024), float, rng) == float("-inf")
+    assert type(converted(float("nan"), int, rng)) is int and type(converted(float("inf"), int, rng)) is int
+    assert converted("\ud800", bytes, rng) == b"\xed\xa0\x80"  # a lone surrogate
+    assert type(converted("\u00b2", int, rng)) is int  # a superscript two: isdigit, and int() refuses it
 
 
 def test_usage_reads_a_module_constant_used_by_the_body():

@@ -72,6 +72,25 @@ def test_search_reaches_branches_that_need_body_constants(sandbox):
     assert any("'found'" == case.output for case in results[1].cases)
 
 
+def test_a_mutation_that_fails_is_logged_and_the_search_goes_on(sandbox, monkeypatch, caplog):
+    from case2code_hub.inputs import search
+
+    real, failed = search._child, []
+
+    def flaky(*args, **kwargs):
+        if len(failed) < 3:  # what an odd value once did: ``float(2 ** 1024)`` in a type switch
+            failed.append(1)
+            raise OverflowError("int too large to convert to float")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(search, "_child", flaky)
+    unreachable = "def f(x):\n    y = [x]\n    if len(y) > 1:\n        return 'never'\n    return x\n"
+    with caplog.at_level("DEBUG", logger="case2code_hub.inputs.search"):
+        (result,) = SearchingWriter(sandbox, SearchConfig(max_calls=120)).search([make(unreachable)])
+    assert len(failed) == 3 and "a mutation failed" in caplog.text
+    assert result.stop != "exhausted" and result.calls > 32  # before, the first failure ended the search
+
+
 def test_search_is_deterministic_and_independent_of_batching(sandbox):
     functions = [make(BRANCHY), make(MAGIC), make(ROWS)]
     first = [r.inputs for r in SearchingWriter(sandbox, SearchConfig(seed=3)).search(functions)]

@@ -287,19 +287,21 @@ def converted(value: Any, new: type, rng: random.Random, strs: tuple[str, ...] =
             return " ".join(items)
         return rng.choice([s for s in strs if s] or ["abc", "hello world", "x"]) if rng.random() < 0.5 else "a b c"
     if new is int:
-        if type(value) is str and value.strip().lstrip("-").isdigit():
+        if type(value) is str and value.strip().lstrip("-").isdecimal():
             return int(value)
-        if type(value) is float:
+        if type(value) is float and math.isfinite(value):
             return int(value)
         return len(items) if items else rng.choice((1, 2, 3, 5))
     if new is bytes:  # str and bytes often share a function (``if isinstance(s, bytes)``)
         if type(value) is str:
-            return value.encode("utf-8")
+            return value.encode("utf-8", "surrogatepass")  # a lone surrogate too: it has its three bytes
         return bytes(i % 256 for i in items if type(i) is int) if items else b"abc"
     if new is bool:
         return not value if type(value) is bool else bool(items or value)
     if new is float:
-        return float(value) + 0.5 if type(value) in (int, bool) else rng.choice((1.5, 0.5, 2.0))
+        if type(value) in (int, bool):  # ``2 ** 1024`` is past every float: it becomes the infinity
+            return float(value) + 0.5 if abs(value) < 2**1023 else (math.inf if value > 0 else -math.inf)
+        return rng.choice((1.5, 0.5, 2.0))
     if new is decimal.Decimal:
         return decimal.Decimal(str(value)) if type(value) in (int, float) else decimal.Decimal("1.5")
     if new is fractions.Fraction:

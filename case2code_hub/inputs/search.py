@@ -401,7 +401,9 @@ def _candidates(
     fills only once the seeds have been executed. A parent that raised is often repaired as its
     error suggests instead of mutated at random; the newest parents are drawn more often, so a
     chain of repairs (each a new error) is followed to its end. Half the constant splices take
-    their constant from ``focus`` (the frontier's, which the search updates) when it has any.
+    their constant from ``focus`` (the frontier's, which the search updates) when it has any. A
+    mutation that fails on an odd value is logged and another drawn; the stream ends only after
+    ``MAX_FAILED_MUTATIONS`` of them.
     """
     slots = _slots(analysis, random.Random(rng.random()), limits)
     yield from seeds(analysis, rng, limits=limits)
@@ -409,37 +411,53 @@ def _candidates(
     helpers = helper_constants(analysis)
     strs = tuple(s for s in constants.get(str, ()) if s)
     tokens = [*constants.get(str, ()), *constants.get(bytes, ()), *helpers.get(str, ()), *helpers.get(bytes, ())]
+    failures = 0
     while True:
         if not pool:
             yield None
             continue
-        parent = rng.choice(pool[-RECENT:]) if rng.random() < RECENT_SHARE else rng.choice(pool)
-        if parent.error and rng.random() < REPAIR_SHARE:
-            fixed = repaired(parent, parent.error, rng, strs)
-            if fixed is not None:
-                yield fixed
-                continue
-        if targets.open and rng.random() < TARGET_SHARE:
-            aimed = targets.child(pool, rng)
-            if aimed is not None:
-                yield aimed
-                continue
-        if tokens and rng.random() < HAVOC_SHARE:
-            hit = havoc(parent, tokens + [*focus.get(str, ()), *focus.get(bytes, ())], rng)
-            if hit is not None:
-                yield hit
-                continue
-        draw = rng.random()
-        child = None
-        if (constants or helpers or focus) and draw < SPLICE_SHARE:
-            child = splice(parent, _splice_source(constants, helpers, focus, rng), rng)
-        elif draw < SPLICE_SHARE + CROSS_SHARE:
-            child = cross(parent, rng)
-        elif draw < SPLICE_SHARE + CROSS_SHARE + SWITCH_SHARE:
-            child = switch_type(parent, rng, strs)
-        elif draw < SPLICE_SHARE + CROSS_SHARE + SWITCH_SHARE + MIX_SHARE:
-            child = mix(parent, pool, rng)
-        yield child if child is not None else _mutant(parent, slots, rng)
+        try:
+            child = _child(rng, pool, slots, constants, helpers, focus, targets, strs, tokens)
+        except Exception:  # an odd value one mutation trips over: the next draw takes another path
+            failures += 1
+            logger.debug("input search: a mutation failed", exc_info=True)
+            if failures >= MAX_FAILED_MUTATIONS:
+                raise
+            continue
+        yield child
+
+
+#: Mutations that may fail (each logged) before the function's stream ends.
+MAX_FAILED_MUTATIONS = 50
+
+
+def _child(rng: random.Random, pool: list[Candidate], slots, constants: dict, helpers: dict, focus: dict,
+           targets: Targets, strs: tuple[str, ...], tokens: list[Any]) -> Candidate:
+    """One new candidate made from a parent drawn from ``pool``."""
+    parent = rng.choice(pool[-RECENT:]) if rng.random() < RECENT_SHARE else rng.choice(pool)
+    if parent.error and rng.random() < REPAIR_SHARE:
+        fixed = repaired(parent, parent.error, rng, strs)
+        if fixed is not None:
+            return fixed
+    if targets.open and rng.random() < TARGET_SHARE:
+        aimed = targets.child(pool, rng)
+        if aimed is not None:
+            return aimed
+    if tokens and rng.random() < HAVOC_SHARE:
+        hit = havoc(parent, tokens + [*focus.get(str, ()), *focus.get(bytes, ())], rng)
+        if hit is not None:
+            return hit
+    draw = rng.random()
+    child = None
+    if (constants or helpers or focus) and draw < SPLICE_SHARE:
+        child = splice(parent, _splice_source(constants, helpers, focus, rng), rng)
+    elif draw < SPLICE_SHARE + CROSS_SHARE:
+        child = cross(parent, rng)
+    elif draw < SPLICE_SHARE + CROSS_SHARE + SWITCH_SHARE:
+        child = switch_type(parent, rng, strs)
+    elif draw < SPLICE_SHARE + CROSS_SHARE + SWITCH_SHARE + MIX_SHARE:
+        child = mix(parent, pool, rng)
+    return child if child is not None else _mutant(parent, slots, rng)
 
 
 def _splice_source(constants: dict, helpers: dict, focus: dict, rng: random.Random) -> dict:
