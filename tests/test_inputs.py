@@ -620,6 +620,23 @@ def test_bytes_literals_are_spliced_into_bytes_arguments():
     assert any(b"\0" in child.args[0] for child in children)
 
 
+def test_splices_reach_into_objects_and_write_numbers_over_digits():
+    import types
+
+    from case2code_hub.inputs.splice import splice
+
+    rng = random.Random(0)
+    frame = types.SimpleNamespace(f_back=None, f_code=types.SimpleNamespace(co_filename="a.py"))
+    children = [splice(Candidate([frame], {}), {str: ["importlib"]}, rng) for _ in range(20)]
+    assert any("importlib" in child.args[0].f_code.co_filename for child in children)
+    assert frame.f_code.co_filename == "a.py"  # the parent is not changed
+    # ``num = int(s[2:])`` then ``num in _invalid_charrefs``: the int goes where the text has digits.
+    children = [splice(Candidate(["&#1;x"], {}), {str: ["&"]}, rng, numbers=(128,)) for _ in range(40)]
+    assert "&#128;x" in {child.args[0] for child in children}
+    children = [splice(Candidate(["&x;"], {}), {str: ["&"]}, rng, numbers=(128,)) for _ in range(20)]
+    assert not any("128" in child.args[0] for child in children)  # no digits there
+
+
 def test_type_switches_survive_values_past_the_ordinary_ones():
     rng = random.Random(0)
     assert converted(2**1024, float, rng) == float("inf") and converted(-(2**1024), float, rng) == float("-inf")

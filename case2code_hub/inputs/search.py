@@ -450,7 +450,8 @@ def _child(rng: random.Random, pool: list[Candidate], slots, constants: dict, he
     draw = rng.random()
     child = None
     if (constants or helpers or focus) and draw < SPLICE_SHARE:
-        child = splice(parent, _splice_source(constants, helpers, focus, rng), rng)
+        source = _splice_source(constants, helpers, focus, rng)
+        child = splice(parent, source, rng, tuple(focus.get(int, ())) if source is focus else ())
     elif draw < SPLICE_SHARE + CROSS_SHARE:
         child = cross(parent, rng)
     elif draw < SPLICE_SHARE + CROSS_SHARE + SWITCH_SHARE:

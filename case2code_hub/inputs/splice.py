@@ -8,7 +8,10 @@ checks two places (``s[0] == 4 and s[1] == 4``); a cross splice copies a value, 
 one place of the call to another (or into a string there); a mix takes one argument from another
 call of the pool; a type switch replaces a value with one of another type made from it, for
 ``isinstance`` branches. The frontier's constants include what the sandbox saw its tests compare
-(``xid in xids`` with ``xid`` read out of bytes: ``Frontier.observe``).
+(``xid in xids`` with ``xid`` read out of bytes: ``Frontier.observe``); a splice from the frontier
+may write one of its ints over a string's digits (``'&#1;'`` read as ``num in _invalid_charrefs``).
+Splices reach into lists, tuples, dicts and the attributes of ``types.SimpleNamespace`` objects
+(``frame.f_code.co_filename``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import ast
 import decimal
 import fractions
 import random
+import re
+import types
 from typing import Any
 
 from .. import literals
@@ -145,7 +150,7 @@ def _echoes(call: Candidate) -> tuple[set, list]:
     return echoes, texts
 
 
-def _splice_once(parent: Candidate, constants: dict[type, list[Any]], rng: random.Random) -> Candidate:
+def _splice_once(parent: Candidate, constants: dict[type, list[Any]], rng: random.Random, numbers: tuple = ()) -> Candidate:
     """A copy of ``parent`` where one leaf value (however deeply nested) becomes a body constant of
     its type, or one dict gains a key from the body: what comparisons like ``s == '7.5'`` or
     ``row['name']`` need, and random mutation rarely finds."""
@@ -155,7 +160,7 @@ def _splice_once(parent: Candidate, constants: dict[type, list[Any]], rng: rando
     if not spots:
         return Candidate(list(parent.args), dict(parent.kwargs), origin="splice")
     path = rng.choice(spots)
-    values = _replaced(values, path, constants, rng)
+    values = _replaced(values, path, constants, rng, numbers)
     n = len(parent.args)
     return Candidate(values[:n], dict(zip(parent.kwargs, values[n:])), origin="splice")
 
@@ -173,15 +178,22 @@ def _spots(value: Any, path: tuple[int, ...], out: list[tuple[int, ...]], depth:
         out.append(path)
         for index, item in enumerate(value.values()):
             _spots(item, path + (index,), out, depth + 1)
+    elif kind is types.SimpleNamespace and depth < 4:  # ``frame.f_code.co_filename``: its attributes' values
+        for index, item in enumerate(vars(value).values()):
+            _spots(item, path + (index,), out, depth + 1)
 
 
-def _replaced(value: Any, path: tuple[int, ...], constants: dict[type, list[Any]], rng: random.Random) -> Any:
+def _replaced(value: Any, path: tuple[int, ...], constants: dict[type, list[Any]], rng: random.Random,
+              numbers: tuple = ()) -> Any:
     kind = type(value)
     if path:
         head, rest = path[0], path[1:]
         if kind is dict:
-            return {k: (_replaced(v, rest, constants, rng) if i == head else v) for i, (k, v) in enumerate(value.items())}
-        items = [(_replaced(v, rest, constants, rng) if i == head else v) for i, v in enumerate(value)]
+            return {k: (_replaced(v, rest, constants, rng, numbers) if i == head else v) for i, (k, v) in enumerate(value.items())}
+        if kind is types.SimpleNamespace:
+            return types.SimpleNamespace(**{k: (_replaced(v, rest, constants, rng, numbers) if i == head else v)
+                                            for i, (k, v) in enumerate(vars(value).items())})
+        items = [(_replaced(v, rest, constants, rng, numbers) if i == head else v) for i, v in enumerate(value)]
         return tuple(items) if kind is tuple else items
     if kind is dict:  # add (or overwrite) a key the body uses
         key = rng.choice(constants.get(str) or constants.get(int) or [0])
@@ -191,6 +203,12 @@ def _replaced(value: Any, path: tuple[int, ...], constants: dict[type, list[Any]
         return copy
     if kind is list:  # an empty list gets one body constant
         return [rng.choice(_all(constants))]
+    # ``'&#1;'`` parsed, then compared as ``num in _invalid_charrefs``: a number compared there goes
+    # over the digits (only then: a random rewrite of every numeral is noise to other parsers).
+    digits = list(_DIGITS.finditer(value)) if numbers and kind is str else []
+    if digits and rng.random() < NUMBER_IN_TEXT_SHARE:
+        run = rng.choice(digits)
+        return value[:run.start()] + str(rng.choice(numbers)) + value[run.end():]
     return _constant_like(value, constants, rng)
 
 
@@ -211,14 +229,19 @@ def _all(constants: dict[type, list[Any]]) -> list[Any]:
     return [value for kind in sorted(constants, key=lambda t: t.__name__) for value in constants[kind]]
 
 
-def splice(parent: Candidate, constants: dict[type, list[Any]], rng: random.Random) -> Candidate:
-    """``parent`` with one body constant spliced in, or two (a test of two places at once)."""
-    child = _splice_once(parent, constants, rng)
+def splice(parent: Candidate, constants: dict[type, list[Any]], rng: random.Random, numbers: tuple = ()) -> Candidate:
+    """``parent`` with one body constant spliced in, or two (a test of two places at once); a string
+    with digits may get one of ``numbers`` written over them instead (ints its tests compared)."""
+    child = _splice_once(parent, constants, rng, numbers)
     if rng.random() < DOUBLE_SPLICE_SHARE:
-        child = _splice_once(child, constants, rng)
+        child = _splice_once(child, constants, rng, numbers)
     return child
 
 
+#: Share of frontier splices into a string with digits that write one of the frontier's ints over
+#: them (the text of a number a parser reads, then compares).
+NUMBER_IN_TEXT_SHARE = 0.3
+_DIGITS = re.compile(r"[0-9]+")
 #: Share of constant splices that splice a second constant into the result.
 DOUBLE_SPLICE_SHARE = 0.3
 _LEAVES = (str, int, float)
