@@ -88,6 +88,18 @@ MEMBER = textwrap.dedent('''\
         return 'mixed'
 ''')
 
+# A class caught by ``except``: an exception class, the one the called function raises.
+RETRY = textwrap.dedent('''\
+    def retry(func, exc, *args):
+        for _ in range(3):
+            try:
+                return func(*args)
+            except exc as e:
+                last = e
+                continue
+        raise last
+''')
+
 
 def make(code: str, entry_point: str) -> Function:
     return Function(id=function_id(code), entry_point=entry_point, code=code, source=Source("t", "t"))
@@ -110,6 +122,9 @@ def test_the_body_says_a_parameter_is_called_a_class_or_an_object_with_attribute
     assert set(aliased.attrs) == {"level", "errcode"}
     # Attributes every str or int has say nothing: ``n.real`` is a number's.
     assert analyse(make("def f(n, s):\n    return n.real + len(s.upper())\n", "f")).param("n").attrs == ()
+    # A name an ``except`` clause catches, alone or in a tuple, is an exception class.
+    assert kinds(RETRY, "retry", "exc")[0] == "exception"
+    assert kinds("def f(x, exc):\n    try:\n        return 1 / x\n    except (KeyError, exc):\n        return 0\n", "f", "exc")[0] == "exception"
     # Dunder data a namespace can carry counts (a module's ``__spec__``); what every object answers does not.
     spec_reader = "def f(m):\n    if getattr(m, '__spec__', None):\n        return m.__spec__.name\n    return m.__class__, m.__doc__\n"
     assert analyse(make(spec_reader, "f")).param("m").attrs == ("__spec__",)
@@ -125,6 +140,9 @@ def test_values_of_the_new_kinds_are_in_the_grammar_and_mutate_within_it():
     made += typical_values(ranked_types(analyse(make(KEYED, "smallest")).param("key"))[0][0][0], Context(), rng)
     made += typical_values(ranked_types(analyse(make(CLASSY, "describe")).param("cls"))[0][0][0], Context(), rng)
     assert abs in made and int in made and ValueError in made
+    caught = typical_values(ranked_types(analyse(make(RETRY, "retry")).param("exc"))[0][0][0], Context(), rng)
+    assert all(issubclass(c, Exception) for c in caught) and TypeError in caught
+    made += caught
     for value in made + [mutate(v, rng) for v in made for _ in range(5)]:
         source = literals.to_source(value)
         again = literals.parse_value(source)
@@ -139,7 +157,8 @@ def test_search_covers_functions_that_take_key_functions_classes_objects_and_ell
     from case2code_hub.sandbox import Sandbox, SandboxConfig
 
     functions = [make(KEYED, "smallest"), make(CLASSY, "describe"), make(STATUS, "unavailable"),
-                 make(ELLIPSIS, "param_expr"), make(HELPED, "status"), make(COERCE, "coerce"), make(MEMBER, "kind")]
+                 make(ELLIPSIS, "param_expr"), make(HELPED, "status"), make(COERCE, "coerce"), make(MEMBER, "kind"),
+                 make(RETRY, "retry")]
     with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
         results = list(SearchingWriter(sandbox, SearchConfig(seed=seed)).search(functions))
     for result in results:

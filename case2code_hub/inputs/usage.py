@@ -3,8 +3,9 @@
 ``_UsageCollector`` walks a parsed function and records votes, constants and dict keys per name;
 ``_resolve`` folds in aliases (``s = text``) and element bindings (``for c in s``). Besides the data
 kinds, a name that is called votes ``callable`` (``key(item)``), one treated as a class votes
-``type`` (``issubclass(cls, ..)``, ``cls.__bases__``), and one whose non-builtin attributes are read
-votes ``namespace``, with those attributes recorded (``e.errcode``, ``hasattr(x, 'n')``).
+``type`` (``issubclass(cls, ..)``, ``cls.__bases__``), one an ``except`` clause catches votes
+``exception``, and one whose non-builtin attributes are read votes ``namespace``, with those
+attributes recorded (``e.errcode``, ``hasattr(x, 'n')``).
 """
 
 from __future__ import annotations
@@ -286,6 +287,8 @@ class _UsageCollector:
                 self._attribute(parent.attr, usage)
         elif isinstance(parent, ast.Call) and parent.func is node:  # ``key(item)``
             usage.vote({"callable": 3.0})
+        elif self._caught(parent, node):  # ``except exc as e``: an exception class
+            usage.vote({"exception": 4.0})
         elif isinstance(parent, (ast.For, ast.comprehension)) and parent.iter is node:
             usage.vote({"list": 1.0, "str": 0.4})
             self._bind_elements(parent.target, usage)
@@ -306,6 +309,12 @@ class _UsageCollector:
             for target in parent.targets:  # an alias: ``s = text`` (or ``v = x[i]``) shares its usage
                 if isinstance(target, ast.Name):
                     usage.element_names.append(("alias", target.id))
+
+    def _caught(self, parent: ast.AST, node: ast.expr) -> bool:
+        """Whether ``node`` is the class of an ``except`` clause, alone or in its tuple."""
+        if isinstance(parent, ast.Tuple):
+            node, parent = parent, self.parents.get(parent)
+        return isinstance(parent, ast.ExceptHandler) and parent.type is node
 
     def _subscript(self, sub: ast.Subscript, usage: _Usage, depth: int) -> None:
         index = sub.slice

@@ -103,6 +103,7 @@ def named_values(names: tuple[str, ...]) -> list[Any]:
 # The table is fixed: the pools are looked up once, not on every mutation.
 _CALLABLE_VALUES = tuple(named_values(_CALLABLES))
 _CLASS_VALUES = tuple(named_values(_CLASSES))
+_EXCEPTION_VALUES = tuple(named_values(("ValueError", "TypeError", "Exception", "KeyError")))
 
 
 # Integer parameters whose names fix their range: a month of 13 only tests the error path.
@@ -178,6 +179,8 @@ def typical_values(spec: TypeSpec, ctx: Context, rng: random.Random) -> list[Any
         return list(_CALLABLE_VALUES)
     if kind == "type":
         return list(_CLASS_VALUES)
+    if kind == "exception":  # ``except exc``: the one a call raises, a base of it, and others
+        return list(_EXCEPTION_VALUES)
     if kind == "namespace":
         return _namespaces(spec.values, rng)
     if kind == "literal":
@@ -358,7 +361,7 @@ def mutate(value: Any, rng: random.Random, *, spec: TypeSpec | None = None, ctx:
         return _mutate_decimal(value, rng)
     if type(value) is fractions.Fraction:
         return rng.choice((-value, value + 1, value / 2, fractions.Fraction(1, 3), fractions.Fraction(0)))
-    for options in (_CALLABLE_VALUES, _CLASS_VALUES):
+    for options in (_CALLABLE_VALUES, _CLASS_VALUES, _EXCEPTION_VALUES):
         if any(value is option for option in options):
             return rng.choice(options)
     return value
