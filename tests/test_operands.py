@@ -103,6 +103,42 @@ def test_records_are_scalar_operands_and_a_few_members_of_builtin_containers(san
                                (15, "b'\\x01'")]
 
 
+def test_a_class_dict_gives_its_names_and_a_proxy_of_a_user_mapping_is_not_read(sandbox):
+    code = textwrap.dedent('''\
+        import types
+
+
+        class Spy(dict):
+            def __iter__(self):
+                raise RuntimeError('never called by the hook')
+
+
+        class Point:
+            def norm(self):
+                return 0
+
+
+        SPIED = types.MappingProxyType(Spy(x=1))
+
+
+        def has(name, spy=False):
+            if spy and name in SPIED:
+                return 'spied'
+            if name in Point.__dict__:
+                return 'own'
+            return 'inherited'
+    ''')
+    lines = code.splitlines()
+    spied_line = lines.index("    if spy and name in SPIED:") + 1
+    own_line = lines.index("    if name in Point.__dict__:") + 1
+    result = _run(sandbox, code, "has", ["'x'", "'norm'", "'x', spy=True"], operands=True)
+    assert [c.output for c in result.cases] == ["'inherited'", "'own'", "'spied'"]
+    first = result.coverage[0].operands
+    assert (own_line, "'norm'") in first and (own_line, "'__module__'") in first  # the class's own names
+    # A proxy of a user mapping: only the name is noted, the mapping is never iterated.
+    assert [source for line, source in result.coverage[2].operands if line == spied_line] == ["'x'"]
+
+
 def test_user_code_that_rebinds_builtins_or_calls_the_hook_gets_only_scalars_through(sandbox):
     code = textwrap.dedent('''\
         import builtins

@@ -6,7 +6,8 @@ the running call knows both sides. The search asks for them (``ExecutionTask.ope
 child then compiles the code with both operands of each one-line, one-operator equality or
 membership test (``==``, ``!=``, ``in``, ``not in``) passed through :data:`HOOK`, which returns
 its argument unchanged and notes it if it is a plain scalar (``int``, ``float``, ``str``,
-``bytes``, short), or, on the right of ``in``, a few scalar members of a builtin container. The
+``bytes``, short), or, on the right of ``in``, a few scalar members of a builtin container (or of
+the plain dict behind a ``mappingproxy``: ``name in cls.__dict__``). The
 comparison itself stays the code's own (same operands, order, result or exception), and so do the
 lines and arcs coverage reports: the compiler emits the same compare and jump, and every added
 instruction sits on the comparison's own line (a comparison over several lines is left alone).
@@ -21,7 +22,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import gc
 import math
+import types
 
 from ..utils.syntax import parse_ast
 
@@ -50,6 +53,8 @@ _abs = builtins.abs
 _sorted = builtins.sorted
 _isfinite = math.isfinite
 _CONTAINERS = (dict, set, frozenset, list, tuple)
+_PROXY = types.MappingProxyType
+_referents = gc.get_referents
 
 
 class _Rewrite(ast.NodeTransformer):
@@ -106,8 +111,12 @@ class OperandLog:
         def operand(value, line, op, side):
             if _len(records) < MAX_RECORDS:
                 if side and op >= _IN:
-                    if _type(value) in _CONTAINERS and _len(value) <= MAX_MEMBERS:
-                        members = [m for m in value if _type(m) in (int, str, bytes)]
+                    container = value
+                    if _type(value) is _PROXY:  # ``name in cls.__dict__``: the dict behind, if a plain one
+                        behind = _referents(value)  # read without calling the proxy's mapping
+                        container = behind[0] if _len(behind) == 1 and _type(behind[0]) is dict else None
+                    if _type(container) in _CONTAINERS and _len(container) <= MAX_MEMBERS:
+                        members = [m for m in container if _type(m) in (int, str, bytes)]
                         for member in _sorted(members, key=_repr)[:MEMBERS_KEPT]:
                             note(line, member)
                 else:
