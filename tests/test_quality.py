@@ -146,6 +146,21 @@ def test_choose_takes_raised_calls_over_the_share_for_own_lines_up_to_half_the_c
     assert len(chosen) == 10
 
 
+def test_choose_swaps_a_greedy_pick_for_one_that_reaches_more_lines_with_the_others():
+    def lines(*numbers):
+        return {("l", n) for n in numbers}
+
+    # Greedy takes 0 (three lines), then 1 or 2 (one new line each): four lines. 1 and 2 reach all five.
+    trials = [trial(0, "returned", "a", lines(1, 2, 3)), trial(1, "returned", "b", lines(3, 4)),
+              trial(2, "returned", "c", lines(1, 2, 5))]
+    assert [t.index for t in choose(trials, n=2)] == [1, 2]
+    # The same with 2 raised: it swaps in within the share of raised calls, and not over it.
+    trials[2] = trial(2, "raised", "KeyError: c", lines(1, 2, 5))
+    assert [t.index for t in choose(trials, n=2, max_raised_share=0.5)] == [1, 2]
+    trials[1] = trial(1, "raised", "KeyError: b", lines(3, 4))
+    assert len([t for t in choose(trials, n=2, max_raised_share=0.5) if t.case.outcome == "raised"]) == 1
+
+
 def test_search_config_names_bad_fields():
     for kwargs, name in [({"max_calls": 5}, "max_calls"), ({"patience": 0}, "patience"),
                          ({"max_raised_share": 1.0}, "max_raised_share")]:

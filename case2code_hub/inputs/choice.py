@@ -4,7 +4,9 @@ Greedy over the executed trials: while some trial adds coverage, the one adding 
 most lines and branch outcomes); then returned trials with new outputs, raised ones with new
 exception types, then repeats. Raised trials stay under a set share, except raised calls that alone
 reach lines (``raise ValueError('bad padding')`` has no returning call that runs it): those may
-fill up to half of the cases, so a validator with five checks keeps its five raising lines.
+fill up to half of the cases, so a validator with five checks keeps its five raising lines. When
+the greedy picks fill every place, swaps of one pick for another trial follow while they reach
+more lines (the greedy's first pick can shadow two that reach more together).
 """
 
 from __future__ import annotations
@@ -85,6 +87,14 @@ def choose(trials: list[Trial], *, n: int = 10, max_raised_share: float = 0.3) -
         if best is None:
             break
         take(best)
+    if len(chosen) == n:
+        for position, new in _swaps(chosen, usable, max_raised, max_raised + over_share):
+            taken.discard(chosen[position].index)
+            taken.add(new.index)
+            n_raised += (new.case.outcome == "raised") - (chosen[position].case.outcome == "raised")
+            chosen[position] = new
+        covered = set().union(*(t.units for t in chosen))
+        outputs = {t.case.output for t in chosen}
     exception_types = {t.case.output.split(":", 1)[0] for t in chosen if t.case.outcome == "raised"}
     tiers = (
         lambda t: t.case.outcome == "returned" and t.case.output not in outputs,
@@ -101,3 +111,42 @@ def choose(trials: list[Trial], *, n: int = 10, max_raised_share: float = 0.3) -
                     exception_types.add(trial.case.output.split(":", 1)[0])
                 take(trial)
     return sorted(chosen, key=lambda t: t.index)
+
+
+def _lines(units) -> int:
+    return sum(1 for unit in units if unit[0] == "l")
+
+
+def _swaps(chosen: list[Trial], usable: list[Trial], max_raised: int, most_raised: int, rounds: int = 3):
+    """``(position, trial)``: swaps of one chosen trial for another with which the chosen reach more
+    lines (then more units), applied to ``chosen`` by the caller before the next is proposed.
+
+    Greedy takes the trial that adds most first, and that one can shadow a pair that covers more
+    (``a85decode``: two picks share lines, and the line a third call reaches is left out). Raised
+    trials stay within ``max_raised``, or ``most_raised`` for a swap that reaches more lines.
+    """
+    for _ in range(rounds):
+        improved = False
+        for position in range(len(chosen)):
+            old = chosen[position]
+            rest = [t for t in chosen if t is not old]
+            base = set().union(*(t.units for t in rest))
+            current = (_lines(base | old.units), len(base | old.units))
+            n_raised = sum(t.case.outcome == "raised" for t in rest)
+            taken = {t.index for t in chosen}
+            best, best_key = None, current
+            for trial in usable:
+                if trial.index in taken or (trial.case.outcome == "raised" and n_raised >= most_raised):
+                    continue
+                reached = base | trial.units
+                key = (_lines(reached), len(reached))
+                if key <= best_key:
+                    continue
+                if trial.case.outcome == "raised" and n_raised >= max_raised and key[0] <= current[0]:
+                    continue  # raised calls over the share are for lines only
+                best, best_key = trial, key
+            if best is not None:
+                yield position, best
+                improved = True
+        if not improved:
+            return
