@@ -8,6 +8,7 @@ import fractions
 import math
 import random
 import textwrap
+import types
 
 import pytest
 
@@ -483,3 +484,44 @@ def test_a_test_on_an_element_s_truth_places_a_zero_or_a_one_there():
     from case2code_hub.inputs.target import _placed
 
     assert _placed(b"AB", 0, 0, random.Random(0)) == b"\x00B"
+
+
+# An attribute of the argument (or of an object inside it) compared with a constant.
+TYPING_ANNOTATION = textwrap.dedent('''\
+    import re
+
+
+    def formatannotation(annotation):
+        if getattr(annotation, '__module__', None) == 'typing':
+            return re.sub(r'[\\w\\.]+', lambda m: m.group().removeprefix('typing.'), repr(annotation))
+        if isinstance(annotation, type):
+            return annotation.__qualname__
+        return repr(annotation)
+''')
+DOTTED = textwrap.dedent('''\
+    def is_attribute(node):
+        prev = node.prev_sibling
+        if prev is not None and prev.type == 23:
+            return True
+        return False
+''')
+
+
+def test_an_attribute_compared_with_a_constant_gives_an_object_that_has_it():
+    from case2code_hub.inputs.target import _value_for, _with_attr
+
+    tests = {p.first: t for p, t in targets_of(TYPING_ANNOTATION, "formatannotation").tests.items()}
+    assert tests[5].attrs == ["__module__"] and "typing" in tests[5].constants
+    made = {repr(_value_for(tests[5], int, random.Random(seed), [])) for seed in range(20)}
+    assert "namespace(__module__='typing')" in made  # a class becomes an object of that module
+    assert _with_attr(types.SimpleNamespace(a=1), "type", 23) == types.SimpleNamespace(a=1, type=23)
+    assert _with_attr(None, "type", 23) == types.SimpleNamespace(type=23)
+    from case2code_hub.inputs.search import SearchConfig, SearchingWriter
+    from case2code_hub.sandbox import Sandbox, SandboxConfig
+
+    functions = [make(TYPING_ANNOTATION, "formatannotation"), make(DOTTED, "is_attribute")]
+    for seed in (0, 1):
+        with Sandbox(SandboxConfig(workers=2, runs=1, timeout=1.0)) as sandbox:
+            results = list(SearchingWriter(sandbox, SearchConfig(seed=seed)).search(functions))
+        for result in results:
+            assert result.quality.line_coverage == 1.0, (seed, result.function.entry_point, result.inputs)

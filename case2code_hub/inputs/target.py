@@ -17,7 +17,9 @@ then passed). That argument, or a value nested in it, becomes a value made for t
 - a string that starts and ends as the test wants (``s.startswith('<') and s.endswith('>')``),
   or the old value with the constant before or after it, or at the index the test reads
   (``s[4] == '-'``), or a tuple display's items from where a slice starts (``t[:2] == ('~', 0)``);
-- a value of a type the test's ``isinstance`` or ``type(x) is`` names.
+- a value of a type the test's ``isinstance`` or ``type(x) is`` names;
+- an object whose attribute the test compares, set to one of its constants
+  (``getattr(annotation, '__module__', None) == 'typing'``), in place of None, a class or an object.
 
 Tests are tried in turn, the least tried first, so one that cannot be opened does not take every
 aimed child. Read statically from the code, never run (the observed values come from the
@@ -83,6 +85,7 @@ class _Test:
     none: bool = False
     placed: list[tuple[int, Any]] = field(default_factory=list)
     runs: list[tuple[int, tuple]] = field(default_factory=list)
+    attrs: list[str] = field(default_factory=list)
 
 
 class Targets:
@@ -234,6 +237,7 @@ class _Reader:
                 for side in (node.left, *node.comparators):
                     _add_object(test, literals.NAMED_VALUES.get(literals.dotted_name(side) or ""))
                 self._placed(node, test)
+                self._attr_compared(node, test)
                 self._type_compared(node, test)
                 _property_compared(node, test, self.named)
             if isinstance(node, ast.Name) and node.id in self.collections:  # ``if name in _TABLE``
@@ -244,6 +248,23 @@ class _Reader:
                 for value in self.bindings.get(node.id, [])[:3]:
                     test.params |= self.blame.names.get(value.lineno, set())
                     self.read(value, test, depth + 1)
+
+    @staticmethod
+    def _attr_compared(node: ast.Compare, test: _Test) -> None:
+        """``getattr(annotation, '__module__', None) == 'typing'``, ``prev.type == token.DOT``: the
+        attributes an equality or identity test reads off a name (an object that has one, set to
+        one of the test's constants, is what the test wants)."""
+        if len(node.ops) != 1 or not isinstance(node.ops[0], (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)):
+            return
+        for side in (node.left, node.comparators[0]):
+            name = None
+            if isinstance(side, ast.Attribute) and isinstance(side.value, ast.Name):
+                name = side.attr
+            elif (isinstance(side, ast.Call) and isinstance(side.func, ast.Name) and side.func.id == "getattr"
+                  and len(side.args) >= 2 and isinstance(side.args[0], ast.Name)):
+                name = _constant(side.args[1])
+            if type(name) is str and name.isidentifier() and name not in test.attrs:
+                test.attrs.append(name)
 
     @staticmethod
     def _type_compared(node: ast.Compare, test: _Test) -> None:
@@ -386,9 +407,18 @@ def _value_for(test: _Test, old: Any, rng: random.Random, fallback: list[Any]) -
         makers.append(lambda: _as_type(old, rng.choice(test.types), rng))
     if test.runs:
         makers.append(lambda: _run_placed(old, *rng.choice(test.runs)))
+    if test.attrs and test.constants and (old is None or type(old) is types.SimpleNamespace or isinstance(old, type)):
+        makers.append(lambda: _with_attr(old, rng.choice(test.attrs), rng.choice(test.constants)))
     if not makers:
         return old
     return rng.choice(makers)()
+
+
+def _with_attr(old: Any, name: str, value: Any) -> types.SimpleNamespace:
+    """``old`` (an object, or None) with attribute ``name`` set to ``value``."""
+    fields = dict(vars(old)) if type(old) is types.SimpleNamespace else {}
+    fields[name] = value
+    return types.SimpleNamespace(**fields)
 
 
 def _add_object(test: _Test, value: Any) -> None:
