@@ -87,14 +87,8 @@ def choose(trials: list[Trial], *, n: int = 10, max_raised_share: float = 0.3) -
         if best is None:
             break
         take(best)
-    if len(chosen) == n:
-        for position, new in _swaps(chosen, usable, max_raised, max_raised + over_share):
-            taken.discard(chosen[position].index)
-            taken.add(new.index)
-            n_raised += (new.case.outcome == "raised") - (chosen[position].case.outcome == "raised")
-            chosen[position] = new
-        covered = set().union(*(t.units for t in chosen))
-        outputs = {t.case.output for t in chosen}
+    if len(chosen) == n:  # every place taken: the fill below adds nothing, swaps may reach more
+        _swap_in(chosen, usable, max_raised, max_raised + over_share)
     exception_types = {t.case.output.split(":", 1)[0] for t in chosen if t.case.outcome == "raised"}
     tiers = (
         lambda t: t.case.outcome == "returned" and t.case.output not in outputs,
@@ -117,9 +111,9 @@ def _lines(units) -> int:
     return sum(1 for unit in units if unit[0] == "l")
 
 
-def _swaps(chosen: list[Trial], usable: list[Trial], max_raised: int, most_raised: int, rounds: int = 3):
-    """``(position, trial)``: swaps of one chosen trial for another with which the chosen reach more
-    lines (then more units), applied to ``chosen`` by the caller before the next is proposed.
+def _swap_in(chosen: list[Trial], usable: list[Trial], max_raised: int, most_raised: int, rounds: int = 3) -> None:
+    """Swaps, in ``chosen``, one trial for another with which the chosen reach more lines (then more
+    units), while some swap does (at most ``rounds`` passes).
 
     Greedy takes the trial that adds most first, and that one can shadow a pair that covers more
     (``a85decode``: two picks share lines, and the line a third call reaches is left out). Raised
@@ -146,7 +140,7 @@ def _swaps(chosen: list[Trial], usable: list[Trial], max_raised: int, most_raise
                     continue  # raised calls over the share are for lines only
                 best, best_key = trial, key
             if best is not None:
-                yield position, best
+                chosen[position] = best
                 improved = True
         if not improved:
             return

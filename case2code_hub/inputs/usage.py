@@ -364,14 +364,15 @@ class _UsageCollector:
         """``klass.__bases__`` votes for a type; ``e.errcode`` for an object that has ``errcode``."""
         if name in _TYPE_ATTRS:
             usage.vote({"type": 2.0})
-            if name in _NAME_ATTRS:  # also any object that carries one (a function, a typing alias)
-                usage.vote({"namespace": 0.5})
-                if name not in usage.attrs:
-                    usage.attrs.append(name)
-        elif name not in _DATA_ATTRS and name not in _OBJECT_ATTRS:
+            if name not in _NAME_ATTRS:
+                return
+            usage.vote({"namespace": 0.5})  # also any object that carries one (a function, a typing alias)
+        elif name in _DATA_ATTRS or name in _OBJECT_ATTRS:
+            return
+        else:
             usage.vote({"namespace": 2.0})
-            if name not in usage.attrs:
-                usage.attrs.append(name)
+        if name not in usage.attrs:
+            usage.attrs.append(name)
 
     def _bind_elements(self, target: ast.expr, usage: _Usage) -> None:
         if isinstance(target, ast.Name):

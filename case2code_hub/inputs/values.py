@@ -5,9 +5,10 @@ boundaries (for ints: 2 ** 64 and +-2 ** 1024 too; for floats: inf, -inf and nan
 its NaN and Infinity), empty / unicode / long strings, and now and then an element of a neighbouring
 type. Every value but those boundary ints stays small (see ``Limits``): huge inputs make slow cases
 that teach nothing.
-Beyond data, three kinds are built from the grammar's objects (``literals``): ``callable`` (a key
-function, ``abs``, ``len``), ``type`` (a class, ``int``, ``ValueError``) and ``namespace`` (a
-``types.SimpleNamespace`` with the attributes the body reads); they mutate within their kind.
+Beyond data, four kinds are built from the grammar's objects (``literals``): ``callable`` (a key
+function, ``abs``, ``len``), ``type`` (a class, ``int``, ``ValueError``), ``exception`` (a class an
+``except`` clause catches, ``TypeError``) and ``namespace`` (a ``types.SimpleNamespace`` with the
+attributes the body reads); they mutate within their kind (``ValueError``, in two, among the classes).
 """
 
 from __future__ import annotations
