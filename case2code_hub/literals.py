@@ -23,9 +23,11 @@ import datetime
 import decimal
 import fractions
 import functools
+import json
 import keyword
 import math
 import posixpath
+import re
 import types
 from typing import Any, Callable
 
@@ -249,8 +251,67 @@ def parse_call(source: str) -> ast.Call:
     return call
 
 
+# The JSON fast path of ``parse_arguments``. Outside string literals: digits, signs, separators,
+# brackets and the three words; strings: single-quoted, without a backslash or a double quote.
+_JSON_OUTSIDE = re.compile(r"[0-9 \n,:.eE+\-\[\]{}]*")
+_JSON_WORDS = re.compile(r"\b(True|False|None)\b")
+_JSON_WORD_OF = {"True": "true", "False": "false", "None": "null"}
+_BRACKETS_ONLY = {c: None for c in range(128) if chr(c) not in "[]{}"}
+_JSON_MAX_DEPTH = MAX_DEPTH - 5  # a unary minus adds one level in the evaluator; keep well inside
+
+
+def _no_json_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN and Infinity are JSON's extensions, not Python literals
+
+
+def _json_arguments(source: str) -> list[Any] | None:
+    """The positional arguments of ``source`` read as JSON, when that is sure to give exactly what
+    the ast evaluator gives; ``None`` when it cannot tell (the caller then takes the slow path).
+
+    ``ast.parse`` builds a Python object per node: about 250 us for a list of 150 ints, where
+    ``json.loads`` takes 15. The subset read here (ASCII; ints, floats, lists, dicts with string keys,
+    ``True``/``False``/``None``, single-quoted strings without escapes) means the same in both
+    languages, and every other text fails ``json.loads`` or the checks and goes the slow way.
+    """
+    if len(source) > MAX_NODES or not source.isascii() or '"' in source or "\\" in source:
+        return None  # each evaluator node takes at least one character: a short text is within MAX_NODES
+    parts = source.split("'")
+    if len(parts) % 2 == 0:
+        return None  # an unclosed quote
+    outside = parts[0::2]
+    for index, text in enumerate(outside):
+        if "T" in text or "F" in text or "N" in text:
+            text = outside[index] = _JSON_WORDS.sub(lambda m: _JSON_WORD_OF[m.group(1)], text)
+        if not _JSON_OUTSIDE.fullmatch(text):
+            return None
+    brackets = "".join(outside).translate(_BRACKETS_ONLY)
+    if len(brackets) > 2 * _JSON_MAX_DEPTH:
+        depth = 0
+        while brackets:  # peel the innermost pairs, a level per pass (each pass in C)
+            peeled = brackets.replace("[]", "").replace("{}", "")
+            if peeled == brackets:
+                return None
+            brackets, depth = peeled, depth + 1
+            if depth > _JSON_MAX_DEPTH:
+                return None
+    parts[0::2] = outside
+    try:
+        value = json.loads("[" + '"'.join(parts) + "\n]", parse_constant=_no_json_constant)
+    except (ValueError, RecursionError):
+        return None
+    return value
+
+
 def parse_arguments(source: str) -> tuple[list[Any], dict[str, Any]]:
     """Positional and keyword argument values of an argument-list source such as ``3, b='x'``."""
+    fast = _json_arguments(source)
+    if fast is not None:
+        return fast, {}
+    return parse_arguments_ast(source)
+
+
+def parse_arguments_ast(source: str) -> tuple[list[Any], dict[str, Any]]:
+    """``parse_arguments`` by the ast evaluator alone (what the JSON fast path must agree with)."""
     call = parse_call(source)
     evaluator = _Evaluator()
     args = evaluator._items(call.args, 0)
