@@ -10,6 +10,7 @@ fails are not data: ``Unserializable`` says why, in words that do not vary betwe
 from __future__ import annotations
 
 import builtins
+import itertools
 import types
 
 # Saved before any user code runs: a function may replace builtins.repr, len, sorted, ...
@@ -23,6 +24,8 @@ _str = builtins.str
 _bytes = builtins.bytes
 _vars = builtins.vars
 _isinstance = builtins.isinstance
+_list = builtins.list
+_chain = itertools.chain.from_iterable
 _namespace = _type(types.SimpleNamespace())
 
 ADDRESS_MARK = " at 0x"
@@ -93,6 +96,62 @@ class _Printer:
             self.active.discard(key)
 
 
+# Values built only of these exact types print canonically with the builtin repr (in C): no set to
+# sort, no object whose repr could vary, hang or lie.
+_SIZED_LEAVES = frozenset({str, bytes, bytearray})
+_DICT = dict
+_PLAIN_CONTAINERS = frozenset({list, tuple, dict})
+_PLAIN = _LEAVES | _SIZED_LEAVES | _PLAIN_CONTAINERS
+_PLAIN_LEVELS = 100
+
+
+def _plain_repr(value: object, cap: int) -> str | None:
+    """The builtin repr of ``value`` when it is the canonical text: every node an exact list, tuple,
+    dict or leaf, and the text within ``cap``. ``None`` when it cannot tell cheaply (a set, an
+    object, a cycle, a size near the cap, a repr that raises): the printer then decides.
+
+    One level of the value at a time, each with C-level passes (``set(map(type, level))``): for a
+    list of 500 ints, 10 us where the printer takes 200.
+    """
+    level = [value]
+    budget = cap  # every node prints at least one character
+    for _ in range(_PLAIN_LEVELS):
+        budget -= _len(level)
+        if budget < 0:
+            return None
+        kinds = set(map(_type, level))
+        if not kinds <= _PLAIN:
+            return None
+        sized = kinds & _SIZED_LEAVES
+        if sized:
+            strings = level if _len(kinds) == 1 else [v for v in level if _type(v) in _SIZED_LEAVES]
+            budget -= _sum(map(_len, strings))
+            if budget < 0:
+                return None
+        nested = kinds & _PLAIN_CONTAINERS
+        if not nested:
+            try:
+                text = _repr(value)
+            except (ValueError, RecursionError, MemoryError):  # an int over the digit limit: the printer words it
+                return None
+            if _len(text) > cap:
+                raise Unserializable(f"<unserializable: repr longer than {cap} characters>")
+            return text
+        containers = level if _len(kinds) == 1 else [v for v in level if _type(v) in _PLAIN_CONTAINERS]
+        if _DICT in nested:
+            following = []
+            for item in containers:
+                if _type(item) is _DICT:
+                    following += item.keys()
+                    following += item.values()
+                else:
+                    following += item
+            level = following
+        else:
+            level = _list(_chain(containers))
+    return None
+
+
 def canonical_repr(value: object, *, cap: int = 10_000) -> str:
     """Canonical text of ``value``.
 
@@ -100,7 +159,9 @@ def canonical_repr(value: object, *, cap: int = 10_000) -> str:
         Unserializable: the text holds a memory address, is longer than ``cap``, or repr failed.
     """
     try:
-        text = _Printer(cap)(value)
+        text = _plain_repr(value, cap)
+        if text is None:
+            text = _Printer(cap)(value)
     except Unserializable:
         raise
     except RecursionError:
