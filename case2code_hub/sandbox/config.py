@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from ..errors import ConfigError
 
 Isolation = Literal["auto", "bwrap", "unshare", "none"]
 ISOLATIONS: tuple[str, ...] = ("auto", "bwrap", "unshare", "none")
+ISOLATION_ENV = "CASE2CODE_SANDBOX_ISOLATION"
 
 
 @dataclass
@@ -21,12 +22,18 @@ class SandboxConfig:
             there are ``2 * workers`` zygotes (``workers`` pairs). Measured on 2 shared cores, two
             pairs beat one pair (the next child's fork, input parsing and exit overlap another
             zygote's calls), so ``workers = cores`` is the default.
-        timeout: Seconds one call (and the repr of its result) may take.
+        timeout: CPU seconds one call (and the repr of its result) may use. CPU time, not wall time,
+            so that a call ends the same way on a quiet and on a busy machine.
+        wall_factor: The wall-clock backstop of a call (and of loading) is ``wall_factor`` times its
+            CPU limit (at least one second more): it ends calls that wait without computing (a
+            sleep, a lock), whose CPU time never runs out.
         memory_mb: Address-space limit of the child that runs a function (RLIMIT_AS).
         runs: Times each case is run, in zygotes with different ``PYTHONHASHSEED``s; cases whose
             outcome or output differ become ``nondeterministic``. ``1`` disables the check.
         isolation: ``auto`` picks ``bwrap``, then ``unshare``, then ``none``; naming one that does
-            not work here raises ``SandboxError`` when the sandbox starts.
+            not work here raises ``SandboxError`` when the sandbox starts. The default is read from
+            the environment variable ``CASE2CODE_SANDBOX_ISOLATION`` when it is set (to try, or to
+            test, the fallback on a machine that has bubblewrap), else ``auto``.
         load_timeout: Seconds the module code may take to load; ``None`` means ``max(timeout, 1.0)``.
         grace: Extra seconds a silent child gets past its deadline before it is killed.
         output_cap: Longest canonical repr kept; longer outputs are ``unserializable``.
@@ -47,7 +54,7 @@ class SandboxConfig:
     timeout: float = 1.0
     memory_mb: int = 512
     runs: int = 2
-    isolation: Isolation = "auto"
+    isolation: Isolation = field(default_factory=lambda: os.environ.get(ISOLATION_ENV) or "auto")  # type: ignore[assignment]
     load_timeout: float | None = None
     grace: float = 0.25
     output_cap: int = 10_000
@@ -57,13 +64,14 @@ class SandboxConfig:
     seccomp: bool = True
     landlock: bool = True
     coverage: bool = False
+    wall_factor: float = 5.0
 
     def __post_init__(self) -> None:
         if self.workers is None:
             self.workers = os.cpu_count() or 1
         if not isinstance(self.workers, int) or self.workers < 1:
             raise ConfigError(f"workers must be a positive integer, got {self.workers!r}", field="workers")
-        for name in ("timeout", "grace"):
+        for name in ("timeout", "grace", "wall_factor"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value <= 0 or value != value:
                 raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}", field=name)
@@ -76,7 +84,11 @@ class SandboxConfig:
         if not isinstance(self.runs, int) or not 1 <= self.runs <= 4:
             raise ConfigError(f"runs must be 1, 2, 3 or 4, got {self.runs!r}", field="runs")
         if self.isolation not in ISOLATIONS:
-            raise ConfigError(f"isolation must be one of {', '.join(ISOLATIONS)}, got {self.isolation!r}", field="isolation")
+            raise ConfigError(f"isolation must be one of {', '.join(ISOLATIONS)}, got {self.isolation!r}"
+                              f"{f' (from ${ISOLATION_ENV})' if os.environ.get(ISOLATION_ENV) == self.isolation else ''}",
+                              field="isolation")
+        if self.wall_factor < 1:
+            raise ConfigError(f"wall_factor must be at least 1, got {self.wall_factor!r}", field="wall_factor")
         for name in ("output_cap", "scratch_mb", "file_mb"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -85,6 +97,10 @@ class SandboxConfig:
             raise ConfigError(f"coverage must be true or false, got {self.coverage!r}", field="coverage")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}", field="seed")
+
+    def wall_limit(self, cpu_seconds: float) -> float:
+        """The wall-clock backstop for a CPU-time limit."""
+        return max(self.wall_factor * cpu_seconds, cpu_seconds + 1.0)
 
     @property
     def zygotes_per_run(self) -> int:

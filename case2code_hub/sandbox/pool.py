@@ -19,6 +19,7 @@ from ..errors import SandboxError
 from ..schema import Case, CaseCoverage, ExecutionResult, ExecutionTask
 from ..utils.logging import get_logger
 from . import isolation, protocol
+from .zygote import SETUP_WALL_LIMIT
 from .config import SandboxConfig
 
 logger = get_logger(__name__)
@@ -36,8 +37,9 @@ _OUTCOMES = {"r": "returned", "x": "raised", "t": "timeout", "m": "memory", "u":
 class _Zygote:
     """One zygote process and our end of its pipes."""
 
-    def __init__(self, command: list[str], env: dict[str, str], run: int, cwd: str) -> None:
+    def __init__(self, command: list[str], env: dict[str, str], run: int, cwd: str, scratch: str | None) -> None:
         self.run = run
+        self.scratch = scratch  # its own scratch root on the host (None under bwrap: a private /tmp)
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=cwd,
                                      start_new_session=True, close_fds=True)
         self.in_fd = self.proc.stdin.fileno()
@@ -94,6 +96,7 @@ class _Pending:
         self.results: list[list] = [[None] * len(task.inputs) for _ in range(runs)]
         self.status: list[tuple[str, str] | None] = [None] * runs
         self.ended = [False] * runs
+        self.resent = [False] * runs  # its run was sent again after a worker died under it
         self.coverage: list | None = [None] * len(task.inputs) if coverage or _wants_coverage(task) else None
 
     @property
@@ -115,6 +118,7 @@ class Sandbox:
         self._scratch_host: str | None = None
         self._launch: isolation.Launch | None = None
         self._started = False
+        self._spawned = 0
         self.start_seconds = 0.0
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -171,13 +175,13 @@ class Sandbox:
             self._scratch_host = None
         self._started = False
 
-    def _settings(self, run: int) -> dict:
+    def _settings(self, run: int, scratch_root: str) -> dict:
         cfg = self.config
-        bwrap = self._launch.kind == "bwrap"
         return {
             "timeout": float(cfg.timeout), "load_timeout": float(cfg.load_timeout), "grace": float(cfg.grace),
+            "wall_timeout": cfg.wall_limit(float(cfg.timeout)), "load_wall_timeout": cfg.wall_limit(float(cfg.load_timeout)),
             "memory_mb": cfg.memory_mb, "file_mb": cfg.file_mb, "output_cap": cfg.output_cap,
-            "scratch_root": os.path.join(isolation.BWRAP_SCRATCH if bwrap else self._scratch_host, f"run{run}"),
+            "scratch_root": scratch_root,
             "pidns": self._launch.pidns, "seccomp": bool(cfg.seccomp), "landlock": bool(cfg.landlock),
             "package_root": isolation.package_root(),  # readable under Landlock
             "coverage_run": run == 0,
@@ -185,14 +189,19 @@ class Sandbox:
 
     def _spawn(self, run: int) -> _Zygote:
         cfg = self.config
+        # Every zygote, restarts included, gets a scratch root of its own: two zygotes that shared one
+        # named their children's folders alike and removed each other's live folders.
+        self._spawned += 1
+        bwrap = self._launch.kind == "bwrap"
+        root = os.path.join(isolation.BWRAP_SCRATCH if bwrap else self._scratch_host, f"z{self._spawned}")
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": str(cfg.seed + run),
             "PYTHONPATH": isolation.package_root(), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
         }
         command = [*self._launch.prefix, sys.executable, "-s", "-m", "case2code_hub.sandbox.zygote",
-                   json.dumps(self._settings(run))]
-        cwd = "/" if self._launch.kind == "bwrap" else self._scratch_host
-        return _Zygote(command, env, run, cwd)
+                   json.dumps(self._settings(run, root))]
+        cwd = "/" if bwrap else self._scratch_host
+        return _Zygote(command, env, run, cwd, None if bwrap else root)
 
     def _await_ready(self, zygote: _Zygote) -> None:
         deadline = time.monotonic() + START_TIMEOUT
@@ -211,6 +220,8 @@ class Sandbox:
 
     def _restart(self, zygote: _Zygote) -> _Zygote:
         zygote.kill()
+        if zygote.scratch:
+            shutil.rmtree(zygote.scratch, ignore_errors=True)
         fresh = self._spawn(zygote.run)
         self._await_ready(fresh)
         self._zygotes[self._zygotes.index(zygote)] = fresh
@@ -234,7 +245,9 @@ class Sandbox:
         next_seq = next_yield = 0
         exhausted = False
         max_outstanding = cfg.zygotes_per_run * (PER_ZYGOTE_INFLIGHT + 2)
-        watchdog = max(cfg.load_timeout, cfg.timeout) + 2 * cfg.grace + WATCHDOG_SLACK
+        # The longest a working zygote stays silent: a child's set-up, then its wall-clock backstop.
+        watchdog = (SETUP_WALL_LIMIT + cfg.wall_limit(max(cfg.load_timeout, cfg.timeout))
+                    + 2 * cfg.grace + WATCHDOG_SLACK)
         while True:
             while not exhausted and next_seq - next_yield < max_outstanding:
                 choice = self._pick_zygotes()
@@ -374,29 +387,45 @@ class Sandbox:
         elif kind == "end":
             entry.ended[zygote.run] = True
             zygote.inflight.popleft()
+        elif kind == "fatal":
+            raise SandboxError(f"the sandbox could not prepare a child to run a function, twice in a row "
+                               f"(isolation {self.isolation}): {str(message.get('detail'))[:500]}")
         else:
             raise protocol.ProtocolError(f"unexpected frame {kind!r}")
 
     def _replace(self, zygote: _Zygote, pending: dict[int, _Pending], sent: dict[int, bytes], why: str) -> None:
-        """Kill a dead or silent zygote, fail its current task's unreported cases, restart it, and
-        resend the tasks it had queued but not started."""
+        """Kill a dead or silent zygote, restart it, and resend the tasks it had queued.
+
+        A worker can die for reasons of its own (the machine's OOM killer, a stall under load), so
+        its current task is run again from scratch, once. Only a task under which a second worker
+        dies has its unreported cases marked ``crashed``: then it is the function's doing.
+        """
         if why == "silent":
             logger.warning("sandbox worker %d was silent too long; killing it", zygote.proc.pid)
+        else:
+            logger.warning("sandbox worker %d died; restarting it", zygote.proc.pid)
         queued = list(zygote.inflight)
+        resend = queued[1:]
         if queued:
             head = pending[queued[0]]
-            results = head.results[zygote.run]
-            for index, value in enumerate(results):
-                if value is None:
-                    results[index] = ("crashed", ZYGOTE_CRASH)
-            if head.status[zygote.run] is None:
-                head.status[zygote.run] = ("crashed", ZYGOTE_CRASH)
-            head.ended[zygote.run] = True
-        try:
-            fresh = self._restart(zygote)
-        except SandboxError:
-            raise
-        for seq in queued[1:]:
+            run = zygote.run
+            if head.resent[run]:
+                results = head.results[run]
+                for index, value in enumerate(results):
+                    if value is None:
+                        results[index] = ("crashed", ZYGOTE_CRASH)
+                if head.status[run] is None:
+                    head.status[run] = ("crashed", ZYGOTE_CRASH)
+                head.ended[run] = True
+            else:
+                head.resent[run] = True
+                head.results[run] = [None] * len(head.task.inputs)
+                head.status[run] = None
+                if head.coverage is not None and run == 0:
+                    head.coverage = [None] * len(head.task.inputs)
+                resend = queued
+        fresh = self._restart(zygote)
+        for seq in resend:
             fresh.queue(sent[seq])
             fresh.inflight.append(seq)
 

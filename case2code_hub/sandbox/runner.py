@@ -23,6 +23,8 @@ from .operands import HOOK, OperandLog, instrumented
 
 # Saved before user code runs (it may replace builtins or patch modules it shares with us).
 _monotonic = time.monotonic
+_cpu = time.process_time
+_cpu_ns = time.process_time_ns
 _settrace = sys.settrace
 _write = os.write
 _exit = os._exit
@@ -37,7 +39,12 @@ _address = re.compile(r" at 0x[0-9a-fA-F]+")
 _INF = float("inf")
 
 PHASE_LOAD, PHASE_CALL, PHASE_REPR, PHASE_REPORT = 0, 1, 2, 3
-EXIT_OK, EXIT_REPORT_FAILED, EXIT_MEMORY, EXIT_INTERNAL = 0, 70, 71, 72
+EXIT_OK, EXIT_REPORT_FAILED, EXIT_MEMORY, EXIT_INTERNAL, EXIT_SETUP = 0, 70, 71, 72, 73
+# The shared progress record: [case index, phase, CPU nanoseconds at the start of the current call
+# or load]. The zygote reads it to blame a death on a case and to end a call over its CPU time
+# that never returns to the interpreter (a regex backtracking in C).
+PROGRESS_INDEX, PROGRESS_PHASE, PROGRESS_CPU = 0, 1, 2
+PROGRESS_SLOTS = 4
 # A batch goes to the zygote at 1024 cases, 1 MB of output text or 20 ms, whichever comes first
 # (the byte bound keeps a frame far below the zygote's cap whatever ``output_cap`` is).
 FLUSH_CASES = 1024
@@ -51,19 +58,40 @@ NOFILE = 64
 
 
 class _CallTimeout(BaseException):
-    """Raised by the timer's handler once the current call is past its deadline.
+    """Raised by the timer's handler once the current call is past its deadline: its CPU time, or
+    the wall-clock backstop several times larger (a call that sleeps).
 
     A BaseException so ``except Exception`` in user code does not swallow it; code that swallows
     it anyway is caught by the after-call deadline check or, failing that, by the zygote's kill.
     """
 
 
-_deadline = _INF
+# The limit is CPU time, so a call gives the same outcome on a quiet and on a busy machine; the
+# wall-clock backstop ends calls that wait (sleep, a lock) without using the CPU.
+_deadline = _INF  # CPU seconds (time.process_time)
+_wall_deadline = _INF
 
 
 def _on_alarm(signum, frame) -> None:
-    if _monotonic() > _deadline:
+    if _cpu() > _deadline or _monotonic() > _wall_deadline:
         raise _CallTimeout()
+
+
+def _over() -> bool:
+    return _cpu() > _deadline or _monotonic() > _wall_deadline
+
+
+def _arm(cpu_seconds: float, wall_seconds: float, progress) -> None:
+    global _deadline, _wall_deadline
+    now = _cpu_ns()
+    progress[PROGRESS_CPU] = now
+    _deadline = now / 1e9 + cpu_seconds
+    _wall_deadline = _monotonic() + wall_seconds
+
+
+def _disarm() -> None:
+    global _deadline, _wall_deadline
+    _deadline = _wall_deadline = _INF
 
 
 def _clean_text(text: str) -> str:
@@ -106,7 +134,7 @@ def lock_down(*, result_fd: int, scratch: str, memory_mb: int, file_mb: int) -> 
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     os.environ.clear()
     os.environ.update({"HOME": scratch, "TMPDIR": scratch, "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"})
-    os.chdir(scratch)
+    _setup_step(f"chdir into the scratch directory {scratch}", os.chdir, scratch)
 
 
 # One letter per outcome in a columnar batch (see ``_Reporter``).
@@ -213,9 +241,9 @@ class _LineTracer:
         return [lines, arcs]
 
 
-def _call(fn, args, kwargs, timeout: float, cap: int, progress, tracer: _LineTracer | None = None) -> tuple[str, str]:
-    global _deadline
-    _deadline = _monotonic() + timeout
+def _call(fn, args, kwargs, limits: tuple[float, float], cap: int, progress,
+          tracer: _LineTracer | None = None) -> tuple[str, str]:
+    _arm(limits[0], limits[1], progress)
     try:
         if tracer is None:
             value = fn(*args, **kwargs)
@@ -226,25 +254,25 @@ def _call(fn, args, kwargs, timeout: float, cap: int, progress, tracer: _LineTra
             finally:
                 _settrace(None)
     except _CallTimeout:
-        _deadline = _INF
+        _disarm()
         return "timeout", ""
     except MemoryError:
-        _deadline = _INF
+        _disarm()
         return "memory", ""
     except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the call raised them
-        if _monotonic() > _deadline:  # user code turned our timeout into another exception
-            _deadline = _INF
+        if _over():  # user code turned our timeout into another exception
+            _disarm()
             return "timeout", ""
         try:
             text = _exception_text(exc)
         except BaseException:
             text = _type(exc).__name__
-        _deadline = _INF
+        _disarm()
         return "raised", text
-    if _monotonic() > _deadline:  # user code swallowed our timeout and then returned
-        _deadline = _INF
+    if _over():  # user code swallowed our timeout and then returned
+        _disarm()
         return "timeout", ""
-    progress[1] = PHASE_REPR
+    progress[PROGRESS_PHASE] = PHASE_REPR
     try:
         text = canonical_repr(value, cap=cap)
         outcome = "returned"
@@ -254,7 +282,7 @@ def _call(fn, args, kwargs, timeout: float, cap: int, progress, tracer: _LineTra
         text, outcome = "<unserializable: repr timed out>", "unserializable"
     except BaseException as exc:
         text, outcome = f"<unserializable: repr raised {_type(exc).__name__}>", "unserializable"
-    _deadline = _INF
+    _disarm()
     return outcome, _clean_text(text)
 
 
@@ -265,9 +293,32 @@ def _parse_all(inputs: list[str], todo: list[int]) -> dict[int, tuple]:
             parsed[index] = literals.parse_arguments(inputs[index])
         except literals.LiteralSyntaxError as exc:
             parsed[index] = (None, _clean_text(f"LiteralSyntaxError: {exc}"))
-        except (RecursionError, MemoryError, ValueError) as exc:
+        except Exception as exc:  # an input is the case's problem, never the set-up's
             parsed[index] = (None, _clean_text(f"LiteralSyntaxError: {_type(exc).__name__}"))
     return parsed
+
+
+class SetupFailed(Exception):
+    """Our own preparation of the child failed before any user code ran (not the function's fault)."""
+
+
+def _setup_step(what: str, step, *args, **kwargs):
+    try:
+        return step(*args, **kwargs)
+    except SetupFailed:
+        raise
+    except BaseException as exc:
+        raise SetupFailed(f"{what}: {_type(exc).__name__}: {exc}") from None
+
+
+def _report_setup_failure(fd: int, detail: str) -> None:
+    """Tell the zygote why the set-up failed (it retries once, then stops the run), and exit."""
+    body = _dumps({"k": "setup_failed", "detail": _clean_text(detail[:MESSAGE_CAP])}).encode("utf-8")
+    try:
+        _write(fd, protocol._HEADER.pack(_len(body)) + body)
+    except OSError:
+        pass
+    _exit(EXIT_SETUP)
 
 
 def _resolve(namespace: dict, entry_point: str):
@@ -280,9 +331,21 @@ def _resolve(namespace: dict, entry_point: str):
 
 def child_main(task: dict, *, todo: list[int], flush_through: int, result_fd: int, progress, scratch: str, settings: dict,
                seccomp_filter, landlock_ruleset: int | None = None) -> None:
-    """Run ``task``'s inputs listed in ``todo`` and exit; never returns."""
+    """Run ``task``'s inputs listed in ``todo`` and exit; never returns.
+
+    The first frame is ``{"k": "armed"}``, sent once every protection is in place and just before
+    the module code runs; a child that fails before that sends ``{"k": "setup_failed"}`` instead
+    (or dies), and the zygote knows the function never ran.
+    """
     try:
-        _child(task, todo, flush_through, result_fd, progress, scratch, settings, seccomp_filter, landlock_ruleset)
+        reporter, parsed, measure = _prepare(task, todo, flush_through, result_fd, scratch, settings,
+                                             seccomp_filter, landlock_ruleset)
+    except SetupFailed as exc:
+        _report_setup_failure(result_fd, str(exc))
+    except BaseException as exc:
+        _report_setup_failure(result_fd, f"set-up: {_type(exc).__name__}: {exc}")
+    try:
+        _child(task, todo, progress, settings, reporter, parsed, measure)
     except MemoryError:
         _exit(EXIT_MEMORY)
     except BaseException:
@@ -290,31 +353,36 @@ def child_main(task: dict, *, todo: list[int], flush_through: int, result_fd: in
     _exit(EXIT_OK)
 
 
-def _child(task, todo, flush_through, result_fd, progress, scratch, settings, seccomp_filter, landlock_ruleset) -> None:
-    global _deadline
+def _prepare(task, todo, flush_through, result_fd, scratch, settings, seccomp_filter, landlock_ruleset):
+    """Lock the child down and read its inputs: everything before the first line of user code."""
     # First, while the ruleset's fd is open (lock_down closes it). The zygote found Landlock
     # working: a child that cannot enforce it runs no code (fails closed).
     if landlock_ruleset is not None and not landlock.enforce(landlock_ruleset):
-        _exit(EXIT_INTERNAL)
-    lock_down(result_fd=result_fd, scratch=scratch, memory_mb=settings["memory_mb"], file_mb=settings["file_mb"])
+        raise SetupFailed("Landlock: the kernel refused to enforce the child's ruleset")
+    _setup_step("lock-down", lock_down, result_fd=result_fd, scratch=scratch, memory_mb=settings["memory_mb"],
+                file_mb=settings["file_mb"])
     # Coverage is measured in one run only (the others would report the same lines).
     measure = measures_coverage(task, settings)
     reporter = _Reporter(result_fd, flush_through, columnar=not measure)
     # Inputs are parsed before any user code runs, so the code cannot tamper with the parser.
     parsed = _parse_all(task["inputs"], todo)
-    if seccomp_filter is not None:
-        seccomp_filter()
-    timeout, cap = settings["timeout"], settings["output_cap"]
+    if seccomp_filter is not None and not _setup_step("seccomp", seccomp_filter):
+        raise SetupFailed("seccomp: the kernel refused the child's filter")  # fails closed, as Landlock
+    timeout = settings["timeout"]
     tick = min(0.05, max(0.005, timeout / 10))
-    signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, tick, tick)
+    _setup_step("timer", signal.signal, signal.SIGALRM, _on_alarm)
+    _setup_step("timer", signal.setitimer, signal.ITIMER_REAL, tick, tick)
+    return reporter, parsed, measure
 
-    progress[1] = PHASE_LOAD
+
+def _child(task, todo, progress, settings, reporter: _Reporter, parsed, measure: bool) -> None:
+    progress[PROGRESS_PHASE] = PHASE_LOAD
     module = types.ModuleType("case2code_function")
     sys.modules["case2code_function"] = module  # dataclasses and pickling look modules up by name
     # The search's runs also report what the comparisons compared (``operands``).
     operands = OperandLog() if measure and task.get("operands") else None
-    _deadline = _monotonic() + settings["load_timeout"]
+    reporter.send({"k": "armed"})
+    _arm(settings["load_timeout"], settings["load_wall_timeout"], progress)
     try:
         if operands is None:
             code = compile(task["code"], CODE_FILENAME, "exec")
@@ -322,13 +390,13 @@ def _child(task, todo, flush_through, result_fd, progress, scratch, settings, se
             code = instrumented(task["code"], CODE_FILENAME)
             module.__dict__[HOOK] = operands.hook()
         exec(code, module.__dict__)
-        _deadline = _INF
+        _disarm()
     except _CallTimeout:
-        _deadline = _INF
+        _disarm()
         reporter.send({"k": "load", "status": "load_timeout", "detail": "module code did not finish loading"})
         return
     except BaseException as exc:
-        _deadline = _INF
+        _disarm()
         reporter.send({"k": "load", "status": "load_error", "detail": _exception_text(exc)})
         return
     fn = _resolve(module.__dict__, task["entry_point"])
@@ -339,20 +407,22 @@ def _child(task, todo, flush_through, result_fd, progress, scratch, settings, se
     if operands is not None:
         operands.take()  # what loading the module compared is no call's
 
+    limits = (settings["timeout"], settings["wall_timeout"])
+    cap = settings["output_cap"]
     for index in todo:
-        progress[0] = index
-        progress[1] = PHASE_CALL
+        progress[PROGRESS_INDEX] = index
+        progress[PROGRESS_PHASE] = PHASE_CALL
         args, kwargs = parsed[index]
         if args is None:
             reporter.add(index, "unserializable", kwargs)
             continue
         tracer = _LineTracer() if measure else None
         try:
-            outcome, output = _call(fn, args, kwargs, timeout, cap, progress, tracer)
+            outcome, output = _call(fn, args, kwargs, limits, cap, progress, tracer)
         except _CallTimeout:  # the timer fired in the instant between the call and our bookkeeping
-            _deadline = _INF
+            _disarm()
             outcome, output = "timeout", ""
-        progress[1] = PHASE_REPORT
+        progress[PROGRESS_PHASE] = PHASE_REPORT
         coverage = None if tracer is None else tracer.report()
         if coverage is not None and operands is not None:
             coverage.append(operands.take())

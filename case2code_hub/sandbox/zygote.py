@@ -35,6 +35,13 @@ CHILD_FRAME_CAP = 16 << 20
 TASK_FRAME_CAP = 256 << 20
 CHILD_OUTCOMES = frozenset({"returned", "raised", "timeout", "memory", "unserializable"})
 PR_SET_CHILD_SUBREAPER = 36
+# A child gets this long (wall clock) to lock itself down and read its inputs before it says
+# ``armed``; tries per task before a failing set-up stops the run (exit status of the zygote then).
+SETUP_WALL_LIMIT = 10.0
+SETUP_TRIES = 2
+EXIT_FATAL = 3
+# How often the CPU time of a call that is silent past its limit is read again from /proc.
+CPU_CHECK_EVERY = 0.05
 _OUTCOME_OF = {code: outcome for outcome, code in runner.OUTCOME_CODES.items()}
 _OUTCOME_LETTERS = str.maketrans("", "", "".join(_OUTCOME_OF))  # deletes every valid letter
 
@@ -77,8 +84,9 @@ class Zygote:
         self.own_pidns = bool(settings.get("pidns")) and os.getpid() in (1, 2)
         self.scratch_root = settings["scratch_root"]
         self.counter = 0
-        self.progress_map = mmap.mmap(-1, 16)
+        self.progress_map = mmap.mmap(-1, 8 * runner.PROGRESS_SLOTS)
         self.progress = memoryview(self.progress_map).cast("q")
+        self.clock_ticks = os.sysconf("SC_CLK_TCK")
         self.seccomp = bool(settings.get("seccomp", True)) and seccomp.supported() and self._probe_seccomp()
         self.landlock: landlock.Rules | None = None  # probed in serve(), once the scratch root exists
 
@@ -87,7 +95,8 @@ class Zygote:
         protocol.write_all(self.out_fd, protocol.encode(message))
 
     def serve(self) -> None:
-        os.makedirs(self.scratch_root, exist_ok=True)
+        # The parent names a root per zygote (never shared): each child's folder below it is ours alone.
+        os.makedirs(self.scratch_root)
         protections = ["fork-per-function", "rlimits", "fds-closed", "env-scrubbed", "scratch-dir"]
         if self._set_subreaper():
             protections.append("subreaper")
@@ -131,11 +140,21 @@ class Zygote:
     # -- one task -----------------------------------------------------------------------------
     def run_task(self, task: _Task) -> None:
         flush_through = -1
+        setup_failures = 0
         while True:
             todo = task.todo()
             if task.loaded and not todo:
                 break
             kind, status, death, made_progress, load = self._run_child(task, todo, flush_through)
+            if kind == "setup":
+                # Our own preparation failed before the function ran: never the function's outcome.
+                # Once more, in a fresh child; twice in a row and the run stops with the reason.
+                setup_failures += 1
+                if setup_failures >= SETUP_TRIES:
+                    self.send({"t": task.seq, "k": "fatal", "detail": death})
+                    raise SystemExit(EXIT_FATAL)
+                continue
+            setup_failures = 0
             if not task.loaded:
                 if load is not None and load["status"] != "ok":
                     self.send({"t": task.seq, "k": "load", "status": load["status"], "detail": load["detail"]})
@@ -151,7 +170,7 @@ class Zygote:
                 continue
             if kind == "end":  # claimed to be done without reporting everything: a forged frame
                 kind = "died"
-            index, phase = self.progress[0], self.progress[1]
+            index, phase = self.progress[runner.PROGRESS_INDEX], self.progress[runner.PROGRESS_PHASE]
             valid = 0 <= index < task.n and not task.done[index]
             if kind == "silence":
                 culprit = index if valid else task.first_todo()
@@ -180,17 +199,29 @@ class Zygote:
             self.send({"t": task.seq, "k": "cases", "r": records})
 
     def _run_child(self, task: _Task, todo: list[int], flush_through: int):
-        """Fork a child for ``todo``; relay what it reports. Returns (how it ended, wait status, progress?, load)."""
+        """Fork a child for ``todo``; relay what it reports. Returns (how it ended, wait status, how it
+        died, progress?, load); how it ended is ``"setup"`` when it failed before running any user code."""
         self.counter += 1
         scratch = os.path.join(self.scratch_root, f"f{self.counter}")
-        os.makedirs(scratch, exist_ok=True)
-        self.progress[0], self.progress[1] = -1, runner.PHASE_LOAD
+        self.progress[runner.PROGRESS_INDEX], self.progress[runner.PROGRESS_PHASE] = -1, runner.PHASE_LOAD
+        self.progress[runner.PROGRESS_CPU] = 0
+        try:
+            os.makedirs(scratch)
+        except OSError as exc:
+            return "setup", None, f"making the scratch directory {scratch}: {type(exc).__name__}: {exc}", False, None
+        ruleset = self.landlock.ruleset(scratch) if self.landlock else None
+        if self.landlock and ruleset is None:  # fails closed: no child without its rules
+            shutil.rmtree(scratch, ignore_errors=True)
+            return "setup", None, "Landlock: could not build the child's ruleset", False, None
         read_fd, write_fd = os.pipe()
         install = (lambda: seccomp.install(os.getpid())) if self.seccomp else None
-        ruleset = self.landlock.ruleset(scratch) if self.landlock else None
-        if self.landlock and ruleset is None:
-            raise RuntimeError("could not build the child's Landlock ruleset")  # fails closed: the zygote ends
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            for fd in (read_fd, write_fd) + (() if ruleset is None else (ruleset,)):
+                os.close(fd)
+            shutil.rmtree(scratch, ignore_errors=True)
+            return "setup", None, f"fork: {type(exc).__name__}: {exc}", False, None
         if pid == 0:
             os.close(read_fd)
             runner.child_main(task.task, todo=todo, flush_through=flush_through, result_fd=write_fd,
@@ -200,40 +231,84 @@ class Zygote:
         os.close(write_fd)
         if ruleset is not None:
             os.close(ruleset)
-        kind = "protocol"
+        kind, made_progress, load, setup_detail = "protocol", False, None, ""
         try:
-            kind, made_progress, load = self._supervise(task, read_fd, todo)
+            kind, made_progress, load, setup_detail = self._supervise(task, read_fd, todo, pid)
         finally:
             os.close(read_fd)
             status, death = self._finish(pid, kind)
             shutil.rmtree(scratch, ignore_errors=True)
+        if kind == "setup":
+            return kind, status, setup_detail or death, False, None
         if kind == "end" and (status is None or os.waitstatus_to_exitcode(status) != 0):
             kind = "died"
         return kind, status, death, made_progress, load
 
-    def _supervise(self, task: _Task, fd: int, todo: list[int]):
+    def _child_cpu_ns(self, pid: int) -> int | None:
+        """The child's CPU time (user + system) so far, from /proc; ``None`` once it is gone."""
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            return None
+        fields = stat[stat.rfind(b")") + 2:].split()
+        try:
+            ticks = int(fields[11]) + int(fields[12])
+        except (IndexError, ValueError):
+            return None
+        return ticks * 1_000_000_000 // self.clock_ticks
+
+    def _supervise(self, task: _Task, fd: int, todo: list[int], pid: int):
+        """Relay the child's frames until it ends. Returns (how, progress?, load, set-up failure detail).
+
+        Until the child says ``armed`` no user code has run: a failure then is ``"setup"``. After it,
+        the child keeps its own CPU-time deadline; here a call is ended when the child has used more
+        CPU than the limit since the call began (what a C loop that never yields needs), or when it
+        has been silent past the wall-clock backstop (what a call that waits needs).
+        """
         settings = self.settings
         columnar = not runner.measures_coverage(task.task, settings)
         reported = 0  # cases of ``todo`` reported so far (columnar batches come in ``todo`` order)
         frames = protocol.FrameBuffer(max_size=CHILD_FRAME_CAP)
         poller = select.poll()
         poller.register(fd, select.POLLIN)
-        limit = (settings["timeout"] if task.loaded else settings["load_timeout"]) + settings["grace"]
-        deadline = time.monotonic() + limit
+        grace = settings["grace"]
+        cpu_limit_ns = int(((settings["timeout"] if task.loaded else settings["load_timeout"]) + grace) * 1e9)
+        wall_limit = (settings["wall_timeout"] if task.loaded else settings["load_wall_timeout"]) + grace
+        started = time.monotonic()
+        deadline = started + SETUP_WALL_LIMIT
+        cpu_check = started + cpu_limit_ns / 1e9
+        armed = False
         made_progress = False
         load = None
         while True:
-            wait = deadline - time.monotonic()
-            if wait <= 0:
-                return "silence", made_progress, load
+            now = time.monotonic()
+            if now >= deadline:
+                if not armed:
+                    return "setup", made_progress, load, f"did not finish its set-up within {SETUP_WALL_LIMIT:g} s"
+                return "silence", made_progress, load, ""
+            if armed and now >= cpu_check:
+                used = self._child_cpu_ns(pid)
+                began = self.progress[runner.PROGRESS_CPU]
+                if used is not None and 0 < began <= used and used - began > cpu_limit_ns:
+                    return "silence", made_progress, load, ""
+                cpu_check = now + CPU_CHECK_EVERY
+            wait = min(deadline, cpu_check if armed else deadline) - now
             if not poller.poll(max(1, int(wait * 1000) + 1)):
                 continue
             chunk = os.read(fd, 1 << 20)
             if not chunk:
-                return "eof", made_progress, load
+                return ("eof" if armed else "setup"), made_progress, load, ""
             try:
                 for message, body in frames.feed_with_bodies(chunk):
                     kind = message.get("k")
+                    if not armed:
+                        if kind == "armed":
+                            armed = True
+                            continue
+                        if kind == "setup_failed" and isinstance(message.get("detail"), str):
+                            return "setup", made_progress, load, _clean(message["detail"][:2000])
+                        raise protocol.ProtocolError(f"unexpected frame {kind!r} before armed")
                     if kind == "cases" and task.loaded and columnar:
                         reported = self._relay_columns(task, message, body, todo, reported)
                         made_progress = True
@@ -243,18 +318,26 @@ class Zygote:
                     elif kind == "load" and load is None:
                         load = self._check_load(message)
                         if load["status"] != "ok":
-                            return "end", made_progress, load
+                            return "end", made_progress, load, ""
                         if not task.loaded:
                             self.send({"t": task.seq, "k": "load", "status": "ok", "detail": ""})
                         task.loaded = True
-                        limit = settings["timeout"] + settings["grace"]
+                        cpu_limit_ns = int((settings["timeout"] + grace) * 1e9)
+                        wall_limit = settings["wall_timeout"] + grace
                     elif kind == "end" and task.loaded:
-                        return "end", made_progress, load
+                        return "end", made_progress, load, ""
                     else:
                         raise protocol.ProtocolError(f"unexpected frame {kind!r}")
             except (protocol.ProtocolError, TypeError, ValueError, KeyError, IndexError):
-                return "protocol", made_progress, load
-            deadline = time.monotonic() + limit
+                if not armed:
+                    return "setup", made_progress, load, "wrote garbage before its set-up was done"
+                return "protocol", made_progress, load, ""
+            if armed:
+                # The current call began after the last frame, so its CPU time is at most the silence
+                # since then: no need to read /proc before the silence reaches the CPU limit.
+                now = time.monotonic()
+                deadline = now + wall_limit
+                cpu_check = now + cpu_limit_ns / 1e9
 
     def _check_load(self, message: dict) -> dict:
         status, detail = message.get("status"), message.get("detail")
