@@ -253,15 +253,19 @@ def parse_call(source: str) -> ast.Call:
 
 # The JSON fast path of ``parse_arguments``. Outside string literals: digits, signs, separators,
 # brackets and the three words; strings: single-quoted, without a backslash or a double quote.
-_JSON_OUTSIDE = re.compile(r"[0-9 \n,:.eE+\-\[\]{}]*")
+_JSON_OUTSIDE_BYTES = b"0123456789 \n,:.eE+-[]{}"
 _JSON_WORDS = re.compile(r"\b(True|False|None)\b")
 _JSON_WORD_OF = {"True": "true", "False": "false", "None": "null"}
-_BRACKETS_ONLY = {c: None for c in range(128) if chr(c) not in "[]{}"}
+_NOT_BRACKETS = bytes(c for c in range(128) if chr(c) not in "[]{}")
 _JSON_MAX_DEPTH = MAX_DEPTH - 5  # a unary minus adds one level in the evaluator; keep well inside
 
 
 def _no_json_constant(name: str) -> Any:
     raise ValueError(name)  # NaN and Infinity are JSON's extensions, not Python literals
+
+
+def _json_word(match: re.Match) -> str:
+    return _JSON_WORD_OF[match.group(1)]
 
 
 def _json_arguments(source: str) -> list[Any] | None:
@@ -271,7 +275,8 @@ def _json_arguments(source: str) -> list[Any] | None:
     ``ast.parse`` builds a Python object per node: about 250 us for a list of 150 ints, where
     ``json.loads`` takes 15. The subset read here (ASCII; ints, floats, lists, dicts with string keys,
     ``True``/``False``/``None``, single-quoted strings without escapes) means the same in both
-    languages, and every other text fails ``json.loads`` or the checks and goes the slow way.
+    languages, and every other text fails ``json.loads`` or the checks and goes the slow way. The
+    checks run in C: ``bytes.translate`` deletes the allowed characters and must leave nothing.
     """
     if len(source) > MAX_NODES or not source.isascii() or '"' in source or "\\" in source:
         return None  # each evaluator node takes at least one character: a short text is within MAX_NODES
@@ -279,22 +284,23 @@ def _json_arguments(source: str) -> list[Any] | None:
     if len(parts) % 2 == 0:
         return None  # an unclosed quote
     outside = parts[0::2]
-    for index, text in enumerate(outside):
-        if "T" in text or "F" in text or "N" in text:
-            text = outside[index] = _JSON_WORDS.sub(lambda m: _JSON_WORD_OF[m.group(1)], text)
-        if not _JSON_OUTSIDE.fullmatch(text):
-            return None
-    brackets = "".join(outside).translate(_BRACKETS_ONLY)
+    joined = "".join(outside)
+    words = "T" in joined or "F" in joined or "N" in joined
+    checked = _JSON_WORDS.sub("", joined) if words else joined
+    if checked.encode("ascii").translate(None, _JSON_OUTSIDE_BYTES):
+        return None  # a name, a call, a tuple, a set, a keyword argument, a comment, ...
+    brackets = joined.encode("ascii").translate(None, _NOT_BRACKETS)
     if len(brackets) > 2 * _JSON_MAX_DEPTH:
         depth = 0
         while brackets:  # peel the innermost pairs, a level per pass (each pass in C)
-            peeled = brackets.replace("[]", "").replace("{}", "")
+            peeled = brackets.replace(b"[]", b"").replace(b"{}", b"")
             if peeled == brackets:
                 return None
             brackets, depth = peeled, depth + 1
             if depth > _JSON_MAX_DEPTH:
                 return None
-    parts[0::2] = outside
+    if words:
+        parts[0::2] = [_JSON_WORDS.sub(_json_word, text) for text in outside]
     try:
         value = json.loads("[" + '"'.join(parts) + "\n]", parse_constant=_no_json_constant)
     except (ValueError, RecursionError):
