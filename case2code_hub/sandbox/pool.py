@@ -19,7 +19,7 @@ from ..errors import SandboxError
 from ..schema import Case, CaseCoverage, ExecutionResult, ExecutionTask
 from ..utils.logging import get_logger
 from . import isolation, protocol
-from .zygote import SETUP_WALL_LIMIT
+from .zygote import SETUP_WALL_LIMIT, _widen
 from .config import SandboxConfig
 
 logger = get_logger(__name__)
@@ -44,6 +44,8 @@ class _Zygote:
                                      start_new_session=True, close_fds=True)
         self.in_fd = self.proc.stdin.fileno()
         self.out_fd = self.proc.stdout.fileno()
+        for fd in (self.in_fd, self.out_fd):
+            _widen(fd)
         os.set_blocking(self.in_fd, False)
         self.frames = protocol.FrameBuffer(max_size=RESULT_FRAME_CAP)
         self.outbuf = bytearray()
@@ -267,10 +269,10 @@ class Sandbox:
                         for zygote in self._zygotes:
                             zygote.last_heard = now
                 pending[next_seq] = _Pending(task, cfg.runs, cfg.coverage)
-                frame = protocol.encode({"t": next_seq, "code": task.code, "entry_point": task.entry_point,
-                                         "inputs": list(task.inputs),
-                                         "coverage": cfg.coverage or _wants_coverage(task),
-                                         "operands": bool(getattr(task, "operands", False))})
+                frame = protocol.encode_split({"t": next_seq, "code": task.code, "entry_point": task.entry_point,
+                                               "coverage": cfg.coverage or _wants_coverage(task),
+                                               "operands": bool(getattr(task, "operands", False))},
+                                              "inputs", list(task.inputs))
                 sent[next_seq] = frame
                 for zygote in choice:
                     if not zygote.inflight:

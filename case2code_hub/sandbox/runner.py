@@ -77,16 +77,26 @@ def _on_alarm(signum, frame) -> None:
         raise _CallTimeout()
 
 
+_armed_at = 0.0  # wall clock
+_armed_cpu = 0.0  # the CPU limit of the current call
+
+
 def _over() -> bool:
+    # A single-threaded call uses at most as much CPU as wall time: while the wall time is within
+    # the CPU limit, no need for the CPU clock (a system call, where the wall clock is not).
+    if _monotonic() - _armed_at <= _armed_cpu:
+        return False
     return _cpu() > _deadline or _monotonic() > _wall_deadline
 
 
 def _arm(cpu_seconds: float, wall_seconds: float, progress) -> None:
-    global _deadline, _wall_deadline
+    global _deadline, _wall_deadline, _armed_at, _armed_cpu
     now = _cpu_ns()
     progress[PROGRESS_CPU] = now
     _deadline = now / 1e9 + cpu_seconds
-    _wall_deadline = _monotonic() + wall_seconds
+    _armed_at = _monotonic()
+    _armed_cpu = cpu_seconds
+    _wall_deadline = _armed_at + wall_seconds
 
 
 def _disarm() -> None:
@@ -150,7 +160,8 @@ class _Reporter:
     """Batches of results for the zygote, one per case of ``todo``, in ``todo`` order.
 
     Without coverage a batch is columnar, ``{"k": "cases", "o": "<one letter per outcome>",
-    "v": [output, ...]}`` (the zygote knows which indices come next); with coverage it is a list
+    "v": [output, ...]}`` in a split frame (the outputs as plain text; the zygote knows which
+    indices come next); with coverage it is a list
     of records ``{"k": "cases", "r": [[index, outcome, output, lines, arcs], ...]}`` (and the
     comparisons' ``operands`` after ``arcs`` when the task asked for them).
     """
@@ -166,7 +177,9 @@ class _Reporter:
 
     def send(self, message: dict) -> None:
         body = _dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
-        data = protocol._HEADER.pack(_len(body)) + body
+        self.write(protocol._HEADER.pack(_len(body)) + body)
+
+    def write(self, data: bytes) -> None:
         try:
             view = memoryview(data)
             while view:
@@ -193,7 +206,7 @@ class _Reporter:
     def flush(self) -> None:
         if self.batch:
             if self.columnar:
-                self.send({"k": "cases", "o": "".join(self.codes), "v": self.batch})
+                self.write(protocol.encode_split({"k": "cases", "o": "".join(self.codes)}, "v", self.batch))
                 self.codes = []
             else:
                 self.send({"k": "cases", "r": self.batch})

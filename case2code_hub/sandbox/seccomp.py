@@ -115,3 +115,35 @@ def install(own_pid: int | None = None) -> bool:
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         return False
     return libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) == 0
+
+
+_PID_PLACEHOLDER = 0x7FFFFFF1  # above any pid_max: never a real pid
+
+
+class Installer:
+    """The filter built once, in the zygote: installing it in a child is a few bytes patched with
+    the child's own pid and two ``prctl`` calls (building it there cost about 0.6 ms a child)."""
+
+    def __init__(self) -> None:
+        program = build_filter(_PID_PLACEHOLDER)
+        self._positive, self._negative = [], []
+        for offset in range(0, len(program), 8):
+            (k,) = struct.unpack_from("I", program, offset + 4)
+            if k == _PID_PLACEHOLDER:
+                self._positive.append(offset + 4)
+            elif k == -_PID_PLACEHOLDER & 0xFFFFFFFF:
+                self._negative.append(offset + 4)
+        self._buffer = ctypes.create_string_buffer(program, len(program))
+        self._fprog = _SockFprog(len(program) // 8, ctypes.cast(self._buffer, ctypes.c_void_p))
+        self._prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+    def install(self) -> bool:
+        """Install the filter on the calling process (a forked child); ``False`` where the kernel refuses."""
+        pid = os.getpid()
+        for offset in self._positive:
+            struct.pack_into("I", self._buffer, offset, pid)
+        for offset in self._negative:
+            struct.pack_into("I", self._buffer, offset, -pid & 0xFFFFFFFF)
+        if self._prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            return False
+        return self._prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(self._fprog), 0, 0) == 0
