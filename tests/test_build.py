@@ -101,6 +101,25 @@ def test_same_seed_same_bytes(built, tmp_path):
     assert _digest(again) == _digest(out)
 
 
+def test_same_seed_same_bytes_on_a_busy_machine(built, tmp_path):
+    """Two CPU-bound processes compete for the cores while the same build runs again: a call's limit
+    is its CPU time, so nothing that returned on a quiet machine times out on a busy one."""
+    import subprocess
+    import sys
+
+    corpus, out, first = built
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        again = build(str(corpus), tmp_path / out.name, seed=7, eval_share=0.25, workers=2, timeout=1.0)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    assert _digest(tmp_path / out.name) == _digest(out)
+    assert again.dropped() == first.dropped()
+    assert not [reason for reason in first.dropped() if "crash" in reason]  # no set-up failure passed as a crash
+
+
 def test_work_dir_resume_and_guard(tmp_path):
     corpus = write_corpus(tmp_path / "corpus")
     work = tmp_path / "work"

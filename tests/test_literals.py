@@ -140,3 +140,51 @@ def test_parsing_takes_turns_across_threads():
         assert not done.wait(0.2)  # the literal reader waits for the lock like every other parse
     assert done.wait(5)
     worker.join()
+
+
+def _random_value(rng, depth=0):
+    roll = rng.random()
+    if depth > 3 or roll < 0.5:
+        return rng.choice([rng.randint(-10**6, 10**6), rng.random() * 10 ** rng.randint(-5, 5), -0.0, 1e300, True, False,
+                           None, "".join(rng.choice("ab ,:[]{}e'\"\\\tTrueNonlFs-1.\u00e9") for _ in range(rng.randint(0, 5)))])
+    if roll < 0.7:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    if roll < 0.8:
+        return {"".join(rng.choice("ab: ") for _ in range(3)): _random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))}
+    if roll < 0.9:
+        return tuple(_random_value(rng, depth + 1) for _ in range(rng.randint(0, 3)))
+    return {rng.randint(0, 5) for _ in range(3)}
+
+
+def _read(parse, source):
+    try:
+        args, kwargs = parse(source)
+    except LiteralSyntaxError:
+        return "refused"
+    return repr((args, kwargs)), [type(a) for a in args]
+
+
+def test_the_json_fast_path_reads_exactly_what_the_ast_evaluator_reads():
+    # Argument lists the writers produce, and the same with a token slipped in where JSON and
+    # Python disagree (true/null, NaN, a leading zero, a trailing comma, a keyword, deep nesting).
+    import random
+
+    rng = random.Random(20241206)
+    corruptions = ["-", " ", "e", ",", "]", "[", "'", "True", "true", "null", "None", "Nonee", "00", ".", "+", "\n",
+                   "{", ":", "#", "(", "NaN", "Infinity", "x=", "1_0"]
+    fast = 0
+    for _ in range(6000):
+        source = literals.format_arguments([_random_value(rng) for _ in range(rng.randint(0, 3))])
+        for _ in range(rng.choice([0, 0, 1, 2])):
+            at = rng.randrange(len(source) + 1)
+            source = source[:at] + rng.choice(corruptions) + source[at:]
+        fast += literals._json_arguments(source) is not None
+        assert _read(literals.parse_arguments, source) == _read(literals.parse_arguments_ast, source), source
+    assert fast > 1000  # the fast path is really taken
+
+
+@pytest.mark.parametrize("depth", [53, 54, 55, 56, 58, 59, 60, 61, 62])
+def test_the_json_fast_path_keeps_the_nesting_limit(depth):
+    for leaf in ("1", "-1", "{'a': -1}"):
+        source = "[" * depth + leaf + "]" * depth
+        assert _read(literals.parse_arguments, source) == _read(literals.parse_arguments_ast, source)

@@ -244,3 +244,68 @@ def test_output_over_the_cap_in_brackets_alone_is_unserializable_not_a_crash():
         ("unserializable", "<unserializable: repr longer than 10000 characters>"),
         ("returned", "[frozenset(), frozenset()]"),
     ]
+
+
+def test_canonical_repr_takes_the_builtin_repr_only_where_the_printer_would_write_the_same():
+    # Random values mixing exact containers, sets, namespaces, subclasses and objects whose repr
+    # shows braces or raises, under caps from tiny to the default: the fast path (builtin repr in C)
+    # must give the printer's text or refusal, character for character.
+    import random
+
+    from case2code_hub.sandbox import canonical
+
+    class Braced:
+        def __repr__(self):
+            return "Braced({3, 1, 2})"
+
+    class Refuses:
+        def __repr__(self):
+            raise ValueError("no")
+
+    class Sub(list):
+        pass
+
+    rng = random.Random(7)
+
+    def value(depth=0):
+        roll = rng.random()
+        if depth > 4 or roll < 0.5:
+            return rng.choice([rng.randint(-10**6, 10**6), rng.random(), float("nan"), -0.0, True, None, ...,
+                               "x{'\"\u00e9set()" * rng.randint(0, 3), b"ab\x00{", bytearray(b"q"), 1j, 10**5000,
+                               Braced(), Refuses(), int, len, " at 0x1f"])
+        if roll < 0.6:
+            return [value(depth + 1) for _ in range(rng.randint(0, 6))]
+        if roll < 0.65:
+            return Sub(value(depth + 1) for _ in range(rng.randint(0, 3)))
+        if roll < 0.75:
+            return {rng.choice(["a", 1, (1, 2), None]): value(depth + 1) for _ in range(rng.randint(0, 3))}
+        if roll < 0.85:
+            return tuple(value(depth + 1) for _ in range(rng.randint(0, 3)))
+        if roll < 0.9:
+            return types.SimpleNamespace(a=value(depth + 1))
+        if roll < 0.95:
+            return frozenset(rng.randint(0, 5) for _ in range(rng.randint(0, 3)))
+        return {rng.randint(0, 5) for _ in range(rng.randint(0, 3))}
+
+    def text(v, cap):
+        try:
+            return canonical_repr(v, cap=cap)
+        except Unserializable as exc:
+            return f"refused: {exc}"
+
+    fast = 0
+    for _ in range(6000):
+        v, cap = value(), rng.choice([5, 20, 100, 10_000])
+        with_fast_path = text(v, cap)
+        try:
+            fast += canonical._builtin_if_canonical(v, cap) is not None
+        except Unserializable:
+            fast += 1
+        saved = canonical._builtin_if_canonical
+        canonical._builtin_if_canonical = lambda value, cap: None
+        try:
+            printer_only = text(v, cap)
+        finally:
+            canonical._builtin_if_canonical = saved
+        assert with_fast_path == printer_only
+    assert fast > 1500  # the fast path is really taken
