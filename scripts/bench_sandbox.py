@@ -1,19 +1,35 @@
 """Benchmark the sandbox against (a) an unsandboxed single-process loop and (c) a process per call.
 
-The workload is hand-picked pure standard-library functions (their source read with ``inspect``,
-run with their module's globals) and seeded random inputs. Run with the project venv:
+Two workload shapes, each measured against its own baseline in the same run:
 
-    .venv/bin/python scripts/bench_sandbox.py [--inputs 3000] [--workers 2] [--sample 60]
+- ``stdlib``: hand-picked pure standard-library functions (their source read with ``inspect``,
+  run with their module's globals), seeded random inputs, short outputs;
+- ``containers``: 400 generated pure functions over lists of ints, 500 inputs each (lists of 10
+  to 300 ints), calls of tens to hundreds of microseconds, outputs up to a few thousand characters
+  (lists of ints, tuples, pairs).
 
-Prints pool start time, both throughputs, ``sandbox/loop throughput ratio = X`` (goal >= 1.5 on
-2 cores) and ``sandbox/process-per-call throughput ratio = Y`` (goal >= 300).
+Baseline (a) is what one would write without a sandbox: one process that, for every run, parses
+each input with the same literal grammar, calls the function under a periodic itimer guard and
+takes the builtin ``repr``. The sandbox does the same runs (two hash seeds by default) in forked,
+locked-down children. Run with the project venv:
+
+    .venv/bin/python scripts/bench_sandbox.py [--shape both] [--workers 2] [--hogs 0]
+
+Prints, per shape: where the time of a call goes (parsing its input, the call, canonical repr,
+framing, the fork per function), both throughputs and ``<shape>: sandbox/loop throughput ratio =
+X`` (goal >= 1.5 on 2 cores). The stdlib shape also prints ``sandbox/process-per-call throughput
+ratio`` (goal >= 300). ``--hogs N`` runs N CPU-bound processes beside the whole benchmark (a busy
+machine): the outputs must not change, only the time.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
 import inspect
+import json
+import os
 import random
 import signal
 import subprocess
@@ -22,8 +38,8 @@ import textwrap
 import time
 
 from case2code_hub import literals
-from case2code_hub.sandbox import Sandbox, SandboxConfig
-from case2code_hub.sandbox.canonical import Unserializable, canonical_repr
+from case2code_hub.sandbox import Sandbox, SandboxConfig, protocol
+from case2code_hub.sandbox.canonical import canonical_repr
 from case2code_hub.schema import ExecutionTask
 
 WORDS = ["alpha", "Beta", "gamma  delta", "  indented", "tab\there", "<b>&'\"", "a/b/../c", "x.tar.gz", "*.py", "[a-z]?"]
@@ -65,7 +81,7 @@ FUNCTIONS = [
 ]
 
 
-def make_tasks(inputs_per_function: int, seed: int) -> list[ExecutionTask]:
+def make_stdlib_tasks(inputs_per_function: int, seed: int) -> list[ExecutionTask]:
     rng = random.Random(seed)
     tasks = []
     for module_name, name, maker in FUNCTIONS:
@@ -79,6 +95,35 @@ def make_tasks(inputs_per_function: int, seed: int) -> list[ExecutionTask]:
                 "globals().update({k: v for k, v in vars(_module).items() if not k.startswith('__')})\n" + source)
         inputs = [literals.format_arguments(list(maker(rng))) for _ in range(inputs_per_function)]
         tasks.append(ExecutionTask(id=f"{module_name}.{name}", code=code, entry_point=name, inputs=inputs))
+    return tasks
+
+
+# Pure functions over a list of ints and an int; {a} and {b} vary per function.
+CONTAINER_TEMPLATES = [
+    "def {name}(xs, k):\n    return [x * {a} + k for x in xs if x % {b} != 0]\n",
+    "def {name}(xs, k):\n    out = []\n    total = {a}\n    for x in xs:\n        total += x * k\n        out.append(total)\n    return out\n",
+    "def {name}(xs, k):\n    width = k + {a}\n    return [sum(xs[i:i + width]) for i in range(max(0, len(xs) - width + 1))]\n",
+    "def {name}(xs, k):\n    return tuple(sorted(xs, key=lambda x: (x % {b}, -x)))\n",
+    "def {name}(xs, k):\n    return [(a, b) for a, b in zip(xs, xs[k:]) if (a + b) % {b} != {a} % {b}]\n",
+    ("def {name}(xs, k):\n    runs = []\n    for x in xs:\n        key = x % {b}\n        if runs and runs[-1][0] == key:\n"
+     "            runs[-1] = (key, runs[-1][1] + 1)\n        else:\n            runs.append((key, 1))\n    return runs\n"),
+    "def {name}(xs, k):\n    size = k + {a}\n    return [sum(xs[i:i + size]) for i in range(0, len(xs), size)]\n",
+    "def {name}(xs, k):\n    return [sum(map(int, str(abs(x)))) * {a} + k for x in xs]\n",
+    ("def {name}(xs, k):\n    seen = set()\n    out = []\n    for x in xs:\n        key = (x * k) % {b}\n        if key not in seen:\n"
+     "            seen.add(key)\n            out.append(x)\n    return out, len(seen)\n"),
+    "def {name}(xs, k):\n    counts = {{}}\n    for x in xs:\n        counts[x % {b}] = counts.get(x % {b}, 0) + k\n    return sorted(counts.items())\n",
+]
+
+
+def make_container_tasks(functions: int, inputs_per_function: int, seed: int) -> list[ExecutionTask]:
+    rng = random.Random(seed)
+    tasks = []
+    for i in range(functions):
+        name = f"f_{i}"
+        code = CONTAINER_TEMPLATES[i % len(CONTAINER_TEMPLATES)].format(name=name, a=rng.randint(1, 9), b=rng.randint(2, 13))
+        inputs = [literals.format_arguments([[rng.randint(-999, 999) for _ in range(rng.randint(10, 300))], rng.randint(1, 9)])
+                  for _ in range(inputs_per_function)]
+        tasks.append(ExecutionTask(id=name, code=code, entry_point=name, inputs=inputs))
     return tasks
 
 
@@ -110,10 +155,7 @@ def run_loop(tasks: list[ExecutionTask], *, runs: int, timeout: float) -> list[l
                     deadline[0] = time.monotonic() + timeout
                     try:
                         value = fn(*args, **kwargs)
-                        try:
-                            results.append(("returned", canonical_repr(value)))
-                        except Unserializable as exc:
-                            results.append(("unserializable", str(exc)))
+                        results.append(("returned", repr(value)))
                     except _LoopTimeout:
                         results.append(("timeout", ""))
                     except Exception as exc:
@@ -161,8 +203,6 @@ def _spin(count: int) -> float:
 
 def parallel_capacity(workers: int) -> float:
     """How many cores' worth of pure-Python work ``workers`` processes get right now (shared machines)."""
-    import os
-
     alone = _spin(3_000_000)
     began = time.perf_counter()
     pids = []
@@ -177,26 +217,92 @@ def parallel_capacity(workers: int) -> float:
     return workers * alone / (time.perf_counter() - began)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--inputs", type=int, default=3000, help="inputs per function (batches this size amortise the fork per function)")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--runs", type=int, default=2)
-    parser.add_argument("--sample", type=int, default=60, help="calls for the process-per-call baseline")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+_FORK_COST = r"""
+import os, sys, time
+from case2code_hub.sandbox import zygote
+for name in zygote.PRELOAD:
+    try:
+        __import__(name)
+    except ImportError:
+        pass
+began = time.perf_counter()
+for _ in range(200):
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+print((time.perf_counter() - began) / 200)
+"""
 
-    print(f"parallel capacity now: {args.workers} processes get {parallel_capacity(args.workers):.2f} cores "
-          f"(a shared machine: both ratios move with this)")
-    tasks = make_tasks(args.inputs, args.seed)
+
+def fork_seconds() -> float:
+    """A fork, the child's exit and the wait, in a process the size of a zygote (this one is bigger)."""
+    done = subprocess.run([sys.executable, "-c", _FORK_COST], capture_output=True, text=True, check=True)
+    return float(done.stdout)
+
+
+def breakdown(tasks: list[ExecutionTask], *, sample: int = 40) -> dict[str, float]:
+    """Microseconds per call of each part of the sandbox's work, measured in this process on a sample.
+
+    ``framing`` is the child's batch frame, the zygote's check of it and the parent's reading;
+    ``fork`` is a fork, the child's exit and the wait, spread over one function's inputs (the
+    sandbox forks once per function and run). Not counted: the page faults of a fresh child (it
+    touches new memory for every parsed input) and the processes' switching.
+    """
+    parts = dict.fromkeys(("parse", "call", "canonical repr", "builtin repr", "framing", "fork"), 0.0)
+    calls = 0
+    for task in tasks[:sample]:
+        namespace: dict = {"__name__": "bench"}
+        exec(compile(task.code, "<function>", "exec"), namespace)
+        fn = namespace[task.entry_point]
+        outputs = []
+        for source in task.inputs:
+            t0 = time.perf_counter()
+            args, kwargs = literals.parse_arguments(source)
+            t1 = time.perf_counter()
+            try:
+                value = fn(*args, **kwargs)
+            except Exception as exc:
+                value = f"{type(exc).__name__}: {exc}"
+            t2 = time.perf_counter()
+            try:
+                outputs.append(canonical_repr(value))
+            except Exception as exc:
+                outputs.append(str(exc))
+            t3 = time.perf_counter()
+            repr(value)
+            t4 = time.perf_counter()
+            parts["parse"] += t1 - t0
+            parts["call"] += t2 - t1
+            parts["canonical repr"] += t3 - t2
+            parts["builtin repr"] += t4 - t3
+            calls += 1
+        t0 = time.perf_counter()
+        frame = protocol.encode_split({"k": "cases", "o": "r" * len(outputs)}, "v", outputs)
+        protocol.FrameBuffer(max_size=1 << 30, cut=False).feed(frame)  # the zygote checks the batch
+        protocol.FrameBuffer(max_size=1 << 30).feed(frame)  # the parent reads it
+        parts["framing"] += time.perf_counter() - t0
+    per_call = {name: seconds / calls * 1e6 for name, seconds in parts.items()}
+    per_call["fork"] = fork_seconds() * len(tasks[:sample]) / calls * 1e6
+    return per_call
+
+
+def _hog() -> None:
+    while True:
+        pass
+
+
+def bench_shape(name: str, tasks: list[ExecutionTask], args) -> None:
     calls = sum(len(t.inputs) for t in tasks)
-    print(f"workload: {len(tasks)} stdlib functions, {calls} cases, {args.runs} runs per case")
+    print(f"[{name}] workload: {len(tasks)} functions, {calls} cases, {args.runs} runs per case")
+    parts = breakdown(tasks)
+    print(f"[{name}] time per call, one process: " + ", ".join(f"{part} {us:.1f} us" for part, us in parts.items()))
 
     began = time.perf_counter()
     loop_outputs = run_loop(tasks, runs=args.runs, timeout=1.0)
     loop_seconds = time.perf_counter() - began
     loop_rate = calls / loop_seconds
-    print(f"(a) unsandboxed loop: {loop_seconds:.2f} s, {loop_rate:,.0f} cases/s")
+    print(f"[{name}] (a) unsandboxed loop, 1 process, {args.runs} runs: {loop_seconds:.2f} s, {loop_rate:,.0f} cases/s")
 
     config = SandboxConfig(workers=args.workers, runs=args.runs, timeout=1.0)
     began = time.perf_counter()
@@ -207,9 +313,8 @@ def main() -> None:
         sandbox_seconds = time.perf_counter() - began
         protections = sandbox.protections
     sandbox_rate = calls / sandbox_seconds
-    print(f"pool start time = {start_seconds:.3f} s (goal < 0.5 s); isolation: {', '.join(protections)}")
-    print(f"(b) sandbox, {args.workers} workers: {sandbox_seconds:.2f} s, {sandbox_rate:,.0f} cases/s")
-
+    print(f"[{name}] pool start time = {start_seconds:.3f} s (goal < 0.5 s); isolation: {', '.join(protections)}")
+    print(f"[{name}] (b) sandbox, {args.workers} workers x {args.runs} runs: {sandbox_seconds:.2f} s, {sandbox_rate:,.0f} cases/s")
     mismatches = sum(
         (c.outcome, c.output) != (want[0], want[1] if want[0] != "timeout" else c.output)
         for result, wanted in zip(results, loop_outputs) for c, want in zip(result.cases, wanted)
@@ -218,13 +323,47 @@ def main() -> None:
     for result in results:
         for case in result.cases:
             outcomes[case.outcome] = outcomes.get(case.outcome, 0) + 1
-    print(f"sandbox outcomes: {dict(sorted(outcomes.items()))}; differing from the loop: {mismatches}")
+    digest = hashlib.sha256(json.dumps([[c.to_dict() for c in r.cases] for r in results]).encode()).hexdigest()[:16]
+    print(f"[{name}] sandbox outcomes: {dict(sorted(outcomes.items()))}; differing from the loop: {mismatches}; "
+          f"outputs sha256 {digest}")
+    if name == "stdlib":
+        sampled, per_call_seconds = run_process_per_call(tasks, sample=args.sample)
+        per_call_rate = sampled / per_call_seconds
+        print(f"[{name}] (c) process per call: {sampled} calls in {per_call_seconds:.2f} s, {per_call_rate:,.1f} calls/s")
+        print(f"{name}: sandbox/process-per-call throughput ratio = {sandbox_rate / per_call_rate:.0f}")
+    print(f"{name}: sandbox/loop throughput ratio = {sandbox_rate / loop_rate:.2f}")
 
-    sampled, per_call_seconds = run_process_per_call(tasks, sample=args.sample)
-    per_call_rate = sampled / per_call_seconds
-    print(f"(c) process per call: {sampled} calls in {per_call_seconds:.2f} s, {per_call_rate:,.1f} calls/s")
-    print(f"sandbox/loop throughput ratio = {sandbox_rate / loop_rate:.2f}")
-    print(f"sandbox/process-per-call throughput ratio = {sandbox_rate / per_call_rate:.0f}")
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shape", choices=("stdlib", "containers", "both"), default="both")
+    parser.add_argument("--inputs", type=int, default=3000, help="stdlib shape: inputs per function")
+    parser.add_argument("--functions", type=int, default=400, help="containers shape: functions")
+    parser.add_argument("--container-inputs", type=int, default=500, help="containers shape: inputs per function")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--sample", type=int, default=60, help="calls for the process-per-call baseline")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--hogs", type=int, default=0, help="CPU-bound processes to run beside the benchmark")
+    args = parser.parse_args()
+
+    hogs = []
+    for _ in range(args.hogs):
+        pid = os.fork()
+        if pid == 0:
+            _hog()
+        hogs.append(pid)
+    try:
+        print(f"parallel capacity now: {args.workers} processes get {parallel_capacity(args.workers):.2f} cores "
+              f"({args.hogs} CPU hogs running; a shared machine: the ratios move with this)")
+        if args.shape in ("stdlib", "both"):
+            bench_shape("stdlib", make_stdlib_tasks(args.inputs, args.seed), args)
+        if args.shape in ("containers", "both"):
+            bench_shape("containers", make_container_tasks(args.functions, args.container_inputs, args.seed), args)
+    finally:
+        for pid in hogs:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
 
 
 if __name__ == "__main__":
