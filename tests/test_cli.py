@@ -45,3 +45,12 @@ def test_out_dir_that_is_not_a_build_is_never_overwritten(tmp_path):
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_a_user_error_keeps_its_brackets(tmp_path):
+    # rich reads [word] as markup and would drop it: a path such as tasks[ray].jsonl must survive.
+    missing = tmp_path / "tasks[ray].jsonl"
+    result = runner.invoke(app, ["execute", str(missing), "--out", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "tasks[ray].jsonl: not found" in lines[0]

@@ -8,6 +8,7 @@ from typing import Iterator
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import Case2CodeError
 
@@ -30,8 +31,10 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except Case2CodeError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        # escape: a message may hold brackets (pip install ".[ray]", [Errno 2]) that rich would eat
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc.filename}: {exc.strerror}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(f'{exc.filename}: {exc.strerror}')}", highlight=False,
+                          soft_wrap=True)
         raise typer.Exit(1) from None
