@@ -8,10 +8,16 @@ Outcomes of a case (``ExecutionResult.cases[i]`` answers ``task.inputs[i]``):
 - ``raised``: ``"ExcType: message"`` (just ``"ExcType"`` for an empty message; message capped at
   1000 characters, `` at 0x...`` addresses masked). ``SystemExit`` and ``KeyboardInterrupt`` count
   as raised: the call ended with that exception, the same way every time.
-- ``timeout``: no result within ``timeout`` seconds (including the repr's time).
+- ``timeout``: no result within ``timeout`` seconds of CPU time (including the repr's), or within
+  the wall-clock backstop (``wall_factor`` times longer) for a call that waits.
 - ``memory``: ``MemoryError`` under the address-space limit.
-- ``crashed``: the child died (a signal such as SIGSEGV, ``os._exit``, closing or corrupting its
-  result pipe), or the whole zygote died (``"Crashed: sandbox worker died"``).
+- ``crashed``: the child died after its set-up (a signal such as SIGSEGV, ``os._exit``, closing or
+  corrupting its result pipe), or a zygote died under the same task twice (``"Crashed: sandbox
+  worker died"``; once, and the task is run again).
+
+Never an outcome: a failure of the sandbox's own preparation of a child before the function runs
+(its scratch folder, Landlock, rlimits, seccomp, the fork). The zygote retries it once; a second
+failure in a row ends the run with ``SandboxError`` naming the step.
 - ``unserializable``: the repr shows a memory address, is longer than ``output_cap``, raised or
   hung; or the input is not in the literal grammar (``output`` is ``"LiteralSyntaxError: ..."``).
 - ``nondeterministic``: the runs under different hash seeds disagreed (``output`` is run 1's).
