@@ -42,3 +42,24 @@ def test_an_idle_worker_is_not_killed_for_silence_when_work_arrives_later():
         second = list(sandbox.run([task]))
         assert sorted(z.proc.pid for z in sandbox._zygotes) == pids, "an idle worker was replaced"
     assert [c.output for c in first[0].cases] == [c.output for c in second[0].cases] == ["2", "3"]
+
+
+def test_a_good_frame_is_handed_over_before_the_garbage_that_follows_it():
+    # A child's 'armed' and the function's first garbage can arrive in one read: the zygote must see
+    # 'armed' (the function ran: its fault) before the error, or it would blame its own set-up and
+    # stop the whole run.
+    import pytest
+
+    from case2code_hub.sandbox import protocol
+
+    buffer = protocol.FrameBuffer(max_size=1 << 20)
+    frames = buffer.feed_with_bodies(protocol.encode({"k": "armed"}) + protocol.frame(b"not json"))
+    assert next(frames)[0] == {"k": "armed"}
+    with pytest.raises(protocol.ProtocolError):
+        next(frames)
+    split = protocol.encode_split({"k": "cases", "o": "rr"}, "v", ["1", "[2]"])
+    assert protocol.FrameBuffer(max_size=1 << 20).feed(split) == [{"k": "cases", "o": "rr", "v": ["1", "[2]"], "~": [1, 3]}]
+    # Lengths that do not add up to the text, a negative length, text that is not UTF-8.
+    for lengths, text in (([1, 9], b"1[2]"), ([5, -1], b"1[2]"), ([2], b"\xff\xfe")):
+        with pytest.raises(protocol.ProtocolError):
+            protocol.FrameBuffer(max_size=1 << 20).feed(protocol.split_frame({"k": "cases"}, "v", lengths, text))

@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import struct
+from typing import Iterator
 
 _HEADER = struct.Struct(">I")
 # Saved at import, before any user code runs in a child that imports us: a function may replace
@@ -146,11 +147,15 @@ class FrameBuffer:
         """Add ``chunk``; return the frames now complete. Raises ProtocolError on a bad frame."""
         return [message for message, _ in self.feed_with_bodies(chunk)]
 
-    def feed_with_bodies(self, chunk: bytes) -> list[tuple[dict, bytes]]:
+    def feed_with_bodies(self, chunk: bytes) -> Iterator[tuple[dict, bytes]]:
         """Like ``feed``, with each frame's body (the bytes it was decoded from; for a split frame,
-        the text part alone, and the message keeps the checked lengths under ``"~"``)."""
+        the text part alone, and the message keeps the checked lengths under ``"~"``).
+
+        A generator: each frame is handed over before the next is read, so a reader sees every good
+        frame that came before a bad one (the zygote must see a child's ``armed`` even when the
+        function's garbage follows it in the same read).
+        """
         self._data += chunk
-        frames = []
         while len(self._data) >= HEADER_SIZE:
             (word,) = _HEADER.unpack_from(self._data)
             size = word & _SIZE
@@ -164,10 +169,9 @@ class FrameBuffer:
             if word & SPLIT:
                 message = _decode_split(body, self.cut)
                 (head_size,) = _HEADER.unpack_from(body)
-                frames.append((message, body[HEADER_SIZE + head_size:]))
+                yield message, body[HEADER_SIZE + head_size:]
             else:
-                frames.append((_decode(body), body))
-        return frames
+                yield _decode(body), body
 
     @property
     def pending(self) -> int:
