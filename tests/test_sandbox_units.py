@@ -59,6 +59,10 @@ def test_a_good_frame_is_handed_over_before_the_garbage_that_follows_it():
         next(frames)
     split = protocol.encode_split({"k": "cases", "o": "rr"}, "v", ["1", "[2]"])
     assert protocol.FrameBuffer(max_size=1 << 20).feed(split) == [{"k": "cases", "o": "rr", "v": ["1", "[2]"], "~": [1, 3]}]
+    # A plain frame that claims checked lengths: "~" is for split frames alone, or a child could
+    # send outputs over the cap under lengths that pass the check.
+    with pytest.raises(protocol.ProtocolError, match="may not carry"):
+        protocol.FrameBuffer(max_size=1 << 20).feed(protocol.encode({"k": "cases", "o": "r", "v": ["x" * 50], "~": [1]}))
     # Lengths that do not add up to the text, a negative length, text that is not UTF-8.
     for lengths, text in (([1, 9], b"1[2]"), ([5, -1], b"1[2]"), ([2], b"\xff\xfe")):
         with pytest.raises(protocol.ProtocolError):

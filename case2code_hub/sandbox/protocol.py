@@ -89,13 +89,16 @@ def read_frame(fd: int, *, max_size: int) -> dict | None:
     return _decode_split(body) if word & SPLIT else _decode(body)
 
 
-def _decode(body: bytes) -> dict:
+def _decode(body: bytes, *, header: bool = False) -> dict:
     try:
         message = json.loads(body.decode("utf-8", "surrogatepass"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise ProtocolError(f"frame is not JSON: {exc}") from None
     if not isinstance(message, dict):
         raise ProtocolError("frame is not a JSON object")
+    if SPLIT_KEY in message and not header:
+        # Reserved: a reader trusts "~" to hold the checked lengths of a split frame's text.
+        raise ProtocolError(f"a plain frame may not carry the key {SPLIT_KEY!r}")
     return message
 
 
@@ -105,7 +108,7 @@ def _decode_split(body: bytes | memoryview, cut: bool = True) -> dict:
     (head_size,) = _HEADER.unpack_from(body)
     if head_size > len(body) - HEADER_SIZE:
         raise ProtocolError("split frame's header is longer than the frame")
-    message = _decode(bytes(body[HEADER_SIZE:HEADER_SIZE + head_size]))
+    message = _decode(bytes(body[HEADER_SIZE:HEADER_SIZE + head_size]), header=True)
     split = message.pop(SPLIT_KEY, None)
     if type(split) is not list or len(split) != 2 or type(split[0]) is not str or type(split[1]) is not list:
         raise ProtocolError("split frame without its key and lengths")
