@@ -71,7 +71,7 @@ class SandboxConfig:
             self.workers = os.cpu_count() or 1
         if not isinstance(self.workers, int) or self.workers < 1:
             raise ConfigError(f"workers must be a positive integer, got {self.workers!r}", field="workers")
-        for name in ("timeout", "grace", "wall_factor"):
+        for name in ("timeout", "grace"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value <= 0 or value != value:
                 raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}", field=name)
@@ -87,8 +87,8 @@ class SandboxConfig:
             raise ConfigError(f"isolation must be one of {', '.join(ISOLATIONS)}, got {self.isolation!r}"
                               f"{f' (from ${ISOLATION_ENV})' if os.environ.get(ISOLATION_ENV) == self.isolation else ''}",
                               field="isolation")
-        if self.wall_factor < 1:
-            raise ConfigError(f"wall_factor must be at least 1, got {self.wall_factor!r}", field="wall_factor")
+        if not isinstance(self.wall_factor, (int, float)) or not self.wall_factor >= 1:
+            raise ConfigError(f"wall_factor must be a number of at least 1, got {self.wall_factor!r}", field="wall_factor")
         for name in ("output_cap", "scratch_mb", "file_mb"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:

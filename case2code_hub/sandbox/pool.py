@@ -19,7 +19,7 @@ from ..errors import SandboxError
 from ..schema import Case, CaseCoverage, ExecutionResult, ExecutionTask
 from ..utils.logging import get_logger
 from . import isolation, protocol
-from .zygote import SETUP_WALL_LIMIT, _widen
+from .zygote import SETUP_WALL_LIMIT, widen_pipe
 from .config import SandboxConfig
 
 logger = get_logger(__name__)
@@ -45,7 +45,7 @@ class _Zygote:
         self.in_fd = self.proc.stdin.fileno()
         self.out_fd = self.proc.stdout.fileno()
         for fd in (self.in_fd, self.out_fd):
-            _widen(fd)
+            widen_pipe(fd)
         os.set_blocking(self.in_fd, False)
         self.frames = protocol.FrameBuffer(max_size=RESULT_FRAME_CAP)
         self.outbuf = bytearray()

@@ -38,8 +38,8 @@ def frame(body: bytes) -> bytes:
 
 def encode(message: dict) -> bytes:
     """One frame: 4-byte big-endian length, then compact UTF-8 JSON."""
-    body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
-    return _HEADER.pack(len(body)) + body
+    body = _dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    return _pack(_len(body)) + body
 
 
 def encode_split(header: dict, key: str, strings: list[str]) -> bytes:
@@ -86,7 +86,7 @@ def read_frame(fd: int, *, max_size: int) -> dict | None:
     body = read_exact(fd, size)
     if body is None:
         raise ProtocolError("end of file inside a frame")
-    return _decode_split(body) if word & SPLIT else _decode(body)
+    return _decode_split(body)[0] if word & SPLIT else _decode(body)
 
 
 def _decode(body: bytes, *, header: bool = False) -> dict:
@@ -102,18 +102,19 @@ def _decode(body: bytes, *, header: bool = False) -> dict:
     return message
 
 
-def _decode_split(body: bytes | memoryview, cut: bool = True) -> dict:
+def _decode_split(body: bytes, cut: bool = True) -> tuple[dict, bytes]:
+    """The message of a split frame's body, and the body's text part (UTF-8)."""
     if len(body) < HEADER_SIZE:
         raise ProtocolError("split frame without its header")
     (head_size,) = _HEADER.unpack_from(body)
     if head_size > len(body) - HEADER_SIZE:
         raise ProtocolError("split frame's header is longer than the frame")
-    message = _decode(bytes(body[HEADER_SIZE:HEADER_SIZE + head_size]), header=True)
+    message = _decode(body[HEADER_SIZE:HEADER_SIZE + head_size], header=True)
     split = message.pop(SPLIT_KEY, None)
     if type(split) is not list or len(split) != 2 or type(split[0]) is not str or type(split[1]) is not list:
         raise ProtocolError("split frame without its key and lengths")
     key, lengths = split
-    raw = bytes(body[HEADER_SIZE + head_size:])
+    raw = body[HEADER_SIZE + head_size:]
     if any(type(n) is not int or n < 0 for n in lengths):
         raise ProtocolError("split frame's lengths are not counts")
     if not cut and raw.isascii():
@@ -129,7 +130,7 @@ def _decode_split(body: bytes | memoryview, cut: bool = True) -> dict:
         raise ProtocolError("split frame's lengths do not add up to its text")
     message[SPLIT_KEY] = lengths  # the checked lengths, for a relay that forwards the text as it is
     message[key] = None if text is None else cut_text(text, lengths)
-    return message
+    return message, raw
 
 
 def cut_text(text: str, lengths: list[int]) -> list[str]:
@@ -170,9 +171,7 @@ class FrameBuffer:
             body = bytes(self._data[HEADER_SIZE:end])
             del self._data[:end]
             if word & SPLIT:
-                message = _decode_split(body, self.cut)
-                (head_size,) = _HEADER.unpack_from(body)
-                yield message, body[HEADER_SIZE + head_size:]
+                yield _decode_split(body, self.cut)
             else:
                 yield _decode(body), body
 

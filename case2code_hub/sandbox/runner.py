@@ -7,7 +7,6 @@ Only the zygote imports this module; it never returns from ``child_main`` (it ``
 from __future__ import annotations
 
 import builtins
-import json
 import os
 import re
 import resource
@@ -28,7 +27,6 @@ _cpu_ns = time.process_time_ns
 _settrace = sys.settrace
 _write = os.write
 _exit = os._exit
-_dumps = json.dumps
 _type = builtins.type
 _str = builtins.str
 _len = builtins.len
@@ -176,8 +174,7 @@ class _Reporter:
         self.last = _monotonic()
 
     def send(self, message: dict) -> None:
-        body = _dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
-        self.write(protocol._HEADER.pack(_len(body)) + body)
+        self.write(protocol.encode(message))
 
     def write(self, data: bytes) -> None:
         try:
@@ -326,9 +323,8 @@ def _setup_step(what: str, step, *args, **kwargs):
 
 def _report_setup_failure(fd: int, detail: str) -> None:
     """Tell the zygote why the set-up failed (it retries once, then stops the run), and exit."""
-    body = _dumps({"k": "setup_failed", "detail": _clean_text(detail[:MESSAGE_CAP])}).encode("utf-8")
     try:
-        _write(fd, protocol._HEADER.pack(_len(body)) + body)
+        _write(fd, protocol.encode({"k": "setup_failed", "detail": _clean_text(detail[:MESSAGE_CAP])}))
     except OSError:
         pass
     _exit(EXIT_SETUP)

@@ -104,17 +104,9 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-def install(own_pid: int | None = None) -> bool:
-    """Install the filter on the calling thread's process; ``False`` where the kernel refuses."""
-    if not supported():
-        return False
-    program = build_filter(os.getpid() if own_pid is None else own_pid)
-    libc = ctypes.CDLL(None, use_errno=True)
-    buffer = ctypes.create_string_buffer(program, len(program))
-    fprog = _SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
-    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        return False
-    return libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) == 0
+def install() -> bool:
+    """Install the filter on the calling process; ``False`` where the kernel refuses."""
+    return supported() and Installer().install()
 
 
 _PID_PLACEHOLDER = 0x7FFFFFF1  # above any pid_max: never a real pid

@@ -219,7 +219,7 @@ class Zygote:
             shutil.rmtree(scratch, ignore_errors=True)
             return "setup", None, "Landlock: could not build the child's ruleset", False, None
         read_fd, write_fd = os.pipe()
-        _widen(write_fd)
+        widen_pipe(write_fd)
         install = self.seccomp_installer.install if self.seccomp_installer else None
         try:
             pid = os.fork()
@@ -530,7 +530,7 @@ class Zygote:
                 time.sleep(0.001)
 
 
-def _widen(fd: int) -> None:
+def widen_pipe(fd: int) -> None:
     """A 1 MiB pipe instead of 64 KiB: a batch of results crosses in one write, not sixteen wake-ups."""
     try:
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
