@@ -1,4 +1,4 @@
-"""Test-wide isolation: the HF cache, token and offline mode point at a throwaway folder.
+"""Test-wide isolation: the HF cache, our cache, token and offline mode point at a throwaway folder.
 
 Set at import time, before ``datasets`` / ``huggingface_hub`` read their constants.
 """
@@ -14,6 +14,8 @@ os.environ["HF_DATASETS_CACHE"] = os.path.join(_HF_HOME, "datasets")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["CASE2CODE_DISABLE_PROGRESS_BARS"] = "1"
+# The user cache (the call-site index of the standard library): built once per test session, never the user's.
+os.environ["CASE2CODE_CACHE"] = os.path.join(_HF_HOME, "case2code")
 os.environ.pop("HF_TOKEN", None)
 
 import pytest  # noqa: E402

@@ -163,3 +163,64 @@ def test_a_name_bound_once_to_a_literal_stands_for_it(tmp_path):
     '''))
     index = collect(iter_documents(str(tmp_path)))
     assert index["getopt"] == [["test_opts", "['-a', '1', '--beta'], 'a:b', ['alpha=', 'beta']"]]
+
+
+def test_nested_functions_see_the_names_around_them_lambdas_and_decorators_their_own(tmp_path):
+    (tmp_path / "test_scopes.py").write_text(textwrap.dedent('''\
+        SEP = '/'
+
+        def outer():
+            base = 'a/b'
+            def inner():
+                split(base, SEP)                 # the enclosing function's name and the module's
+            @deco(split(base, '|'))              # a decorator: seen with the names the decorated function sees
+            def plain():
+                pass
+            def shadow(base):
+                split(base, '-')                 # a parameter shadows the enclosing name
+            (lambda: split(base, ':'))()         # a lambda sees no bound names
+            return inner, shadow
+    '''))
+    index = collect(iter_documents(str(tmp_path)))
+    assert index["split"] == [["test_scopes", "'a/b', '/'"], ["test_scopes", "'a/b', '|'"]]
+
+
+def test_index_is_the_same_for_any_number_of_workers(tmp_path):
+    root = corpus(tmp_path / "c")
+    for number in range(12):  # enough files that the pool deals them out in several chunks
+        (root / "tests" / f"test_more_{number}.py").write_text(TESTS.replace("42.7.1", f"{number}.0.0"))
+    documents = list(iter_documents(str(root)))
+    seen = []
+    assert collect(documents, workers=2, advance=lambda: seen.append(1)) == collect(documents, workers=1)
+    assert len(seen) == len(documents)
+
+
+def test_the_index_is_kept_in_the_cache_under_a_digest_of_the_files(tmp_path, monkeypatch, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="case2code_hub")
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CASE2CODE_CACHE", str(cache))
+    root = corpus(tmp_path / "c")
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    write_index(str(root), first, workers=2)
+    (entry,) = (cache / "callsites").iterdir()
+    assert entry.read_bytes() == first.read_bytes()
+    caplog.clear()
+    write_index(str(root), second)
+    assert second.read_bytes() == first.read_bytes() and "read from the cache" in caplog.text
+    # Another file content is another entry, never the stale one.
+    (root / "tests" / "test_mod.py").write_text(TESTS.replace("42.7.1", "43.0.0"))
+    write_index(str(root), second)
+    assert len(list((cache / "callsites").iterdir())) == 2
+    assert read_index(second)["version"][0] == ["test_mod", "'43.0.0'"]
+    # A cached entry that cannot be read is rebuilt, not trusted.
+    entry.write_text("{half")
+    (root / "tests" / "test_mod.py").write_text(TESTS)
+    write_index(str(root), second)
+    assert second.read_bytes() == first.read_bytes() and "unreadable" in caplog.text
+    # Switched off: nothing new is written there.
+    monkeypatch.setenv("CASE2CODE_CACHE", "off")
+    (root / "tests" / "test_mod.py").write_text(TESTS.replace("42.7.1", "44.0.0"))
+    write_index(str(root), second)
+    assert len(list((cache / "callsites").iterdir())) == 2
