@@ -102,6 +102,10 @@ class ExecutionTask:
     coverage: bool = False
     # With coverage: also report the scalar operands of the code's comparisons (the search's hint).
     operands: bool = False
+    # Tasks with the same key are rounds of one search: their function stays loaded in one child
+    # between them (``Sandbox.close_session`` ends it). Never for data that is kept: a kept case
+    # is run in a fresh child.
+    session: str | None = None
 
 
 @dataclass

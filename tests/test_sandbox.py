@@ -160,6 +160,57 @@ def test_run_streams_a_lazy_iterable():
     assert [r.cases[0].output for r in rest] == [str(i + 1) for i in range(1, 200)]
 
 
+def test_run_as_completed_lets_quick_tasks_pass_a_slow_one():
+    slow = ExecutionTask(id="slow", code="import time\ndef f(x):\n    time.sleep(30)\n", entry_point="f", inputs=["1"])
+    quick = [ExecutionTask(id=f"q{i}", code="def f(x):\n    return x * 2\n", entry_point="f", inputs=[str(i)])
+             for i in range(8)]
+    with Sandbox(SandboxConfig(workers=2, runs=1, timeout=0.2)) as sandbox:
+        pairs = list(sandbox.run_as_completed([slow, *quick]))
+    # The sleeping call ends at its wall-clock backstop, seconds after the quick ones have come back.
+    assert pairs[0][0].id != "slow"
+    assert sorted(task.id for task, _ in pairs) == sorted(["slow", *(t.id for t in quick)])
+    for task, result in pairs:
+        assert result.id == task.id
+        assert [c.outcome for c in result.cases] == (["timeout"] if task.id == "slow" else ["returned"])
+        if task.id != "slow":
+            assert result.cases[0].output == str(int(task.inputs[0]) * 2)
+
+
+def test_a_source_may_wait_for_a_result_it_feeds_back():
+    from case2code_hub.sandbox import NOT_READY
+
+    results = []
+
+    def chain():  # each task's input is the output of the one before: a feedback loop
+        value = "1"
+        for _ in range(5):
+            yield ExecutionTask(id=value, code="def f(x):\n    return x * 3\n", entry_point="f", inputs=[value])
+            seen = len(results)
+            while len(results) == seen:
+                yield NOT_READY
+            value = results[-1].cases[0].output
+
+    with Sandbox(SandboxConfig(**FAST)) as sandbox:
+        # The sandbox takes the next task as soon as the consumer made it: it never sits in its
+        # wait for the workers with nothing of theirs to wait for (that wait lasts a second).
+        idle_waits = []
+        step = sandbox._step
+
+        def watched_step(pending, sent, watchdog):
+            if not pending:
+                idle_waits.append(1)
+            return step(pending, sent, watchdog)
+
+        sandbox._step = watched_step
+        for result in sandbox.run(chain()):
+            results.append(result)
+        assert [r.cases[0].output for r in results] == ["3", "9", "27", "81", "243"]
+        assert not idle_waits
+        # Waiting with nothing outstanding would wait forever: a bug in the source, said at once.
+        with pytest.raises(SandboxError, match="NOT_READY"):
+            list(sandbox.run(iter([NOT_READY])))
+
+
 def test_protections_are_reported_and_run_needs_start():
     sandbox = Sandbox(SandboxConfig(**FAST))
     with pytest.raises(SandboxError):

@@ -201,3 +201,62 @@ def test_a_busy_machine_does_not_turn_returns_into_timeouts(mode):
             hog.wait()
     for t, result in enumerate(results):
         assert [(c.outcome, c.output) for c in result.cases] == [("returned", str(t)), ("returned", str(t + 1))]
+
+
+# A module-level counter shows which child ran a call: a child kept between rounds goes on
+# counting; a fresh one starts again at 1.
+COUNTER = "calls = [0]\ndef f(x):\n    calls[0] += 1\n    return calls[0]\n"
+
+
+def _round(key: str | None, inputs: list[str], code: str = COUNTER) -> ExecutionTask:
+    return ExecutionTask(id="counter", code=code, entry_point="f", inputs=inputs, coverage=True, operands=True,
+                         session=key)
+
+
+def _outputs(result) -> list[str]:
+    return [case.output if case.outcome == "returned" else case.outcome for case in result.cases]
+
+
+def _sessions_or_skip(sandbox: Sandbox) -> None:
+    if "seccomp" not in sandbox.protections:
+        pytest.skip("sessions need seccomp, which this machine's sandbox lacks: every round runs in a fresh child")
+
+
+def test_a_session_keeps_its_function_loaded_between_rounds_on_one_worker(mode):
+    with Sandbox(SandboxConfig(workers=2, runs=1, isolation=mode, timeout=1.0)) as sandbox:
+        _sessions_or_skip(sandbox)
+        # Two sessions interleaved over two workers: each one's rounds reach its own child.
+        tasks = [_round(f"s{i % 2}", ["1", "2"]) for i in range(6)]
+        outputs = [_outputs(r) for r in sandbox.run(tasks)]
+        assert outputs == [["1", "2"], ["1", "2"], ["3", "4"], ["3", "4"], ["5", "6"], ["5", "6"]]
+        # Without a key, or once closed, a round starts in a fresh child.
+        assert _outputs(next(sandbox.run([_round(None, ["1"])]))) == ["1"]
+        sandbox.close_session("s0")
+        assert [_outputs(r) for r in sandbox.run([_round("s0", ["1"]), _round("s1", ["1"])])] == [["1"], ["7"]]
+
+
+def test_a_session_round_that_times_out_or_crashes_goes_on_in_a_fresh_child(mode):
+    code = ("import os, signal\ncalls = [0]\ndef f(x):\n    calls[0] += 1\n    if x == 'deaf':\n"
+            "        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n    if x in ('spin', 'deaf'):\n        while True:\n"
+            "            pass\n    if x == 'die':\n        os._exit(9)\n    return calls[0]\n")
+    with Sandbox(SandboxConfig(workers=2, runs=1, isolation=mode, timeout=0.3)) as sandbox:
+        _sessions_or_skip(sandbox)
+        rounds = [["'a'", "'b'"], ["'c'", "'spin'", "'d'"], ["'e'", "'deaf'", "'f'"], ["'g'"], ["'die'", "'h'"], ["'i'"]]
+        outputs = [_outputs(r) for r in sandbox.run([_round("k", inputs, code) for inputs in rounds])]
+    # A spin is stopped by the child's own timer and the child goes on (as any child does). One
+    # that silenced that timer is killed by the worker: as for any child, the cases it had not
+    # reported yet ('e' and 'f') run again in a fresh child, whose count starts again, and the
+    # later rounds go to that child. A death is pinned on its case the same way.
+    assert outputs == [["1", "2"], ["3", "timeout", "5"], ["1", "timeout", "2"], ["3"], ["crashed", "1"], ["2"]]
+
+
+def test_a_session_child_that_went_away_between_rounds_is_replaced_not_blamed(mode):
+    # A thread the call left behind ends the process a moment after the round.
+    code = ("import os, threading\ncalls = [0]\ndef f(x):\n    calls[0] += 1\n    if x == 'quit':\n"
+            "        threading.Timer(0.05, os._exit, (0,)).start()\n    return calls[0]\n")
+    with Sandbox(SandboxConfig(workers=1, runs=1, isolation=mode, timeout=1.0)) as sandbox:
+        _sessions_or_skip(sandbox)
+        first = _outputs(next(sandbox.run([_round("k", ["'a'", "'quit'"], code)])))
+        time.sleep(0.5)
+        second = _outputs(next(sandbox.run([_round("k", ["'b'", "'c'"], code)])))
+    assert first == ["1", "2"] and second == ["1", "2"]

@@ -27,6 +27,14 @@ failure in a row ends the run with ``SandboxError`` naming the step.
 ``status`` is ``ok``, or ``load_error`` / ``load_timeout`` / ``no_entry_point`` / ``crashed``;
 then every case is ``crashed`` (``timeout`` for ``load_timeout``) with ``"<status>: <detail>"``.
 
+Sessions: tasks with the same ``ExecutionTask.session`` key are rounds of one search, and run in
+one child kept between them (on the worker chosen at the first round) instead of a fresh child
+each, which saves the fork and the lock-down, most of a small round's cost. Module state carries
+over between rounds, so a session is for exploring only: a child that dies or is killed is
+replaced by a fresh one, ``Sandbox.close_session`` ends it, and kept data is always run without
+one. Sessions need seccomp (a child that cannot fork leaves nothing behind); without it every
+round gets a fresh child.
+
 ``Sandbox``/``SandboxConfig``/``execute`` are loaded lazily: the zygote imports this package and
 must stay light (no schema, no logging set-up, no datasets).
 """
@@ -37,9 +45,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .config import SandboxConfig
-    from .pool import Sandbox, execute
+    from .pool import NOT_READY, Sandbox, execute
 
-__all__ = ["Sandbox", "SandboxConfig", "execute"]
+__all__ = ["NOT_READY", "Sandbox", "SandboxConfig", "execute"]
 
 
 def __getattr__(name: str):
@@ -47,7 +55,7 @@ def __getattr__(name: str):
         from .config import SandboxConfig
 
         return SandboxConfig
-    if name in ("Sandbox", "execute"):
+    if name in ("Sandbox", "execute", "NOT_READY"):
         from . import pool
 
         return getattr(pool, name)

@@ -30,6 +30,18 @@ PER_ZYGOTE_INFLIGHT = 3
 WATCHDOG_SLACK = 1.0
 SLOW_SOURCE = 0.1
 ZYGOTE_CRASH = "Crashed: sandbox worker died"
+
+
+class _NotReady:
+    def __repr__(self) -> str:
+        return "NOT_READY"
+
+
+#: What a ``Sandbox.run`` source yields when it has no task ready yet but will have one once the
+#: consumer has taken a result it waits for (a search whose next round depends on the last one):
+#: the sandbox asks again after the next result instead of taking the source for exhausted.
+#: A source may yield it only while some task it gave is still unanswered.
+NOT_READY = _NotReady()
 # The letters of a columnar batch of cases (``runner.OUTCOME_CODES``).
 _OUTCOMES = {"r": "returned", "x": "raised", "t": "timeout", "m": "memory", "u": "unserializable"}
 
@@ -54,6 +66,7 @@ class _Zygote:
         self.ready = False
         self.protections: list[str] = []
         self.alive = True
+        self.sessions: set[str] = set()  # the session keys whose child this zygote keeps
 
     def queue(self, data: bytes) -> None:
         self.outbuf += data
@@ -117,6 +130,7 @@ class Sandbox:
         self.protections: list[str] = []
         self.isolation = "none"
         self._zygotes: list[_Zygote] = []
+        self._sessions: dict[tuple[int, str], _Zygote] = {}  # (run, session key) -> the zygote keeping its child
         self._scratch_host: str | None = None
         self._launch: isolation.Launch | None = None
         self._started = False
@@ -172,6 +186,7 @@ class Sandbox:
         for zygote in self._zygotes:
             zygote.kill()
         self._zygotes = []
+        self._sessions = {}
         if self._scratch_host:
             shutil.rmtree(self._scratch_host, ignore_errors=True)
             self._scratch_host = None
@@ -233,11 +248,26 @@ class Sandbox:
     def run(self, tasks: Iterable[ExecutionTask]) -> Iterator[ExecutionResult]:
         """Run every task's inputs; yield one result per task, in input order, as they finish.
 
-        At most a few tasks per worker are in flight, so ``tasks`` may be a long lazy iterable.
+        At most a few tasks per worker are in flight, so ``tasks`` may be a long lazy iterable;
+        it may yield ``NOT_READY`` while a result it waits for is outstanding (a feedback loop:
+        the consumer of the results makes the next tasks), and is asked again after each result.
 
         Raises:
             SandboxError: the sandbox was not started, or a worker cannot be restarted.
         """
+        for _task, result in self._run(tasks, ordered=True):
+            yield result
+
+    def run_as_completed(self, tasks: Iterable[ExecutionTask]) -> Iterator[tuple[ExecutionTask, ExecutionResult]]:
+        """``run``, but each ``(task, result)`` is yielded as soon as it is complete.
+
+        For consumers whose tasks are independent of each other's order (a search that feeds
+        each function's next round back in): a slow task (one that times out) then holds only
+        its own worker, not every result behind it.
+        """
+        return self._run(tasks, ordered=False)
+
+    def _run(self, tasks: Iterable[ExecutionTask], *, ordered: bool) -> Iterator[tuple[ExecutionTask, ExecutionResult]]:
         if not self._started:
             raise SandboxError("the sandbox is not started; use it as `with Sandbox(cfg) as sb:`")
         cfg = self.config
@@ -251,7 +281,7 @@ class Sandbox:
         watchdog = (SETUP_WALL_LIMIT + cfg.wall_limit(max(cfg.load_timeout, cfg.timeout))
                     + 2 * cfg.grace + WATCHDOG_SLACK)
         while True:
-            while not exhausted and next_seq - next_yield < max_outstanding:
+            while not exhausted and (next_seq - next_yield if ordered else len(pending)) < max_outstanding:
                 choice = self._pick_zygotes()
                 if choice is None:
                     break
@@ -268,11 +298,19 @@ class Sandbox:
                         now = time.monotonic()
                         for zygote in self._zygotes:
                             zygote.last_heard = now
+                if task is NOT_READY:
+                    if not pending:
+                        raise SandboxError("a task source said NOT_READY with no task of its outstanding")
+                    break
                 pending[next_seq] = _Pending(task, cfg.runs, cfg.coverage)
-                frame = protocol.encode_split({"t": next_seq, "code": task.code, "entry_point": task.entry_point,
-                                               "coverage": cfg.coverage or _wants_coverage(task),
-                                               "operands": bool(getattr(task, "operands", False))},
-                                              "inputs", list(task.inputs))
+                header = {"t": next_seq, "code": task.code, "entry_point": task.entry_point,
+                          "coverage": cfg.coverage or _wants_coverage(task),
+                          "operands": bool(getattr(task, "operands", False))}
+                session = getattr(task, "session", None)
+                if session:
+                    header["session"] = session
+                    choice = self._session_zygotes(session, choice)
+                frame = protocol.encode_split(header, "inputs", list(task.inputs))
                 sent[next_seq] = frame
                 for zygote in choice:
                     if not zygote.inflight:
@@ -282,18 +320,93 @@ class Sandbox:
                     zygote.queue(frame)
                     zygote.inflight.append(next_seq)
                 next_seq += 1
-            while next_yield in pending and pending[next_yield].complete:
-                done = pending.pop(next_yield)
-                sent.pop(next_yield, None)
-                next_yield += 1
-                yield _merge(done)
+            complete = ([next_yield] if next_yield in pending and pending[next_yield].complete else []) if ordered \
+                else [seq for seq, entry in pending.items() if entry.complete]
+            yielded = bool(complete)
+            while complete:
+                seq = complete.pop(0)
+                done = pending.pop(seq)
+                sent.pop(seq, None)
+                if ordered:
+                    next_yield += 1
+                    if next_yield in pending and pending[next_yield].complete:
+                        complete.append(next_yield)
+                yield done.task, _merge(done)
                 now = time.monotonic()
                 for zygote in self._zygotes:  # time spent in the consumer is not worker silence
                     zygote.last_heard = now
             if exhausted and not pending:
                 return
-            if next_yield in pending or not exhausted:
+            if yielded and not exhausted:
+                continue  # the consumer may have made new tasks from what it got: take them before waiting
+            if pending or not exhausted:
                 self._step(pending, sent, watchdog)
+
+    def _session_zygotes(self, key: str, choice: list[_Zygote]) -> list[_Zygote]:
+        """The zygotes that keep ``key``'s child (one per run), chosen at its first round: one with
+        room, holding fewest sessions. A session's rounds always go there, so its child lives as long
+        as the session, whichever worker was free when (what makes its results not depend on
+        timing); a restarted worker's sessions start over."""
+        routed = []
+        for run, default in enumerate(choice):
+            held = self._sessions.get((run, key))
+            if held is None or held not in self._zygotes or not held.alive:
+                group = [z for z in self._zygotes if z.run == run]
+                held = min(group, key=lambda z: (len(z.inflight) >= PER_ZYGOTE_INFLIGHT, len(z.sessions), len(z.inflight)))
+                held.sessions.add(key)
+                self._sessions[(run, key)] = held
+            routed.append(held)
+        return routed
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the live workers and every child they ran have used so far,
+        read from /proc (benchmarks put it beside this process's own; 0 where /proc is missing)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        children: dict[int, list[int]] = {}
+        used: dict[int, int] = {}
+        try:
+            names = [name for name in os.listdir("/proc") if name.isdigit()]
+        except OSError:
+            return 0.0
+        for name in names:
+            try:
+                with open(f"/proc/{name}/stat", "rb") as handle:
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            # Live processes count their own time; each reaped child is in its reaper's cutime/cstime.
+            children.setdefault(int(fields[1]), []).append(int(name))
+            used[int(name)] = sum(int(value) for value in fields[11:15])
+        total, todo = 0, [z.proc.pid for z in self._zygotes]
+        while todo:
+            pid = todo.pop()
+            total += used.get(pid, 0)
+            todo.extend(children.get(pid, ()))
+        return total / tick
+
+    def has_room(self, key: str) -> bool:
+        """Whether a round of session ``key`` would start soon: the zygotes that keep its child (or,
+        for a new session, some zygote of each run) have fewer than a few tasks queued. A source
+        of session tasks offers first the ones with room, so rounds do not pile up behind a
+        worker busy with a slow call while another waits idle."""
+        for run in range(self.config.runs):
+            held = self._sessions.get((run, key))
+            if held is not None and held in self._zygotes and held.alive:
+                if len(held.inflight) >= PER_ZYGOTE_INFLIGHT:
+                    return False
+            elif all(len(z.inflight) >= PER_ZYGOTE_INFLIGHT for z in self._zygotes if z.run == run):
+                return False
+        return True
+
+    def close_session(self, key: str) -> None:
+        """Let the workers end the child kept between the rounds of ``key`` (``ExecutionTask.session``):
+        its function needs no more rounds."""
+        for run in range(self.config.runs):
+            zygote = self._sessions.pop((run, key), None)
+            if zygote is not None and zygote in self._zygotes and zygote.alive:
+                zygote.sessions.discard(key)
+                zygote.queue(protocol.encode({"k": "close", "sessions": [key]}))
+                zygote.pump_out()
 
     def _pick_zygotes(self) -> list[_Zygote] | None:
         choice = []

@@ -124,14 +124,18 @@ def _exception_text(exc: BaseException) -> str:
     return _clean_text(f"{name}: {message}" if message else name)
 
 
-def lock_down(*, result_fd: int, scratch: str, memory_mb: int, file_mb: int) -> None:
-    """Own process group, only ``result_fd`` kept, fds 0-2 on /dev/null, rlimits, clean env, cwd."""
+def lock_down(*, result_fd: int, scratch: str, memory_mb: int, file_mb: int, command_fd: int | None = None) -> None:
+    """Own process group, only ``result_fd`` (and a session's ``command_fd``) kept, fds 0-2 on
+    /dev/null, rlimits, clean env, cwd."""
     os.setpgid(0, 0)  # killpg(0) from user code now reaches only its own group
     devnull = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    os.closerange(3, result_fd)
-    os.closerange(result_fd + 1, 1 << 20)
+    low = 3
+    for kept in sorted({result_fd} | ({command_fd} if command_fd is not None else set())):
+        os.closerange(low, kept)
+        low = kept + 1
+    os.closerange(low, 1 << 20)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write raises OSError instead of killing us
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the zygote ignores Ctrl-C; calls see it as usual
@@ -339,22 +343,32 @@ def _resolve(namespace: dict, entry_point: str):
 
 
 def child_main(task: dict, *, todo: list[int], flush_through: int, result_fd: int, progress, scratch: str, settings: dict,
-               seccomp_filter, landlock_ruleset: int | None = None) -> None:
+               seccomp_filter, landlock_ruleset: int | None = None, command_fd: int | None = None) -> None:
     """Run ``task``'s inputs listed in ``todo`` and exit; never returns.
 
     The first frame is ``{"k": "armed"}``, sent once every protection is in place and just before
     the module code runs; a child that fails before that sends ``{"k": "setup_failed"}`` instead
     (or dies), and the zygote knows the function never ran.
+
+    With ``command_fd`` (a session, see ``zygote``) the child does not exit after its ``end``: it
+    waits there for the next round of the same function, ``{"k": "round", "inputs": [...],
+    "todo": [...], "flush_through": n}``, runs it the same way, and exits at end of file.
     """
     try:
         reporter, parsed, measure = _prepare(task, todo, flush_through, result_fd, scratch, settings,
-                                             seccomp_filter, landlock_ruleset)
+                                             seccomp_filter, landlock_ruleset, command_fd)
     except SetupFailed as exc:
         _report_setup_failure(result_fd, str(exc))
     except BaseException as exc:
         _report_setup_failure(result_fd, f"set-up: {_type(exc).__name__}: {exc}")
     try:
-        _child(task, todo, progress, settings, reporter, parsed, measure)
+        fn, operands = _load(task, progress, settings, reporter, measure)
+        if fn is not None:  # else the load frame said why, and the zygote stops reading
+            _run_cases(fn, operands, todo, parsed, progress, settings, reporter, measure)
+            retire = command_fd is None or _oversized(settings)
+            reporter.send({"k": "end", "retire": retire})
+            if not retire:
+                _serve_rounds(fn, operands, command_fd, result_fd, progress, settings, measure)
     except MemoryError:
         _exit(EXIT_MEMORY)
     except BaseException:
@@ -362,14 +376,42 @@ def child_main(task: dict, *, todo: list[int], flush_through: int, result_fd: in
     _exit(EXIT_OK)
 
 
-def _prepare(task, todo, flush_through, result_fd, scratch, settings, seccomp_filter, landlock_ruleset):
+def _oversized(settings: dict) -> bool:
+    # A session child that has grown (a memoising function) makes way for a fresh one: dozens of
+    # them wait between rounds, and none should hold on to a large heap.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > settings.get("session_max_rss_kb", 256 << 10)
+
+
+def _serve_rounds(fn, operands, command_fd: int, result_fd: int, progress, settings: dict, measure: bool) -> None:
+    """Run the rounds the zygote sends on ``command_fd`` until it closes it (or the heap grows too big)."""
+    tick = min(0.05, max(0.005, settings["timeout"] / 10))
+    while True:
+        signal.setitimer(signal.ITIMER_REAL, 0, 0)  # no wake-ups while idle between rounds
+        message = protocol.read_frame(command_fd, max_size=TASK_FRAME_CAP)
+        if message is None:
+            return
+        signal.setitimer(signal.ITIMER_REAL, tick, tick)
+        todo, inputs = message["todo"], message["inputs"]
+        reporter = _Reporter(result_fd, message["flush_through"], columnar=not measure)
+        parsed = _parse_all(inputs, todo)
+        _run_cases(fn, operands, todo, parsed, progress, settings, reporter, measure)
+        retire = _oversized(settings)
+        reporter.send({"k": "end", "retire": retire})
+        if retire:
+            return
+
+
+TASK_FRAME_CAP = 256 << 20
+
+
+def _prepare(task, todo, flush_through, result_fd, scratch, settings, seccomp_filter, landlock_ruleset, command_fd=None):
     """Lock the child down and read its inputs: everything before the first line of user code."""
     # First, while the ruleset's fd is open (lock_down closes it). The zygote found Landlock
     # working: a child that cannot enforce it runs no code (fails closed).
     if landlock_ruleset is not None and not landlock.enforce(landlock_ruleset):
         raise SetupFailed("Landlock: the kernel refused to enforce the child's ruleset")
     _setup_step("lock-down", lock_down, result_fd=result_fd, scratch=scratch, memory_mb=settings["memory_mb"],
-                file_mb=settings["file_mb"])
+                file_mb=settings["file_mb"], command_fd=command_fd)
     # Coverage is measured in one run only (the others would report the same lines).
     measure = measures_coverage(task, settings)
     reporter = _Reporter(result_fd, flush_through, columnar=not measure)
@@ -384,7 +426,9 @@ def _prepare(task, todo, flush_through, result_fd, scratch, settings, seccomp_fi
     return reporter, parsed, measure
 
 
-def _child(task, todo, progress, settings, reporter: _Reporter, parsed, measure: bool) -> None:
+def _load(task, progress, settings, reporter: _Reporter, measure: bool):
+    """Run the module code under its deadline; ``(function, operand log)``, or ``(None, None)``
+    once the load's outcome (an error, a timeout, no such callable) has been reported."""
     progress[PROGRESS_PHASE] = PHASE_LOAD
     module = types.ModuleType("case2code_function")
     sys.modules["case2code_function"] = module  # dataclasses and pickling look modules up by name
@@ -403,19 +447,22 @@ def _child(task, todo, progress, settings, reporter: _Reporter, parsed, measure:
     except _CallTimeout:
         _disarm()
         reporter.send({"k": "load", "status": "load_timeout", "detail": "module code did not finish loading"})
-        return
+        return None, None
     except BaseException as exc:
         _disarm()
         reporter.send({"k": "load", "status": "load_error", "detail": _exception_text(exc)})
-        return
+        return None, None
     fn = _resolve(module.__dict__, task["entry_point"])
     if not _callable(fn):
         reporter.send({"k": "load", "status": "no_entry_point", "detail": f"no callable named {task['entry_point']!r}"})
-        return
+        return None, None
     reporter.send({"k": "load", "status": "ok", "detail": ""})
     if operands is not None:
         operands.take()  # what loading the module compared is no call's
+    return fn, operands
 
+
+def _run_cases(fn, operands, todo, parsed, progress, settings, reporter: _Reporter, measure: bool) -> None:
     limits = (settings["timeout"], settings["wall_timeout"])
     cap = settings["output_cap"]
     for index in todo:
@@ -437,4 +484,3 @@ def _child(task, todo, progress, settings, reporter: _Reporter, parsed, measure:
             coverage.append(operands.take())
         reporter.add(index, outcome, output, coverage)
     reporter.flush()
-    reporter.send({"k": "end"})

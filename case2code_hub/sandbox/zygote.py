@@ -1,6 +1,9 @@
 """The per-worker zygote: a long-lived, warm Python that forks one child per function, watches
 it with a deadline, classifies the case that killed or hung it, and relays results to the parent.
 
+A task with a ``session`` key leaves its child waiting for the next round of the same function
+(``_Session``); the zygote runs one task at a time, so the waiting children only read.
+
 Run as ``python -m case2code_hub.sandbox.zygote '<settings json>'``; frames on stdin are tasks,
 frames on stdout are results (see ``protocol``). It imports only the standard library,
 ``case2code_hub.literals`` and ``case2code_hub.sandbox`` modules.
@@ -33,6 +36,10 @@ PRELOAD = (
     "urllib.parse", "difflib", "keyword", "ctypes", "threading", "socket",
 )
 CHILD_FRAME_CAP = 16 << 20
+# Sessions (children kept between rounds) a zygote holds at most; the search closes each one when
+# its function is done, so this is only a bound against a caller that never does.
+MAX_SESSIONS = 128
+MAX_SESSION_KEY = 200
 TASK_FRAME_CAP = 256 << 20
 CHILD_OUTCOMES = frozenset({"returned", "raised", "timeout", "memory", "unserializable"})
 PR_SET_CHILD_SUBREAPER = 36
@@ -54,6 +61,8 @@ class _Task:
         self.task = {"code": message["code"], "entry_point": message["entry_point"], "inputs": message["inputs"],
                      "coverage": bool(message.get("coverage")), "operands": bool(message.get("operands"))}
         self.n = len(message["inputs"])
+        session = message.get("session")
+        self.session = session if type(session) is str and 0 < len(session) <= MAX_SESSION_KEY else None
         self.done = bytearray(self.n)
         self.loaded = False
         self.settings = settings
@@ -64,6 +73,34 @@ class _Task:
 
     def todo(self) -> list[int]:
         return [i for i in range(self.n) if not self.done[i]]
+
+
+class _Session:
+    """A child kept alive between the rounds of one function's search (a task's ``session`` key).
+
+    Its pid is waited for and signalled through a pidfd only, so a recycled pid is never hit.
+    """
+
+    def __init__(self, pid: int, pidfd: int, command_fd: int, result_fd: int, scratch: str) -> None:
+        self.pid, self.pidfd, self.command_fd, self.result_fd, self.scratch = pid, pidfd, command_fd, result_fd, scratch
+
+    def alive(self) -> bool:
+        return not select.select([self.pidfd], [], [], 0)[0]  # a pidfd turns readable when its process exits
+
+    def close(self) -> None:
+        """Kill it (it holds nothing worth a goodbye), reap it, and remove its folder."""
+        for fd in (self.command_fd, self.result_fd):
+            os.close(fd)
+        try:
+            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            os.waitid(os.P_PIDFD, self.pidfd, os.WEXITED)
+        except ChildProcessError:
+            pass
+        os.close(self.pidfd)
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def _works_in_child(check) -> bool:
@@ -93,6 +130,10 @@ class Zygote:
         self.seccomp_installer = seccomp.Installer() if self.seccomp else None
         self.subreaper = False
         self.landlock: landlock.Rules | None = None  # probed in serve(), once the scratch root exists
+        # Sessions need seccomp (a child that cannot fork leaves nothing behind, so no leftover
+        # hunt that would kill the waiting children) and pidfds (see _Session).
+        self.sessions: dict[str, _Session] = {}
+        self.sessions_ok = self.seccomp and _pidfds_work()
 
     # -- plumbing -----------------------------------------------------------------------------
     def send(self, message: dict) -> None:
@@ -115,11 +156,22 @@ class Zygote:
             else:
                 rules.close()
         self.send({"k": "ready", "protections": protections})
-        while True:
-            message = protocol.read_frame(self.in_fd, max_size=TASK_FRAME_CAP)
-            if message is None:
-                return
-            self.run_task(_Task(message, self.settings))
+        try:
+            while True:
+                message = protocol.read_frame(self.in_fd, max_size=TASK_FRAME_CAP)
+                if message is None:
+                    return
+                if message.get("k") == "close":
+                    for key in message.get("sessions", ()):
+                        session = self.sessions.pop(key, None) if type(key) is str else None
+                        if session is not None:
+                            session.close()
+                    continue
+                self.run_task(_Task(message, self.settings))
+        finally:
+            for session in self.sessions.values():
+                session.close()
+            self.sessions.clear()
 
     def _set_subreaper(self) -> bool:
         try:
@@ -204,8 +256,17 @@ class Zygote:
             self.send({"t": task.seq, "k": "cases", "r": records})
 
     def _run_child(self, task: _Task, todo: list[int], flush_through: int):
-        """Fork a child for ``todo``; relay what it reports. Returns (how it ended, wait status, how it
-        died, progress?, load); how it ended is ``"setup"`` when it failed before running any user code."""
+        """Fork a child for ``todo`` (or hand it to the task's session child); relay what it reports.
+        Returns (how it ended, wait status, how it died, progress?, load); how it ended is
+        ``"setup"`` when it failed before running any user code."""
+        session = self.sessions.pop(task.session, None) if task.session else None
+        if session is not None:
+            if session.alive():
+                ended = self._run_round(session, task, todo, flush_through)
+                if ended is not None:
+                    return ended
+            else:
+                session.close()
         self.counter += 1
         scratch = os.path.join(self.scratch_root, f"f{self.counter}")
         self.progress[runner.PROGRESS_INDEX], self.progress[runner.PROGRESS_PHASE] = -1, runner.PHASE_LOAD
@@ -220,32 +281,87 @@ class Zygote:
             return "setup", None, "Landlock: could not build the child's ruleset", False, None
         read_fd, write_fd = os.pipe()
         widen_pipe(write_fd)
+        command = os.pipe() if task.session and self.sessions_ok else None
         install = self.seccomp_installer.install if self.seccomp_installer else None
         try:
             pid = os.fork()
         except OSError as exc:
-            for fd in (read_fd, write_fd) + (() if ruleset is None else (ruleset,)):
+            for fd in (read_fd, write_fd, *(command or ())) + (() if ruleset is None else (ruleset,)):
                 os.close(fd)
             shutil.rmtree(scratch, ignore_errors=True)
             return "setup", None, f"fork: {type(exc).__name__}: {exc}", False, None
         if pid == 0:
             os.close(read_fd)
+            if command is not None:
+                os.close(command[1])
             runner.child_main(task.task, todo=todo, flush_through=flush_through, result_fd=write_fd,
                               progress=self.progress, scratch=scratch, settings=self.settings, seccomp_filter=install,
-                              landlock_ruleset=ruleset)
+                              landlock_ruleset=ruleset, command_fd=None if command is None else command[0])
             os._exit(runner.EXIT_INTERNAL)  # not reached
         os.close(write_fd)
+        if command is not None:
+            os.close(command[0])
         if ruleset is not None:
             os.close(ruleset)
         kind, made_progress, load, setup_detail = "protocol", False, None, ""
         try:
             kind, made_progress, load, setup_detail = self._supervise(task, read_fd, todo, pid)
         finally:
-            os.close(read_fd)
-            status, death = self._finish(pid, kind)
-            shutil.rmtree(scratch, ignore_errors=True)
+            if kind == "kept" and command is not None and self._keep(task.session, pid, command[1], read_fd, scratch):
+                pass  # the child waits for the function's next round
+            else:
+                kind = "end" if kind == "kept" else kind
+                os.close(read_fd)
+                if command is not None:
+                    os.close(command[1])
+                status, death = self._finish(pid, kind)
+                shutil.rmtree(scratch, ignore_errors=True)
+        if kind == "kept":
+            return "end", 0, "", made_progress, load
         if kind == "setup":
             return kind, status, setup_detail or death, False, None
+        if kind == "end" and (status is None or os.waitstatus_to_exitcode(status) != 0):
+            kind = "died"
+        return kind, status, death, made_progress, load
+
+    def _keep(self, key: str, pid: int, command_fd: int, result_fd: int, scratch: str) -> bool:
+        """Keep a child that finished its round and waits for the next (``False``: it cannot be)."""
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            return False
+        if len(self.sessions) >= MAX_SESSIONS:
+            oldest = next(iter(self.sessions))
+            self.sessions.pop(oldest).close()
+        self.sessions[key] = _Session(pid, pidfd, command_fd, result_fd, scratch)
+        return True
+
+    def _run_round(self, session: _Session, task: _Task, todo: list[int], flush_through: int):
+        """Run ``todo`` in the session's waiting child: ``_run_child``'s answer, or ``None`` when
+        the child was gone before it reported anything (the caller forks a fresh one)."""
+        frame = protocol.encode({"k": "round", "inputs": task.task["inputs"], "todo": todo,
+                                 "flush_through": flush_through})
+        if not _write_within(session.command_fd, frame, SETUP_WALL_LIMIT):
+            session.close()
+            return None
+        if not task.loaded:  # the session's child loaded the function in its first round
+            self.send({"t": task.seq, "k": "load", "status": "ok", "detail": ""})
+            task.loaded = True
+        self.progress[runner.PROGRESS_INDEX], self.progress[runner.PROGRESS_PHASE] = -1, runner.PHASE_CALL
+        self.progress[runner.PROGRESS_CPU] = 0
+        kind, made_progress, load = "protocol", False, None
+        try:
+            kind, made_progress, load, _ = self._supervise(task, session.result_fd, todo, session.pid, armed=True)
+        finally:
+            if kind == "kept":
+                self.sessions[task.session] = session
+        if kind == "kept":
+            return "end", 0, "", made_progress, load
+        if kind == "eof" and not made_progress:
+            session.close()  # it went away between rounds (or at once): not this round's doing
+            return None
+        status, death = self._finish(session.pid, kind)
+        session.close()
         if kind == "end" and (status is None or os.waitstatus_to_exitcode(status) != 0):
             kind = "died"
         return kind, status, death, made_progress, load
@@ -264,7 +380,7 @@ class Zygote:
             return None
         return ticks * 1_000_000_000 // self.clock_ticks
 
-    def _supervise(self, task: _Task, fd: int, todo: list[int], pid: int):
+    def _supervise(self, task: _Task, fd: int, todo: list[int], pid: int, armed: bool = False):
         """Relay the child's frames until it ends. Returns (how, progress?, load, set-up failure detail).
 
         Until the child says ``armed`` no user code has run: a failure then is ``"setup"``. After it,
@@ -284,7 +400,8 @@ class Zygote:
         started = time.monotonic()
         deadline = started + SETUP_WALL_LIMIT
         cpu_check = started + cpu_limit_ns / 1e9
-        armed = False
+        if armed:  # a session's next round: the child is past its set-up, and the function loaded
+            deadline = started + wall_limit
         made_progress = False
         load = None
         while True:
@@ -331,7 +448,8 @@ class Zygote:
                         cpu_limit_ns = int((settings["timeout"] + grace) * 1e9)
                         wall_limit = settings["wall_timeout"] + grace
                     elif kind == "end" and task.loaded:
-                        return "end", made_progress, load, ""
+                        # A session child that stays for the next round says so (``retire`` false).
+                        return ("kept" if message.get("retire") is False else "end"), made_progress, load, ""
                     else:
                         raise protocol.ProtocolError(f"unexpected frame {kind!r}")
             except (protocol.ProtocolError, TypeError, ValueError, KeyError, IndexError):
@@ -501,6 +619,10 @@ class Zygote:
                 os.close(pidfd)
 
     def _kill_leftovers(self) -> None:
+        if self.sessions:
+            # Children wait in sessions, so "every other process" is not leftovers. Sessions need
+            # seccomp: no child can have forked, and the one that ended was reaped by _finish.
+            return
         if self.subreaper:
             # Orphaned descendants are re-parented to us, so none is left when we have no child
             # at all: one system call instead of reading /proc (about 2 ms a child without a pid
@@ -528,6 +650,32 @@ class Zygote:
                 return
             if not reaped:
                 time.sleep(0.001)
+
+
+def _pidfds_work() -> bool:
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+        return hasattr(os, "waitid") and hasattr(os, "P_PIDFD") and hasattr(signal, "pidfd_send_signal")
+    except (AttributeError, OSError):
+        return False
+
+
+def _write_within(fd: int, data: bytes, seconds: float) -> bool:
+    """Write all of ``data`` to a child's pipe unless it stops reading for ``seconds``."""
+    os.set_blocking(fd, False)
+    view = memoryview(data)
+    give_up = time.monotonic() + seconds
+    try:
+        while view:
+            try:
+                view = view[os.write(fd, view):]
+            except BlockingIOError:
+                left = give_up - time.monotonic()
+                if left <= 0 or not select.select([], [fd], [], left)[1]:
+                    return False
+    except OSError:  # the child is gone (EPIPE)
+        return False
+    return True
 
 
 def widen_pipe(fd: int) -> None:
