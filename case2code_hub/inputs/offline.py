@@ -336,14 +336,23 @@ class OfflineInputWriter:
 
 def _checked_source(candidate: Candidate) -> str | None:
     """The candidate's source if it is small and reads back to the same values, else None."""
+    source = _small_source(candidate)
+    return source if source is not None and _reads_back(source) else None
+
+
+def _small_source(candidate: Candidate) -> str | None:
+    """The candidate's source if it can be written and is small, else None (not checked further)."""
     try:
         source = candidate.source()
     except (LiteralSyntaxError, RecursionError, ValueError):
         return None
-    if len(source) > MAX_INPUT_CHARS:
-        return None
+    return source if len(source) <= MAX_INPUT_CHARS else None
+
+
+def _reads_back(source: str) -> bool:
+    """Whether the literal parser takes ``source`` (what the sandbox's child will parse)."""
     try:
         literals.parse_arguments(source)
     except (LiteralSyntaxError, RecursionError, ValueError, MemoryError):
-        return None
-    return source
+        return False
+    return True

@@ -25,13 +25,14 @@ Then the final ``n_cases`` inputs are chosen greedily (``choice``): most new lin
 outputs, with at most ``max_raised_share`` raised calls (up to half the cases when each extra
 raised call alone reaches some lines).
 
-Many functions are searched together, one round at a time, so each sandbox ``run`` has a batch of
-tasks to keep every worker busy.
+Many functions are searched at the same time, as a pipeline: a function's next round is proposed
+as soon as its last one's results are read and goes to the sandbox behind the other functions'
+rounds, so proposing (here) and running (the workers) overlap and every core stays busy.
 
 Determinism: each function has its own ``random.Random`` seeded by ``(seed, function id)`` and
 its own pool, and every decision depends only on that function's execution results (which the
 sandbox returns in input order), never on wall-clock time or on which function finished first.
-The time cap is a safety net for pathological batches, far above what normal rounds take; when it
+The time cap is a safety net for pathological searches, far above what normal rounds take; when it
 fires it is logged and counted, and the result may then differ.
 """
 
@@ -39,6 +40,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any, Iterable, Iterator, Mapping
@@ -51,7 +53,7 @@ from ..schema import Case, CaseCoverage, ExecutionTask, Function
 from ..utils.logging import get_logger
 from .analysis import FunctionAnalysis, analyse
 from .choice import USABLE, Trial, choose
-from .offline import Candidate, _checked_source, _mutant, _slots, seeds
+from .offline import Candidate, _mutant, _reads_back, _slots, _small_source, seeds
 from .repair import Blame, error_shape, repaired
 from .target import TARGET_SHARE, Targets
 from .splice import (HAVOC_SHARE, SPLICE_SHARE, Frontier, cross, havoc, helper_constants, mix, splice, splice_constants,
@@ -83,9 +85,9 @@ class SearchConfig:
         max_expensive: timeouts, memory errors and crashes a function may cause before its
             search stops (each costs a full deadline).
         max_raised_share: largest share of raised calls among the chosen inputs.
-        batch_size: functions searched together (their rounds share sandbox runs).
-        seconds_per_function: safety cap on a batch's wall time, per function in it; normal
-            searches finish far below it, so it does not change results.
+        batch_size: functions searched at the same time (their rounds keep the workers busy).
+        seconds_per_function: safety cap on the search's wall time, per function admitted so
+            far; normal searches finish far below it, so it does not change results.
         max_str_len / max_container_len / max_abs_int: size bounds of generated values.
     """
 
@@ -169,6 +171,7 @@ class _State:
     stale: int = 0
     expensive: int = 0
     stop: str = ""
+    session: str = ""
 
 
 class SearchingWriter:
@@ -191,8 +194,14 @@ class SearchingWriter:
     def search(self, functions: Iterable[Function]) -> Iterator[SearchResult]:
         """Search inputs for every function; yields one result per function, in input order.
 
+        Up to ``batch_size`` functions are searched at a time, as a pipeline: a function's next
+        round goes to the sandbox as soon as its last round's results are read, while the
+        sandbox runs the other functions' rounds, so this process's proposing and the workers'
+        running overlap instead of taking turns, and no round waits for another (results are
+        taken as they complete; each function's choices depend on its own results only).
+
         Args:
-            functions: the functions (a lazy iterable is read one batch at a time).
+            functions: the functions (a lazy iterable is read as room frees up).
 
         Returns:
             An iterator of :class:`SearchResult`.
@@ -200,43 +209,101 @@ class SearchingWriter:
         Raises:
             SandboxError: the sandbox failed (never for a function's own misbehaviour).
         """
-        batch: list[Function] = []
-        for function in functions:
-            batch.append(function)
-            if len(batch) >= self.config.batch_size:
-                yield from self._search_batch(batch)
-                batch = []
-        if batch:
-            yield from self._search_batch(batch)
+        from ..sandbox import NOT_READY
+
+        cfg = self.config
+        source = iter(functions)
+        order: deque[_State] = deque()  # admitted, in input order: results go out in this order
+        ready: deque[_State] = deque()  # a round proposed, waiting for the sandbox
+        sent: dict[int, _State] = {}  # a round in the sandbox, by id() of its task
+        done: dict[int, SearchResult] = {}  # by id() of the state, until the states before it are done
+        active = 0
+        admitted = 0
+        exhausted = False
+        started = time.monotonic()
+        # Each function's rounds run in one child that keeps it loaded (a session): exploring
+        # needs no fresh process per round; the cases kept are run again in fresh children.
+        close_session = getattr(self.sandbox, "close_session", None)
+        has_room = getattr(self.sandbox, "has_room", None)
+
+        def settle(state: _State) -> None:
+            nonlocal active
+            if state.stop:
+                done[id(state)] = self._finish(state)
+                active -= 1
+                if state.rounds and close_session is not None:
+                    close_session(state.session)
+                return
+            self._next_round(state)
+            if state.stop:
+                settle(state)
+            else:
+                ready.append(state)
+
+        def tasks() -> Iterator[Any]:
+            nonlocal exhausted, active, admitted
+            while True:
+                # Room for another function: as many active as a batch, and a bounded backlog of
+                # finished results behind a slow one.
+                while not exhausted and active < cfg.batch_size and len(order) < 4 * cfg.batch_size:
+                    function = next(source, None)
+                    if function is None:
+                        exhausted = True
+                        break
+                    state = self._start(function)
+                    state.session = f"{admitted}:{function.id}"
+                    order.append(state)
+                    active += 1
+                    admitted += 1
+                    settle(state)
+                # The first waiting round whose worker has room (a session's rounds all go to the
+                # worker that keeps its child; one busy with a slow call should not hold them all).
+                state = next((s for s in ready if s.stop or has_room is None or has_room(s.session)), None)
+                if state is None and ready and not sent:
+                    state = ready[0]  # nothing of ours is in flight: whatever holds the room, go
+                if state is not None:
+                    ready.remove(state)
+                    if state.stop:  # stopped by the time cap while it waited
+                        settle(state)
+                        continue
+                    task = ExecutionTask(id=state.function.id, code=state.function.code,
+                                         entry_point=state.function.entry_point,
+                                         inputs=[source for source, _ in state.pending], coverage=True, operands=True,
+                                         session=state.session)
+                    sent[id(task)] = state
+                    yield task
+                elif sent:
+                    yield NOT_READY
+                else:
+                    return
+
+        def finished() -> Iterator[SearchResult]:
+            while order and id(order[0]) in done:
+                yield done.pop(id(order.popleft()))
+
+        # As completed: a round that times out holds one worker, not every round behind it.
+        for task, result in self.sandbox.run_as_completed(tasks()):
+            state = sent.pop(id(task))
+            if not state.stop:
+                self._absorb(state, result)
+            if not state.stop and time.monotonic() - started > cfg.seconds_per_function * admitted:
+                self._time_cap(order)
+            settle(state)
+            yield from finished()
+        yield from finished()
+        if order:  # every state is settled once the sandbox has answered all it was given
+            raise RuntimeError("input search: functions left unfinished")  # pragma: no cover
+
+    def _time_cap(self, order: deque) -> None:
+        active = [state for state in order if not state.stop]
+        self.time_capped += len(active)
+        logger.warning("input search: over its time cap; stopping %d functions early", len(active))
+        for state in active:
+            state.stop = "time_cap"
 
     def write(self, function: Function) -> list[str]:
         """The chosen inputs of one function (searches it alone)."""
         return next(iter(self.search([function]))).inputs
-
-    # -- one batch --------------------------------------------------------------------------------
-    def _search_batch(self, functions: list[Function]) -> list[SearchResult]:
-        cfg = self.config
-        states = [self._start(function) for function in functions]
-        deadline = time.monotonic() + cfg.seconds_per_function * len(functions)
-        while True:
-            active = [s for s in states if not s.stop]
-            for state in active:
-                self._next_round(state)
-            active = [s for s in active if not s.stop]
-            if not active:
-                break
-            if time.monotonic() > deadline:
-                self.time_capped += len(active)
-                logger.warning("input search: batch over its time cap; stopping %d functions early", len(active))
-                for state in active:
-                    state.stop = "time_cap"
-                break
-            tasks = [ExecutionTask(id=s.function.id, code=s.function.code, entry_point=s.function.entry_point,
-                                   inputs=[source for source, _ in s.pending], coverage=True, operands=True)
-                     for s in active]
-            for state, result in zip(active, self.sandbox.run(tasks)):
-                self._absorb(state, result)
-        return [self._finish(state) for state in states]
 
     def _start(self, function: Function) -> _State:
         try:
@@ -273,10 +340,13 @@ class SearchingWriter:
                 candidate = next(state.stream)
                 if candidate is None:  # no parent yet: the seeds are all this round has
                     break
-                source = _checked_source(candidate)
+                # Most proposals repeat one seen before (measured: 87%): look that up before
+                # parsing the source back, which is most of a proposal's cost.
+                source = _small_source(candidate)
                 if source is not None and source not in state.seen:
                     state.seen.add(source)
-                    pending.append((source, candidate))
+                    if _reads_back(source):
+                        pending.append((source, candidate))
         except StopIteration:
             pass
         except Exception:  # a mutation that trips over an odd value ends this function's search
