@@ -8,11 +8,14 @@ namespaces only. ``none`` relies on the child's own limits (rlimits, seccomp, sc
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import Iterator
 
 from ..errors import SandboxError
 from ..utils.logging import get_logger
@@ -131,3 +134,32 @@ def choose(isolation: str, *, scratch_mb: int) -> Launch:
     if isolation == "unshare":
         raise SandboxError("isolation='unshare' was asked for, but unshare cannot create namespaces here")
     return Launch("none", (), (), False)
+
+
+ADDR_NO_RANDOMIZE = 0x0040000
+
+
+@contextlib.contextmanager
+def fixed_addresses() -> Iterator[None]:
+    """Processes started inside this block run with address-space randomisation off, where the
+    kernel lets us (``personality(ADDR_NO_RANDOMIZE)``, inherited through exec; restored after).
+
+    Outputs can follow addresses: a set of classes iterates in an order that follows them, so two
+    hash-seed runs disagree, or agree on a random order the next build does not repeat. Without
+    randomisation a zygote's objects sit at the same addresses in every start of the same install,
+    under every isolation. It costs no protection: the child runs arbitrary Python already, and the
+    sandbox's walls are namespaces, seccomp and Landlock, not secret addresses. Where the call is
+    refused (some container profiles) zygotes start as they would have.
+    """
+    try:
+        personality = ctypes.CDLL(None, use_errno=True).personality
+        before = personality(0xFFFFFFFF)
+    except (OSError, AttributeError):
+        yield
+        return
+    changed = before >= 0 and not before & ADDR_NO_RANDOMIZE and personality(before | ADDR_NO_RANDOMIZE) >= 0
+    try:
+        yield
+    finally:
+        if changed:
+            personality(before)

@@ -4,7 +4,6 @@ the runs of each case into one ``ExecutionResult``, yielded in input order."""
 from __future__ import annotations
 
 import collections
-import json
 import os
 import select
 import shutil
@@ -49,7 +48,8 @@ _OUTCOMES = {"r": "returned", "x": "raised", "t": "timeout", "m": "memory", "u":
 class _Zygote:
     """One zygote process and our end of its pipes."""
 
-    def __init__(self, command: list[str], env: dict[str, str], run: int, cwd: str, scratch: str | None) -> None:
+    def __init__(self, command: list[str], env: dict[str, str], run: int, cwd: str, scratch: str | None,
+                 settings: dict) -> None:
         self.run = run
         self.scratch = scratch  # its own scratch root on the host (None under bwrap: a private /tmp)
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=cwd,
@@ -58,6 +58,10 @@ class _Zygote:
         self.out_fd = self.proc.stdout.fileno()
         for fd in (self.in_fd, self.out_fd):
             widen_pipe(fd)
+        try:  # the settings go first, on stdin, not in argv (see zygote.main); the pipe is empty
+            protocol.write_all(self.in_fd, protocol.encode(settings))
+        except OSError:
+            self.alive = False  # it died at once; starting it will say so
         os.set_blocking(self.in_fd, False)
         self.frames = protocol.FrameBuffer(max_size=RESULT_FRAME_CAP)
         self.outbuf = bytearray()
@@ -211,14 +215,17 @@ class Sandbox:
         self._spawned += 1
         bwrap = self._launch.kind == "bwrap"
         root = os.path.join(isolation.BWRAP_SCRATCH if bwrap else self._scratch_host, f"z{self._spawned}")
+        # The same command and environment under every isolation (the working directory is kept
+        # off sys.path): what a zygote allocates before its imports must not depend on the mode.
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": str(cfg.seed + run),
             "PYTHONPATH": isolation.package_root(), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
+            "PYTHONSAFEPATH": "1",
         }
-        command = [*self._launch.prefix, sys.executable, "-s", "-m", "case2code_hub.sandbox.zygote",
-                   json.dumps(self._settings(run, root))]
+        command = [*self._launch.prefix, sys.executable, "-s", "-m", "case2code_hub.sandbox.zygote"]
         cwd = "/" if bwrap else self._scratch_host
-        return _Zygote(command, env, run, cwd, None if bwrap else root)
+        with isolation.fixed_addresses():
+            return _Zygote(command, env, run, cwd, None if bwrap else root, self._settings(run, root))
 
     def _await_ready(self, zygote: _Zygote) -> None:
         deadline = time.monotonic() + START_TIMEOUT

@@ -352,7 +352,8 @@ def child_main(task: dict, *, todo: list[int], flush_through: int, result_fd: in
 
     With ``command_fd`` (a session, see ``zygote``) the child does not exit after its ``end``: it
     waits there for the next round of the same function, ``{"k": "round", "inputs": [...],
-    "todo": [...], "flush_through": n}``, runs it the same way, and exits at end of file.
+    "todo": [...], "flush_through": n}``, says ``armed`` once it has read the inputs, runs them
+    the same way, and exits at end of file.
     """
     try:
         reporter, parsed, measure = _prepare(task, todo, flush_through, result_fd, scratch, settings,
@@ -394,6 +395,7 @@ def _serve_rounds(fn, operands, command_fd: int, result_fd: int, progress, setti
         todo, inputs = message["todo"], message["inputs"]
         reporter = _Reporter(result_fd, message["flush_through"], columnar=not measure)
         parsed = _parse_all(inputs, todo)
+        reporter.send({"k": "armed"})  # the round's inputs are read: its calls' clocks start now
         _run_cases(fn, operands, todo, parsed, progress, settings, reporter, measure)
         retire = _oversized(settings)
         reporter.send({"k": "end", "retire": retire})

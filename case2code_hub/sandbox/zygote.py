@@ -4,8 +4,8 @@ it with a deadline, classifies the case that killed or hung it, and relays resul
 A task with a ``session`` key leaves its child waiting for the next round of the same function
 (``_Session``); the zygote runs one task at a time, so the waiting children only read.
 
-Run as ``python -m case2code_hub.sandbox.zygote '<settings json>'``; frames on stdin are tasks,
-frames on stdout are results (see ``protocol``). It imports only the standard library,
+Run as ``python -m case2code_hub.sandbox.zygote``; the first frame on stdin is its settings, the
+next ones are tasks, and frames on stdout are results (see ``protocol``). It imports only the standard library,
 ``case2code_hub.literals`` and ``case2code_hub.sandbox`` modules.
 """
 
@@ -339,6 +339,9 @@ class Zygote:
     def _run_round(self, session: _Session, task: _Task, todo: list[int], flush_through: int):
         """Run ``todo`` in the session's waiting child: ``_run_child``'s answer, or ``None`` when
         the child was gone before it reported anything (the caller forks a fresh one)."""
+        # Cleared before the child can start on the round (it writes these as soon as it has it).
+        self.progress[runner.PROGRESS_INDEX], self.progress[runner.PROGRESS_PHASE] = -1, runner.PHASE_CALL
+        self.progress[runner.PROGRESS_CPU] = 0
         frame = protocol.encode({"k": "round", "inputs": task.task["inputs"], "todo": todo,
                                  "flush_through": flush_through})
         if not _write_within(session.command_fd, frame, SETUP_WALL_LIMIT):
@@ -347,18 +350,20 @@ class Zygote:
         if not task.loaded:  # the session's child loaded the function in its first round
             self.send({"t": task.seq, "k": "load", "status": "ok", "detail": ""})
             task.loaded = True
-        self.progress[runner.PROGRESS_INDEX], self.progress[runner.PROGRESS_PHASE] = -1, runner.PHASE_CALL
-        self.progress[runner.PROGRESS_CPU] = 0
         kind, made_progress, load = "protocol", False, None
         try:
-            kind, made_progress, load, _ = self._supervise(task, session.result_fd, todo, session.pid, armed=True)
+            # Until the child says ``armed`` (it has read the round's inputs) the set-up's wall
+            # limit applies, as for a fresh child: reading them is not a call's time.
+            kind, made_progress, load, _ = self._supervise(task, session.result_fd, todo, session.pid)
         finally:
             if kind == "kept":
                 self.sessions[task.session] = session
         if kind == "kept":
             return "end", 0, "", made_progress, load
-        if kind == "eof" and not made_progress:
-            session.close()  # it went away between rounds (or at once): not this round's doing
+        if kind == "setup" or kind == "eof" and not made_progress:
+            # It went away between rounds, or before it read this one: not this round's doing.
+            self._finish(session.pid, "setup")
+            session.close()
             return None
         status, death = self._finish(session.pid, kind)
         session.close()
@@ -380,7 +385,7 @@ class Zygote:
             return None
         return ticks * 1_000_000_000 // self.clock_ticks
 
-    def _supervise(self, task: _Task, fd: int, todo: list[int], pid: int, armed: bool = False):
+    def _supervise(self, task: _Task, fd: int, todo: list[int], pid: int):
         """Relay the child's frames until it ends. Returns (how, progress?, load, set-up failure detail).
 
         Until the child says ``armed`` no user code has run: a failure then is ``"setup"``. After it,
@@ -400,8 +405,7 @@ class Zygote:
         started = time.monotonic()
         deadline = started + SETUP_WALL_LIMIT
         cpu_check = started + cpu_limit_ns / 1e9
-        if armed:  # a session's next round: the child is past its set-up, and the function loaded
-            deadline = started + wall_limit
+        armed = False
         made_progress = False
         load = None
         while True:
@@ -775,14 +779,22 @@ def _clean(text: str) -> str:
     return text
 
 
-def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    settings = json.loads(argv[0])
+def main() -> None:
+    """Import the warm modules, then read the settings (the first frame on stdin).
+
+    In that order so that where the imported objects sit in memory does not depend on the settings
+    (paths that differ between isolation modes): a set of classes iterates in an order that follows
+    their addresses, and a function that shows such an order must show the same one under bwrap,
+    unshare or none.
+    """
     for name in PRELOAD:
         try:
             importlib.import_module(name)
         except ImportError:
             pass
+    settings = protocol.read_frame(0, max_size=TASK_FRAME_CAP)
+    if not isinstance(settings, dict):
+        raise SystemExit("zygote: no settings on stdin")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     zygote = Zygote(settings)
     # Objects that exist now are shared with every child; without this the child's garbage
