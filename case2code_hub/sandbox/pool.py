@@ -1,5 +1,7 @@
 """The parent side of the sandbox: starts the zygotes, hands them tasks, watches them, and merges
-the runs of each case into one ``ExecutionResult``, yielded in input order."""
+the runs of each case into one ``ExecutionResult``, yielded in input order (``run``) or as each
+completes (``run_as_completed``); a search's rounds of one function go to the zygote that keeps
+its session child."""
 
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ class _Zygote:
         try:  # the settings go first, on stdin, not in argv (see zygote.main); the pipe is empty
             protocol.write_all(self.in_fd, protocol.encode(settings))
         except OSError:
-            self.alive = False  # it died at once; starting it will say so
+            pass  # it died at once: waiting for it to be ready says so, in words
         os.set_blocking(self.in_fd, False)
         self.frames = protocol.FrameBuffer(max_size=RESULT_FRAME_CAP)
         self.outbuf = bytearray()
