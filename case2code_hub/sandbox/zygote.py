@@ -15,13 +15,11 @@ import ctypes
 import fcntl
 import gc
 import importlib
-import json
 import mmap
 import os
 import select
 import shutil
 import signal
-import sys
 import time
 
 from . import landlock, protocol, runner, seccomp
