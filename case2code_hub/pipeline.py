@@ -167,10 +167,10 @@ class HarvestStep(PipelineStep):
                 max_chars=self.config.max_chars,
                 max_lines=self.config.max_lines,
             ):
-                if limit is not None and produced >= limit:
-                    break
                 produced += 1
                 yield Item(function=function)
+                if limit is not None and produced >= limit:
+                    break  # before the next is read: the card counts only the functions used
         except CorpusError as exc:
             # Ranks run in parallel and on other machines: say which one met the bad file.
             raise CorpusError(f"rank {rank}: {exc}", path=exc.path) from exc

@@ -177,3 +177,10 @@ def test_summary_lists_only_drop_reasons():
         "files skipped: syntax_error": 1,
         "harvest: no_params": 2,
     }
+
+
+def test_max_functions_counts_only_the_functions_used(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus")
+    summary = build(str(corpus), tmp_path / "ds", seed=1, max_functions=3, eval_share=0.2, workers=2, timeout=1.0)
+    # The harvest stops before it reads a fourth: the card's "harvested" is the limit, not one more.
+    assert summary.counters["harvest/kept"] == 3
