@@ -301,14 +301,15 @@ def write_index(corpus: str | os.PathLike, path: Path, *, workers: int | None = 
     with progress() as bar:
         task = bar.add_task("indexing call sites", total=len(documents))
         index = collect(documents, workers=workers, advance=lambda: bar.advance(task))
+    text = json.dumps({"format": FORMAT, "calls": index}, sort_keys=True)
     with atomic_open(path) as handle:
-        handle.write(json.dumps({"format": FORMAT, "calls": index}, sort_keys=True))
+        handle.write(text)
     logger.info("call sites: %d names, %d argument lists (%d files indexed in %.1f s)", len(index),
                 sum(map(len, index.values())), len(documents), time.monotonic() - began)
     if cached is not None:
         try:
-            with atomic_open(cached, "wb") as handle:
-                handle.write(Path(path).read_bytes())
+            with atomic_open(cached) as handle:
+                handle.write(text)
         except OSError as exc:
             logger.warning("call sites: cannot keep the index in the cache %s (%s)", cached.parent, exc)
     return len(index)

@@ -212,7 +212,7 @@ class SearchingWriter:
         from ..sandbox import NOT_READY
 
         cfg = self.config
-        source = iter(functions)
+        incoming = iter(functions)
         order: deque[_State] = deque()  # admitted, in input order: results go out in this order
         ready: deque[_State] = deque()  # a round proposed, waiting for the sandbox
         sent: dict[int, _State] = {}  # a round in the sandbox, by id() of its task
@@ -246,7 +246,7 @@ class SearchingWriter:
                 # Room for another function: as many active as a batch, and a bounded backlog of
                 # finished results behind a slow one.
                 while not exhausted and active < cfg.batch_size and len(order) < 4 * cfg.batch_size:
-                    function = next(source, None)
+                    function = next(incoming, None)
                     if function is None:
                         exhausted = True
                         break

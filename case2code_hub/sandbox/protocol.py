@@ -25,6 +25,8 @@ HEADER_SIZE = _HEADER.size
 SPLIT = 1 << 31
 _SIZE = SPLIT - 1
 SPLIT_KEY = "~"
+# Largest frame a zygote or a session child reads as a task (its inputs ride in it).
+TASK_FRAME_CAP = 256 << 20
 
 
 class ProtocolError(Exception):

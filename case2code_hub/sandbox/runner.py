@@ -385,10 +385,10 @@ def _oversized(settings: dict) -> bool:
 
 def _serve_rounds(fn, operands, command_fd: int, result_fd: int, progress, settings: dict, measure: bool) -> None:
     """Run the rounds the zygote sends on ``command_fd`` until it closes it (or the heap grows too big)."""
-    tick = min(0.05, max(0.005, settings["timeout"] / 10))
+    tick = _tick(settings)
     while True:
         signal.setitimer(signal.ITIMER_REAL, 0, 0)  # no wake-ups while idle between rounds
-        message = protocol.read_frame(command_fd, max_size=TASK_FRAME_CAP)
+        message = protocol.read_frame(command_fd, max_size=protocol.TASK_FRAME_CAP)
         if message is None:
             return
         signal.setitimer(signal.ITIMER_REAL, tick, tick)
@@ -403,7 +403,9 @@ def _serve_rounds(fn, operands, command_fd: int, result_fd: int, progress, setti
             return
 
 
-TASK_FRAME_CAP = 256 << 20
+def _tick(settings: dict) -> float:
+    """How often the timer looks at the current call's clocks: a tenth of its limit, 5-50 ms."""
+    return min(0.05, max(0.005, settings["timeout"] / 10))
 
 
 def _prepare(task, todo, flush_through, result_fd, scratch, settings, seccomp_filter, landlock_ruleset, command_fd=None):
@@ -421,8 +423,7 @@ def _prepare(task, todo, flush_through, result_fd, scratch, settings, seccomp_fi
     parsed = _parse_all(task["inputs"], todo)
     if seccomp_filter is not None and not _setup_step("seccomp", seccomp_filter):
         raise SetupFailed("seccomp: the kernel refused the child's filter")  # fails closed, as Landlock
-    timeout = settings["timeout"]
-    tick = min(0.05, max(0.005, timeout / 10))
+    tick = _tick(settings)
     _setup_step("timer", signal.signal, signal.SIGALRM, _on_alarm)
     _setup_step("timer", signal.setitimer, signal.ITIMER_REAL, tick, tick)
     return reporter, parsed, measure

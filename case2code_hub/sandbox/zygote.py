@@ -38,7 +38,6 @@ CHILD_FRAME_CAP = 16 << 20
 # its function is done, so this is only a bound against a caller that never does.
 MAX_SESSIONS = 128
 MAX_SESSION_KEY = 200
-TASK_FRAME_CAP = 256 << 20
 CHILD_OUTCOMES = frozenset({"returned", "raised", "timeout", "memory", "unserializable"})
 PR_SET_CHILD_SUBREAPER = 36
 # A child gets this long (wall clock) to lock itself down and read its inputs before it says
@@ -156,7 +155,7 @@ class Zygote:
         self.send({"k": "ready", "protections": protections})
         try:
             while True:
-                message = protocol.read_frame(self.in_fd, max_size=TASK_FRAME_CAP)
+                message = protocol.read_frame(self.in_fd, max_size=protocol.TASK_FRAME_CAP)
                 if message is None:
                     return
                 if message.get("k") == "close":
@@ -359,8 +358,8 @@ class Zygote:
         if kind == "kept":
             return "end", 0, "", made_progress, load
         if kind == "setup" or kind == "eof" and not made_progress:
-            # It went away between rounds, or before it read this one: not this round's doing.
-            self._finish(session.pid, "setup")
+            # It went away between rounds, or before it read this one: not this round's doing
+            # (close() kills and reaps it).
             session.close()
             return None
         status, death = self._finish(session.pid, kind)
@@ -790,7 +789,7 @@ def main() -> None:
             importlib.import_module(name)
         except ImportError:
             pass
-    settings = protocol.read_frame(0, max_size=TASK_FRAME_CAP)
+    settings = protocol.read_frame(0, max_size=protocol.TASK_FRAME_CAP)
     if not isinstance(settings, dict):
         raise SystemExit("zygote: no settings on stdin")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
