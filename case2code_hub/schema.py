@@ -136,6 +136,12 @@ class ExecutionResult:
         return {"id": self.id, "status": self.status, "detail": self.detail, "cases": [c.to_dict() for c in self.cases]}
 
 
+#: The configs of a dataset folder, in card order. The training configs hold the same samples, one
+#: TRL format each (see ``dataset/templates.py``); ``rl`` and ``eval`` are one row per function.
+TRAINING_CONFIGS: tuple[str, ...] = ("prompted", "chat", "text")
+CONFIGS: tuple[str, ...] = ("raw", *TRAINING_CONFIGS, "rl", "eval")
+
+
 def _features():
     # Imported lazily: the sandbox's zygote imports this module and must stay light.
     from datasets import Features, List, Value
@@ -167,15 +173,23 @@ def _features():
             },
         }
     )
-    prompted = Features(
+    # The training configs carry the same samples in one TRL format each: TRL picks a dataset's
+    # format from the keys it finds (``prompt``/``completion``, ``messages``, ``text``), so a row
+    # must never carry two of them.
+    sample = {"id": Value("string"), "function_id": Value("string"), "template": Value("string")}
+    message = List({"role": Value("string"), "content": Value("string")})
+    prompted = Features({**sample, "prompt": Value("string"), "completion": Value("string"), "difficulty": Value("string")})
+    chat = Features({**sample, "messages": message, "difficulty": Value("string")})
+    text = Features({**sample, "text": Value("string"), "difficulty": Value("string")})
+    # RL with verifiable rewards: a conversational prompt showing the observed cases; the hidden
+    # cases (and the entry point) reach a reward function as keyword columns.
+    rl = Features(
         {
             "id": Value("string"),
-            "function_id": Value("string"),
-            "template": Value("string"),
-            "prompt": Value("string"),
-            "completion": Value("string"),
-            "messages": List({"role": Value("string"), "content": Value("string")}),
-            "text": Value("string"),
+            "entry_point": Value("string"),
+            "prompt": message,
+            "observed_cases": List(case),
+            "hidden_cases": List(case),
             "difficulty": Value("string"),
         }
     )
@@ -190,9 +204,9 @@ def _features():
             "difficulty": Value("string"),
         }
     )
-    return {"raw": raw, "prompted": prompted, "eval": eval_}
+    return {"raw": raw, "prompted": prompted, "chat": chat, "text": text, "rl": rl, "eval": eval_}
 
 
-def features(config: Literal["raw", "prompted", "eval"]):
+def features(config: Literal["raw", "prompted", "chat", "text", "rl", "eval"]):
     """``datasets.Features`` of one config of the dataset folder."""
     return _features()[config]

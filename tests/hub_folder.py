@@ -14,11 +14,14 @@ import pyarrow.parquet as pq
 import yaml
 
 from case2code_hub.dataset.card import configs_metadata
+
+# The configs this fixture writes (a real build has more; the hub code reads whatever the card declares).
+SPLITS = {"raw": ["train"], "prompted": ["train"], "eval": ["easy", "medium", "hard"]}
 from case2code_hub.schema import DIFFICULTIES
 
 
 def card_text(pretty_name: str = "Case2Code test") -> str:
-    header = {"pretty_name": pretty_name, "license": "other", "language": ["en", "code"], "configs": configs_metadata()}
+    header = {"pretty_name": pretty_name, "license": "other", "language": ["en", "code"], "configs": configs_metadata(SPLITS)}
     return (
         "---\n"
         + yaml.safe_dump(header, sort_keys=False)

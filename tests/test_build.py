@@ -51,11 +51,13 @@ def test_all_configs_load_offline(built):
     cache = out.parent / "cache"
     raw = load_dataset(str(out), "raw", split="train", cache_dir=str(cache))
     prompted = load_dataset(str(out), "prompted", split="train", cache_dir=str(cache))
+    training = {c: load_dataset(str(out), c, split="train", cache_dir=str(cache)) for c in ("chat", "text", "rl")}
     hard = load_dataset(str(out), "eval", split="hard", cache_dir=str(cache))
     evals = load_dataset(str(out), "eval", cache_dir=str(cache))
     default = load_dataset(str(out), split="train", cache_dir=str(cache))
     assert raw.features == features("raw")
     assert prompted.features == features("prompted")
+    assert all(ds.features == features(config) for config, ds in training.items())
     assert evals["test"].features == features("eval")
     assert len(raw) == summary.functions and len(default) == len(raw)
     assert len(evals["test"]) == summary.eval_items

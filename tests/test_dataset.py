@@ -14,73 +14,10 @@ from case2code_hub.dataset import build as build_mod
 from case2code_hub.dataset import build_dataset
 from case2code_hub.dataset.card import CARD_MARKER, configs_metadata, is_case2code_folder
 from case2code_hub.errors import ConfigError, DatasetError
-from case2code_hub.literals import format_arguments
+
+from synthetic_records import make_records
 
 REPO = Path(__file__).resolve().parents[1]
-
-# Six families of small real functions, ten variants each: simple to nested, some raising.
-FAMILIES = [
-    ("scale_{k}", "def scale_{k}(x):\n    return x * {k}\n", [(i,) for i in range(-3, 7)]),
-    (
-        "clip_{k}",
-        "def clip_{k}(x, lo=0):\n    if x < lo:\n        return lo\n    if x > {k}:\n        return {k}\n    return x\n",
-        [(i,) for i in range(-2, 12, 2)] + [(5, 7), (1, -1), (3, 3)],
-    ),
-    (
-        "count_{k}",
-        "def count_{k}(items):\n    n = 0\n    for it in items:\n        if it > {k}:\n            n += 1\n    return n\n",
-        [([],), ([1, 2, 3],), ([10, 20],), ([5] * 4,), ([0, 9, 3, 12],), (list(range(15)),)],
-    ),
-    (
-        "pairs_{k}",
-        "def pairs_{k}(n):\n    return [(i, [i * {k}] * (i % 3)) for i in range(n)]\n",
-        [(i,) for i in range(10)],
-    ),
-    (
-        "div_{k}",
-        "def div_{k}(a, b):\n    if b == 0:\n        raise ValueError('division by zero')\n    return a // b + {k}\n",
-        [(7, 2), (9, 3), (1, 0), (-8, 3), (100, 7), (5, 0), (0, 5), (64, 8), (3, 9)],
-    ),
-    (
-        "grid_{k}",
-        "def grid_{k}(m):\n    total = 0\n    for row in m:\n        for v in row:\n            if v % 2:\n"
-        "                total += v\n            elif v > {k}:\n                total -= 1\n"
-        "    return {{'total': total, 'rows': len(m), 'shape': [(len(r), {{'w': len(r)}}) for r in m]}}\n",
-        [([[1, 2], [3, 4]],), ([],), ([[5]],), ([[20, 21, 22]],), ([[1], [2], [3]],), ([[8, 9], [10]],),
-         ([[0, 0, 0]],), ([[11, 13], [15, 100]],), ([[2, 4, 6, 8]],)],
-    ),
-]
-
-
-def _run_case(func, args: tuple) -> dict:
-    try:
-        value = func(*args)
-    except Exception as exc:  # the record stores what the sandbox would: type and message
-        return {"input": format_arguments(list(args)), "output": f"{type(exc).__name__}: {exc}",
-                "outcome": "raised", "writer": "offline"}
-    return {"input": format_arguments(list(args)), "output": repr(value), "outcome": "returned", "writer": "offline"}
-
-
-def make_records(n_variants: int = 10) -> list[dict]:
-    records = []
-    for name_tpl, code_tpl, inputs in FAMILIES:
-        for k in range(1, n_variants + 1):
-            name, code = name_tpl.format(k=k), code_tpl.format(k=k)
-            namespace: dict = {}
-            # Test-authored code, run here to get consistent cases; the builder itself never runs code.
-            exec(compile(code, name, "exec"), namespace)
-            records.append(
-                {
-                    "id": schema.function_id(code),
-                    "entry_point": name,
-                    "code": code,
-                    "source": {"corpus": "synthetic", "path": f"{name}.py", "repo": None, "license": "MIT"},
-                    "cases": [_run_case(namespace[name], args) for args in inputs],
-                    "generator": "offline",
-                }
-            )
-    return records
-
 
 @pytest.fixture(scope="module")
 def records() -> list[dict]:
@@ -175,25 +112,45 @@ def test_eval_rows_hold_observed_and_hidden_cases(built, records):
             assert f"{row['entry_point']}({case['input']})" not in row["prompt"]
 
 
-def test_prompted_rows(built):
+def test_training_configs_hold_the_same_samples_one_format_each(built):
     out, _ = built
-    rows = _load(str(out), "prompted", split="train")
-    assert rows["id"] == sorted(rows["id"])
+    prompted, chat, text = (_load(str(out), config, split="train") for config in ("prompted", "chat", "text"))
+    assert prompted["id"] == sorted(prompted["id"]) == chat["id"] == text["id"]
     templates_seen = set()
-    for row in rows:
+    for row, chat_row, text_row in zip(prompted, chat, text):
         assert row["id"].startswith(row["function_id"] + "-")
-        assert row["messages"] == [
-            {"role": "user", "content": row["prompt"]},
+        # One TRL format per config: TRL picks the format from the keys it finds.
+        assert {"prompt", "completion"} <= set(row) and not {"messages", "text"} & set(row)
+        assert "messages" in chat_row and not {"prompt", "completion", "text"} & set(chat_row)
+        assert "text" in text_row and not {"prompt", "completion", "messages"} & set(text_row)
+        assert row["prompt"].endswith("\n\n") and not row["completion"].startswith("\n")
+        assert chat_row["messages"] == [
+            {"role": "user", "content": row["prompt"][:-2]},
             {"role": "assistant", "content": row["completion"]},
         ]
-        assert row["text"] == row["prompt"] + "\n\n" + row["completion"]
+        assert text_row["text"] == row["prompt"] + row["completion"]
         assert "```python\ndef " in row["completion"]
+        assert row["template"] == chat_row["template"] == text_row["template"]
         templates_seen.add(row["template"])
     assert any(t.endswith("-named") for t in templates_seen) and any(t.endswith("-anon") for t in templates_seen)
     per_function: dict[str, list[str]] = {}
-    for row in rows:
+    for row in prompted:
         per_function.setdefault(row["function_id"], []).append(row["template"])
     assert all(len(set(t)) == len(t) == 3 for t in per_function.values())
+
+
+def test_rl_rows_grade_train_functions_on_hidden_cases(built):
+    out, _ = built
+    raw = {row["id"]: row for row in _load(str(out), "raw", split="train")}
+    rows = _load(str(out), "rl", split="train")
+    assert len(rows) and set(rows["id"]) <= set(raw)
+    for row in rows:
+        source = raw[row["id"]]
+        assert [m["role"] for m in row["prompt"]] == ["user"]
+        assert row["observed_cases"] + row["hidden_cases"] == [{k: c[k] for k in c} for c in source["cases"]]
+        assert len(row["hidden_cases"]) >= 5
+        for case in row["hidden_cases"]:
+            assert f"{row['entry_point']}({case['input']})" not in row["prompt"][0]["content"]
 
 
 def test_two_builds_are_byte_identical(records, tmp_path, built):
@@ -225,12 +182,12 @@ def test_card_parses_and_declares_the_configs(built):
     assert CARD_MARKER in text and is_case2code_folder(out)
     card = DatasetCard.load(out / "README.md")
     data = card.data.to_dict()
-    present = {"raw": ["train"], "prompted": ["train"],
-               "eval": [level for level, n in report.counts["eval"]["test"].items() if n]}
+    present = {config: ["train"] for config in ("raw", "prompted", "chat", "text", "rl")}
+    present["eval"] = [level for level, n in report.counts["eval"]["test"].items() if n]
     assert data["configs"] == configs_metadata(present)
-    assert [c["config_name"] for c in data["configs"]] == ["raw", "prompted", "eval"]
+    assert [c["config_name"] for c in data["configs"]] == ["raw", "prompted", "chat", "text", "rl", "eval"]
     assert data["configs"][0]["default"] is True
-    assert set(MetadataConfigs.from_dataset_card_data(card.data)) == {"raw", "prompted", "eval"}
+    assert set(MetadataConfigs.from_dataset_card_data(card.data)) == set(present)
     assert data["license"] == "other" and data["task_categories"] == ["text-generation"]
     assert data["language"] == ["en", "code"] and data["size_categories"] == ["n<1K"]
     assert {"code", "synthetic", "case2code"} <= set(data["tags"])

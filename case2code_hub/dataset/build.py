@@ -1,4 +1,4 @@
-"""Assemble the dataset folder: functions with cases in, ``raw`` / ``prompted`` / ``eval`` Parquet and
+"""Assemble the dataset folder: functions with cases in, one Parquet folder per config (``schema.CONFIGS``) and
 a README.md card out, written so that stock ``datasets.load_dataset(folder, config)`` reads it.
 
 The folder is written beside ``out_dir`` and swapped in at the end: a failed build leaves the
@@ -189,12 +189,17 @@ def _quality(tally: QualityTally, summary: Mapping[str, Any], dropped: Mapping[s
     return tally.summary(harvested=int(harvested) if isinstance(harvested, int) else None, dropped=reasons)
 
 
-def _eval_row(row: dict[str, Any], cfg: BuildConfig) -> dict[str, Any]:
+def _observed_hidden(row: Mapping[str, Any], cfg: BuildConfig) -> tuple[list, list]:
+    """A function's cases cut into the ones a prompt shows and the ones graded on (seeded by its id)."""
     cases = row["cases"]
     rng = templates.rng_for(cfg.seed, row["id"], "eval")
     most = min(cfg.max_observed, len(cases) - cfg.split_config.min_hidden)
     k = rng.randint(cfg.split_config.min_observed, max(most, cfg.split_config.min_observed))
-    observed, hidden = cases[:k], cases[k:]
+    return cases[:k], cases[k:]
+
+
+def _eval_row(row: dict[str, Any], cfg: BuildConfig) -> dict[str, Any]:
+    observed, hidden = _observed_hidden(row, cfg)
     return {
         "id": row["id"],
         "entry_point": row["entry_point"],
@@ -204,6 +209,22 @@ def _eval_row(row: dict[str, Any], cfg: BuildConfig) -> dict[str, Any]:
         "reference_code": row["code"],
         "difficulty": row["difficulty"],
     }
+
+
+def _rl_row(row: dict[str, Any], cfg: BuildConfig) -> dict[str, Any]:
+    """A training function as an RL prompt (TRL's conversational prompt-only format) with the
+    hidden cases its reward grades on; no reference code (the reward needs none)."""
+    observed, hidden = _observed_hidden(row, cfg)
+    prompt = templates.render_eval_prompt(row["entry_point"], observed)
+    return {
+        "id": row["id"],
+        "entry_point": row["entry_point"],
+        "prompt": [{"role": "user", "content": prompt}],
+        "observed_cases": observed,
+        "hidden_cases": hidden,
+        "difficulty": row["difficulty"],
+    }
+
 
 def build_dataset(
     records: Iterable[Mapping[str, Any]],
@@ -419,11 +440,13 @@ def _build_into(
     split_config = replace(cfg.split_config, eval_share=share)
 
     # Pass 3, in id order: split, render and write every config; count as the rows go by.
-    raw_out = shards.ShardWriter(staged / "raw", "train", "raw", cfg.shard_rows)
-    prompted_out = shards.ShardWriter(staged / "prompted", "train", "prompted", cfg.shard_rows)
-    eval_out = {level: shards.ShardWriter(staged / "eval", level, "eval", cfg.shard_rows) for level in schema.DIFFICULTIES}
-    writers += [raw_out, prompted_out, *eval_out.values()]
-    level_counts = {name: Counter() for name in ("raw", "prompted", "eval")}
+    def writer(config: str, split_name: str) -> shards.ShardWriter:
+        return shards.ShardWriter(staged / config, split_name, config, cfg.shard_rows)
+
+    train_out = {config: writer(config, "train") for config in ("raw", *schema.TRAINING_CONFIGS, "rl")}
+    eval_out = {level: writer("eval", level) for level in schema.DIFFICULTIES}
+    writers += [*train_out.values(), *eval_out.values()]
+    level_counts = {name: Counter() for name in schema.CONFIGS}
     raw_fields = list(schema.features("raw"))
     n_train = n_eval = demoted = 0
     with progress() as bar:
@@ -441,29 +464,35 @@ def _build_into(
             if split.is_eval_candidate(function_id, seed=cfg.seed, eval_share=share):
                 demoted += 1
             n_train += 1
-            samples = templates.render_samples(row, n=cfg.samples_per_function, seed=cfg.seed)
-            raw_out.add({key: row[key] for key in raw_fields})
+            train_out["raw"].add({key: row[key] for key in raw_fields})
             level_counts["raw"][level] += 1
-            for sample in samples:
-                prompted_out.add(sample)
-                level_counts["prompted"][sample["difficulty"]] += 1
+            for sample in templates.render_samples(row, n=cfg.samples_per_function, seed=cfg.seed):
+                for config in schema.TRAINING_CONFIGS:
+                    train_out[config].add(templates.training_row(sample, config))
+                    level_counts[config][level] += 1
+            # Graded on hidden cases, as eval items are: only functions with enough of them.
+            if len(row["cases"]) >= min_eval_cases:
+                train_out["rl"].add(_rl_row(row, cfg))
+                level_counts["rl"][level] += 1
             bar.advance(task)
     runs.cleanup()
 
     files: list[Path] = []
     splits: dict[str, list[str]] = {}
-    for config, name, writer in [("raw", "train", raw_out), ("prompted", "train", prompted_out),
-                                 *(("eval", level, eval_out[level]) for level in schema.DIFFICULTIES)]:
+    outputs = [*((config, "train", out) for config, out in train_out.items()),
+               *(("eval", level, eval_out[level]) for level in schema.DIFFICULTIES)]
+    for config, name, out_writer in outputs:
         # ``datasets`` refuses to load a split without rows: an empty split gets no file and
         # no entry in the card.
-        if writer.rows:
+        if out_writer.rows:
             splits.setdefault(config, []).append(name)
-        files += writer.close()
+        files += out_writer.close()
 
     def by_level(config: str) -> dict[str, int]:
         return {level: level_counts[config].get(level, 0) for level in schema.DIFFICULTIES}
 
-    counts = {"raw": {"train": by_level("raw")}, "prompted": {"train": by_level("prompted")}, "eval": {"test": by_level("eval")}}
+    counts = {config: {"train": by_level(config)} for config in train_out}
+    counts["eval"] = {"test": by_level("eval")}
     facts = {
         **(summary or {}),
         "build": {

@@ -16,14 +16,14 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from ..errors import DatasetError
-from ..schema import DIFFICULTIES
+from ..schema import CONFIGS, DIFFICULTIES
 
 #: Written into every card; a folder whose README.md has it is a previous build, safe to replace.
 CARD_MARKER = "<!-- case2code-hub:dataset-card -->"
 #: The template, shipped inside the package (package data) so that installs carry it.
 TEMPLATE_PATH = Path(__file__).resolve().parents[1] / "dataset_card" / "README.md"
 
-_ALL_SPLITS = {"raw": ("train",), "prompted": ("train",), "eval": DIFFICULTIES}
+_ALL_SPLITS = {**{config: ("train",) for config in CONFIGS if config != "eval"}, "eval": DIFFICULTIES}
 _SIZE_CATEGORIES = (
     (1_000, "n<1K"),
     (10_000, "1K<n<10K"),
@@ -55,7 +55,7 @@ def configs_metadata(splits: Mapping[str, Iterable[str]] | None = None) -> list[
     present = {config: set(names) for config, names in (_ALL_SPLITS if splits is None else splits).items()}
     levels = [level for level in DIFFICULTIES if level in present.get("eval", ())]
     configs: list[dict[str, Any]] = []
-    for config in ("raw", "prompted"):
+    for config in (c for c in CONFIGS if c != "eval"):  # one split each, train
         if "train" in present.get(config, ()):
             configs.append({"config_name": config, "data_files": [{"split": "train", "path": f"{config}/train-*.parquet"}]})
     if configs and configs[0]["config_name"] == "raw":

@@ -1,4 +1,4 @@
-"""Prompt rendering for the ``prompted`` and ``eval`` configs: instruction phrasings × case formats.
+"""Prompt rendering for the training, ``rl`` and ``eval`` configs: instruction phrasings × case formats.
 
 A prompt is an instruction, a blank line, then 3-10 of the function's cases in one case format.
 Template ids read ``i07-f03-named``: instruction 7, case format 3, function name shown.
@@ -6,8 +6,8 @@ Template ids read ``i07-f03-named``: instruction 7, case format 3, function name
 *Named* prompts call the function by its real name. *Anonymous* prompts hide it: cases call it
 ``f``, the instruction speaks of "the hidden function" and a closing note asks for a fitting name.
 The completion is the same in both: the real code, defining the real entry point. A model so learns
-to name a function from its behaviour, and the completion stays runnable as is. The eval config
-always uses one fixed named template (:data:`EVAL_TEMPLATE`), so graded completions define
+to name a function from its behaviour, and the completion stays runnable as is. The eval and rl
+configs always use one fixed named template (:data:`EVAL_TEMPLATE`), so graded completions define
 ``entry_point``.
 
 Every choice is drawn from a ``random.Random`` seeded by sha256 of ``(seed, function id)``:
@@ -263,7 +263,7 @@ def _case_dict(case: Any) -> dict[str, str]:
 def render_samples(
     function: Mapping[str, Any], *, n: int = 3, seed: int = 0, named_share: float = 0.5
 ) -> list[dict[str, Any]]:
-    """``prompted`` rows for one function: ``n`` samples with distinct instructions and formats.
+    """Training samples for one function: ``n`` samples with distinct instructions and formats.
 
     Args:
         function: a raw row (``id``, ``entry_point``, ``code``, ``cases``, ``difficulty``).
@@ -272,7 +272,8 @@ def render_samples(
         named_share: probability that a sample shows the real function name.
 
     Returns:
-        Rows with the fields of ``schema.features("prompted")``; ids ``f"{function_id}-{k}"``.
+        Samples (``id``, ``function_id``, ``template``, ``prompt``, ``completion``, ``difficulty``),
+        ids ``f"{function_id}-{k}"``; :func:`training_row` puts one in each training config's format.
 
     Raises:
         ConfigError: ``n`` out of range.
@@ -298,12 +299,40 @@ def render_samples(
                 "template": template,
                 "prompt": prompt,
                 "completion": completion,
-                "messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": completion}],
-                "text": f"{prompt}\n\n{completion}",
                 "difficulty": function["difficulty"],
             }
         )
     return rows
+
+
+#: Ends a ``prompted`` prompt: TRL's SFTTrainer joins prompt and completion with nothing between
+#: them, and a blank line is a token boundary for BPE tokenizers (the tokenized prompt stays a
+#: prefix of the tokenized prompt + completion, which TRL's completion mask relies on).
+PROMPT_END = "\n\n"
+
+
+def training_row(sample: Mapping[str, Any], config: str) -> dict[str, Any]:
+    """One sample in the TRL format of a training config.
+
+    - ``prompted``: prompt-completion strings, the prompt ending in :data:`PROMPT_END`. TRL's
+      SFTTrainer trains on the completion only and appends the tokenizer's EOS to it.
+    - ``chat``: ``messages`` (user, then assistant). TRL applies the model's chat template, whose
+      end-of-turn token follows the assistant's answer.
+    - ``text``: the paper's plain form, prompt, a blank line, completion; TRL appends EOS to it.
+
+    Raises:
+        ConfigError: not a training config.
+    """
+    head = {"id": sample["id"], "function_id": sample["function_id"], "template": sample["template"]}
+    tail = {"difficulty": sample["difficulty"]}
+    if config == "prompted":
+        return {**head, "prompt": sample["prompt"] + PROMPT_END, "completion": sample["completion"], **tail}
+    if config == "chat":
+        messages = [{"role": "user", "content": sample["prompt"]}, {"role": "assistant", "content": sample["completion"]}]
+        return {**head, "messages": messages, **tail}
+    if config == "text":
+        return {**head, "text": sample["prompt"] + PROMPT_END + sample["completion"], **tail}
+    raise ConfigError(f"unknown training config {config!r}", field="config")
 
 
 def render_eval_prompt(entry_point: str, observed: Sequence[Any]) -> str:

@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 
 from ..dataset import card as card_mod
 from ..errors import DatasetError, InputFileError
-from ..schema import DIFFICULTIES
+from ..schema import CONFIGS, DIFFICULTIES
 from ..utils.files import atomic_open, iter_jsonl
 from ..utils.logging import get_logger
 
@@ -152,7 +152,7 @@ def calibrate(
 
 
 def _present_splits(folder: Path, eval_levels: Iterable[str]) -> dict[str, list[str]]:
-    splits = {config: ["train"] for config in ("raw", "prompted") if any((folder / config).glob("train-*.parquet"))}
+    splits = {config: ["train"] for config in CONFIGS if config != "eval" and any((folder / config).glob("train-*.parquet"))}
     splits["eval"] = list(eval_levels)
     return splits
 

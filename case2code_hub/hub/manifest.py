@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from .. import __version__
 from ..errors import DatasetError
-from ..schema import DIFFICULTIES
+from ..schema import CONFIGS, DIFFICULTIES
 from ..utils.logging import get_logger
 from .versioning import VersionInfo, _version_str, parse_version
 
@@ -209,7 +209,8 @@ def _main_rows(rows: Mapping[str, Mapping[str, int]], config: str) -> int | None
 def changelog_section(history: list[VersionInfo], current: VersionInfo, *, repo_id: str) -> str:
     """Markdown changelog, newest first: each version's rows per config against the one before."""
     entries = sorted([*history, current], key=lambda v: parse_version(v.version), reverse=True)
-    configs = sorted({c for v in entries for c in v.rows}, key=lambda c: (c not in ("raw", "prompted", "eval"), ("raw", "prompted", "eval").index(c) if c in ("raw", "prompted", "eval") else 0, c))
+    # Known configs in card order, then any others (an older or newer release) by name.
+    configs = sorted({c for v in entries for c in v.rows}, key=lambda c: (c not in CONFIGS, CONFIGS.index(c) if c in CONFIGS else 0, c))
     lines = [
         "## Changelog",
         "",
