@@ -3,7 +3,7 @@ run them in a sandbox, build a dataset folder that stock ``datasets.load_dataset
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load"]
+__all__ = ["CaseReward", "__version__", "grade", "load"]
 
 
 def __getattr__(name: str):
@@ -13,4 +13,8 @@ def __getattr__(name: str):
         from .hub import load
 
         return load
+    if name in ("CaseReward", "grade"):
+        from . import evaluate
+
+        return getattr(evaluate, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,11 +1,10 @@
-"""Scoring completions on eval items: extract the code, run it in the sandbox on every case of the
-item (observed and hidden), compare with :mod:`.compare`, and aggregate pass@k.
+"""Scoring completions on eval items: extract the code, grade it in the sandbox on every case of
+the item (observed and hidden) by :mod:`.grading`'s rule, and aggregate pass@k.
 
 A completion passes when every case matches. The candidate never runs in this process; each
-distinct extracted code of an item runs once, however many completions share it. To bound what a
-hanging completion costs, every candidate is first run on its item's first case only; only those
-that pass it run the remaining cases. A candidate that hangs on every input thus costs one call
-timeout (or one load timeout), not one per case.
+distinct extracted program runs once, however many completions share it. Every candidate is first
+run on its item's first case only, and only those that pass it run the rest: a candidate that
+hangs on every input costs one call timeout (or one load timeout), not one per case.
 """
 
 from __future__ import annotations
@@ -19,11 +18,13 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..errors import ConfigError, DatasetError, InputFileError
-from ..schema import DIFFICULTIES, ExecutionTask
+from ..schema import DIFFICULTIES
 from ..utils.files import atomic_open, iter_jsonl, write_jsonl
 from ..utils.logging import get_logger, progress
-from .compare import FLOAT_ABS_TOL, FLOAT_REL_TOL, case_matches
+from . import grading
+from .compare import FLOAT_ABS_TOL, FLOAT_REL_TOL
 from .extract import extract_code
+from .grading import Grade, Program
 from .passk import mean_pass_at_k, parse_ks
 
 logger = get_logger(__name__)
@@ -133,30 +134,37 @@ def _cases(item: Mapping[str, Any]) -> list[dict[str, str]]:
     return [dict(case) for case in [*item["observed_cases"], *item["hidden_cases"]]]
 
 
-def _verdict(cases: list[dict[str, str]], got: list[Mapping[str, str]]) -> dict[str, Any]:
-    passed = exact = 0
-    failing = None
-    for expected, case in zip(cases, got):
-        if case_matches(expected, case, tolerant=False):
-            exact += 1
-            passed += 1
-        elif case_matches(expected, case):
-            passed += 1
-        elif failing is None:
-            failing = {"input": expected["input"], "expected": expected["output"], "expected_outcome": expected["outcome"],
-                       "got": case["output"], "outcome": case["outcome"]}
-    total = len(cases)
-    return {"passed": passed == total and len(got) == total, "exact": exact == total and len(got) == total,
-            "cases_passed": passed, "cases": total, "failing": failing}
+def _result(grade: Grade | None) -> dict[str, Any]:
+    """One completion's entry in an item's ``results``."""
+    if grade is None:
+        return {"passed": False, "exact": False, "cases_passed": 0, "cases": 0, "failing": None,
+                "status": "no_code", "detail": "no function found in the completion"}
+    status = "no_cases" if not grade.cases else grade.status
+    return {"passed": grade.all_passed, "exact": grade.all_passed and grade.exact == grade.cases,
+            "cases_passed": grade.passed, "cases": grade.cases, "failing": grade.failing,
+            "status": status, "detail": grade.detail}
 
 
-def _failed(status: str, detail: str, cases: list[dict[str, str]], got: Mapping[str, str] | None = None) -> dict[str, Any]:
-    failing = None
-    if got is not None and cases:
-        failing = {"input": cases[0]["input"], "expected": cases[0]["output"], "expected_outcome": cases[0]["outcome"],
-                   "got": got["output"], "outcome": got["outcome"]}
-    return {"passed": False, "exact": False, "cases_passed": 0, "cases": len(cases), "failing": failing,
-            "status": status, "detail": detail}
+@dataclass
+class _ItemPlan:
+    """An item's completions as programs to grade (``None`` where a completion has no code)."""
+
+    item: Mapping[str, Any]
+    programs: list[Program | None]
+    extracted: list[str | None]
+
+
+def _plan(item: Mapping[str, Any], completions: Sequence[str]) -> _ItemPlan:
+    cases = _cases(item)
+    programs: list[Program | None] = []
+    extracted: list[str | None] = []
+    for completion in completions:
+        found = extract_code(completion, item["entry_point"])
+        programs.append(None if found is None else Program(found.code, found.entry_point, tuple(cases)))
+        extracted.append(None if found is None else found.where)
+    if not cases:  # nothing to grade on: counted, never run
+        programs = [None if p is None else Program(p.code, p.entry_point, ()) for p in programs]
+    return _ItemPlan(item=item, programs=programs, extracted=extracted)
 
 
 def score(
@@ -166,6 +174,9 @@ def score(
     config: EvalConfig | None = None,
 ) -> EvalReport:
     """Score ``predictions`` on ``items`` in the sandbox.
+
+    Every case of an item (observed and hidden) is graded by :mod:`.grading`'s rule; a completion
+    passes when all of them match, and each distinct program runs once.
 
     Args:
         items: eval rows (``id``, ``entry_point``, ``observed_cases``, ``hidden_cases``,
@@ -199,66 +210,25 @@ def score(
     counts = Counter(len(v) for key, v in predictions.items() if key in known)
     default_n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0] if counts else 1
     missing = 0
-
-    # Distinct (code, entry point) per item: each runs once.
-    plans: list[dict[str, Any]] = []
+    plans = []
     for item in chosen:
         completions = list(predictions.get(item["id"], ()))
         if not completions:
             missing += 1
             completions = [""] * default_n
-        cases = _cases(item)
-        runs: dict[tuple[str, str], int] = {}
-        slots = []
-        for completion in completions:
-            found = extract_code(completion, item["entry_point"])
-            if found is None:
-                slots.append(None)
-                continue
-            key = (found.code, found.entry_point)
-            slots.append((runs.setdefault(key, len(runs)), found.where))
-        plans.append({"item": item, "cases": cases, "runs": list(runs), "slots": slots})
+        plans.append(_plan(item, completions))
 
-    outcomes: dict[tuple[int, int], dict[str, Any]] = {}
+    programs = [p for plan in plans for p in plan.programs if p is not None]
     with Sandbox(cfg.sandbox_config()) as sandbox, progress() as bar:
-        total = sum(len(p["runs"]) for p in plans)
-        first = bar.add_task("Scoring: first case", total=total)
-        probes = [(i, r) for i, p in enumerate(plans) for r in range(len(p["runs"])) if p["cases"]]
-        survivors = []
-        tasks = (ExecutionTask(id=f"{plans[i]['item']['id']}#{r}", code=plans[i]["runs"][r][0],
-                               entry_point=plans[i]["runs"][r][1], inputs=[plans[i]["cases"][0]["input"]])
-                 for i, r in probes)
-        for (i, r), result in zip(probes, sandbox.run(tasks)):
-            bar.advance(first)
-            cases = plans[i]["cases"]
-            got = result.cases[0].to_dict() if result.cases else None
-            if result.status != "ok":
-                outcomes[i, r] = _failed(result.status, result.detail, cases, got)
-            elif not case_matches(cases[0], got):
-                outcomes[i, r] = _failed("ok", "", cases, got)
-            elif len(cases) == 1:
-                outcomes[i, r] = {**_verdict(cases, [got]), "status": "ok", "detail": ""}
-            else:
-                survivors.append((i, r))
-        rest = bar.add_task("Scoring: all cases", total=len(survivors))
-        tasks = (ExecutionTask(id=f"{plans[i]['item']['id']}#{r}", code=plans[i]["runs"][r][0],
-                               entry_point=plans[i]["runs"][r][1], inputs=[c["input"] for c in plans[i]["cases"]])
-                 for i, r in survivors)
-        for (i, r), result in zip(survivors, sandbox.run(tasks)):
-            bar.advance(rest)
-            got = [case.to_dict() for case in result.cases]
-            outcomes[i, r] = {**_verdict(plans[i]["cases"], got), "status": result.status, "detail": result.detail}
+        task = bar.add_task("Scoring", total=len({p.key() for p in programs}))
+        grades = iter(grading.grade_programs(sandbox, programs, stop_at_first_failure=True,
+                                             on_graded=lambda: bar.advance(task)))
 
     rows = []
-    for i, plan in enumerate(plans):
-        results = []
-        for slot in plan["slots"]:
-            if slot is None:
-                results.append({**_failed("no_code", "no function found in the completion", plan["cases"]), "extracted": None})
-            else:
-                r, where = slot
-                results.append({**(outcomes.get((i, r)) or _failed("no_cases", "", plan["cases"])), "extracted": where})
-        item = plan["item"]
+    for plan in plans:
+        results = [{**_result(None if program is None else next(grades)), "extracted": where}
+                   for program, where in zip(plan.programs, plan.extracted)]
+        item = plan.item
         rows.append({
             "id": item["id"],
             "difficulty": item.get("difficulty") or "unknown",
@@ -273,7 +243,7 @@ def score(
     summary["tolerance"] = {"float_rel": FLOAT_REL_TOL, "float_abs": FLOAT_ABS_TOL, "exceptions": "type"}
     seconds = time.monotonic() - started
     logger.info("scored %d items (%d completions, %d distinct programs) in %.1f s",
-                len(rows), sum(r["n"] for r in rows), sum(len(p["runs"]) for p in plans), seconds)
+                len(rows), sum(r["n"] for r in rows), len({p.key() for p in programs}), seconds)
     return EvalReport(items=rows, summary=summary, seconds=seconds, skipped=dict(skipped))
 
 
