@@ -21,6 +21,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from .errors import ConfigError, DatasetError
 from .executors import ExecutorConfig
 from .generate import check_corpus, generate, incomplete_ranks, read_work_dir
+from .harvest.sources import corpus_name, source_datasets
 from .pipeline import GenerationConfig, read_rank_stats
 from .utils.logging import get_logger
 
@@ -307,13 +308,41 @@ def _assemble(
     records = iter_shard_records(work / "shards", tasks, counters)
     if decontaminate:
         records = decontaminated(records, counters)
-    static = {"corpus": config.corpus, "generator": config.generator, "seed": config.seed, "tasks": tasks}
+    static = {"corpus": corpus_name(config.corpus), "generator": config.generator, "seed": config.seed, "tasks": tasks}
     facts = _LiveFacts(static, counters)
     report = build_dataset(
-        records, out_dir, seed=config.seed, eval_share=eval_share, samples_per_function=samples_per_function, summary=facts
+        records, out_dir, seed=config.seed, eval_share=eval_share, samples_per_function=samples_per_function, summary=facts,
+        provenance=provenance(config, decontaminate=decontaminate),
     )
     counters.update({f"build/dropped/{k}": v for k, v in report.dropped.items()})
     return report, counters
+
+
+def provenance(config: GenerationConfig, *, decontaminate: bool) -> dict[str, Any]:
+    """What made a build, for its ``build.json`` (and so the release manifest): the corpus by name,
+    the writer and model, seed, filters and search budget, and the versions of what ran. No wall
+    clock and no local path: two same-seed builds write the same bytes."""
+    import platform
+    from importlib import metadata
+
+    def version(package: str) -> str | None:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return None
+
+    generation = {**config.to_json(), "corpus": corpus_name(config.corpus)}
+    return {
+        "corpus": generation["corpus"],
+        "source_datasets": source_datasets(config.corpus),
+        "writer": config.generator,
+        "model": config.model,
+        "seed": config.seed,
+        "decontaminate": ["humaneval"] if decontaminate else [],
+        "generation": generation,
+        "versions": {"python": platform.python_version(),
+                     **{name: version(name) for name in ("case2code-hub", "datasets", "huggingface_hub", "datatrove", "pyarrow")}},
+    }
 
 
 def _summarise(report: Any, counters: Counter[str], out_dir: str | Path, seconds: float) -> BuildSummary:

@@ -118,6 +118,31 @@ NAMED_VALUES: dict[str, object] = {
     "decimal.Decimal": decimal.Decimal,
     "fractions.Fraction": fractions.Fraction,
 }
+def harness_imports() -> str:
+    """The import lines under which every name the grammar allows means what it means here.
+
+    For a harness of one's own that runs a case as ``entry_point(<input>)`` with Python's ``eval``
+    (the card shows this): with these lines in its namespace, no input raises ``NameError``.
+    """
+    modules: set[str] = set()
+    bare: dict[str, set[str]] = {}
+    for name, value in {**CONSTRUCTORS, **NAMED_VALUES}.items():
+        if "." in name:
+            root = name.split(".", 1)[0]
+            if root not in ("str",):  # str.lower and friends: attributes of a builtin
+                modules.add(root)
+        else:
+            module = getattr(value, "__module__", "builtins")
+            if value is _namespace:
+                module = "types"
+            if module not in ("builtins", None):
+                bare.setdefault(module, set()).add(name)
+    lines = [f"import {', '.join(sorted(modules))}"]
+    lines += [f"from {module} import {', '.join(sorted(names))}" for module, names in sorted(bare.items())]
+    return "\n".join(lines)
+
+
+
 #: The classes an input may subscript (``list[int]``): a ``types.GenericAlias`` of builtin classes.
 _GENERIC_ORIGINS = (list, dict, tuple, set, frozenset, type)
 # id of each named object -> its first name, for to_source (the objects live as long as the table).

@@ -201,6 +201,8 @@ def _features():
             "observed_cases": List(case),
             "hidden_cases": List(case),
             "reference_code": Value("string"),
+            # Where the function came from, its license included (as in raw).
+            "source": source,
             "difficulty": Value("string"),
         }
     )

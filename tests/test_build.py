@@ -186,3 +186,19 @@ def test_max_functions_counts_only_the_functions_used(tmp_path):
     summary = build(str(corpus), tmp_path / "ds", seed=1, max_functions=3, eval_share=0.2, workers=2, timeout=1.0)
     # The harvest stops before it reads a fourth: the card's "harvested" is the limit, not one more.
     assert summary.counters["harvest/kept"] == 3
+
+
+def test_a_build_records_what_made_it_without_local_paths(built):
+    corpus, out, _ = built
+    made_by = json.loads((out / "build.json").read_text(encoding="utf-8"))
+    assert made_by["corpus"] == corpus.name and made_by["source_datasets"] == ["original"]
+    assert made_by["writer"] == "offline" and made_by["seed"] == 7 and made_by["decontaminate"] == ["humaneval"]
+    assert made_by["generation"]["search"] == "coverage" and made_by["generation"]["search_calls"] > 0
+    assert made_by["generation"]["max_chars"] > 0 and made_by["dataset"]["eval_share"] == 0.25
+    assert made_by["versions"]["case2code-hub"] and made_by["versions"]["datasets"]
+    # The builder's file system is nobody's business: no absolute path in what gets published.
+    for path in [out / "build.json", out / "README.md"]:
+        text = path.read_text(encoding="utf-8")
+        assert str(corpus.parent) not in text and str(Path.home()) + "/" not in text, path
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "annotations_creators:\n- machine-generated" in card and "source_datasets:\n- original" in card

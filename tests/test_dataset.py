@@ -188,10 +188,32 @@ def test_card_parses_and_declares_the_configs(built):
     assert [c["config_name"] for c in data["configs"]] == ["raw", "prompted", "chat", "text", "rl", "eval"]
     assert data["configs"][0]["default"] is True
     assert set(MetadataConfigs.from_dataset_card_data(card.data)) == set(present)
+    # dataset_info as datasets reads it: features and rows per split, for every config.
+    from datasets import load_dataset_builder
+    from datasets.info import DatasetInfosDict
+
+    infos = DatasetInfosDict.from_dataset_card_data(card.data)
+    assert set(infos) == set(present)
+    for config, info in infos.items():
+        assert info.features == schema.features(config)
+        builder = load_dataset_builder(str(out), config, cache_dir=str(out.parent / "cache-info"))
+        want = {split: sum(report.counts[config]["test" if config == "eval" else split].values())
+                for split in (["test", *present["eval"]] if config == "eval" else ["train"])}
+        if config == "eval":
+            want.update({level: report.counts["eval"]["test"][level] for level in present["eval"]})
+        assert {name: split.num_examples for name, split in builder.info.splits.items()} == want, config
+        assert all(split.num_bytes > 0 for split in builder.info.splits.values())
     assert data["license"] == "other" and data["task_categories"] == ["text-generation"]
     assert data["language"] == ["en", "code"] and data["size_categories"] == ["n<1K"]
     assert {"code", "synthetic", "case2code"} <= set(data["tags"])
     assert "arXiv:2407.12504" in card.text and 'load_dataset("case2code", "eval", split="hard")' in card.text
+    assert "@inproceedings{shao-etal-2025-case2code" in card.text and 'pages = "11056--11069"' in card.text
+    assert data["annotations_creators"] == ["machine-generated"] and data["source_datasets"] == ["original"]
+    for section in ("## Training with TRL", "## Grading", "## Example rows", "## Lengths", "## Limitations"):
+        assert section in card.text, section
+    for config in present:  # an example of every config
+        assert f"`{config}`:\n\n```json\n{{" in card.text, config
+    assert "| prompted: completion (characters) |" in card.text
     t1, t2 = report.thresholds
     assert f"easy below {t1:g}" in card.text and f"| `raw` | `train` | {report.n_train} |" in card.text
     assert "| corpus | synthetic |" in card.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import functools
 import types
 
@@ -188,3 +189,20 @@ def test_the_json_fast_path_keeps_the_nesting_limit(depth):
     for leaf in ("1", "-1", "{'a': -1}"):
         source = "[" * depth + leaf + "]" * depth
         assert _read(literals.parse_arguments, source) == _read(literals.parse_arguments_ast, source)
+
+
+def test_harness_imports_give_every_grammar_name_its_meaning():
+    # A user's own harness runs ``f(<input>)`` with Python's eval: under the card's import lines,
+    # every dotted name the grammar reads must mean the object our evaluator gives it.
+    namespace: dict = {}
+    exec(literals.harness_imports(), namespace)  # our own import lines, nothing else
+    for name, value in {**literals.CONSTRUCTORS, **literals.NAMED_VALUES}.items():
+        got = eval(name, namespace)  # a dotted name of our own table
+        if name in ("types.SimpleNamespace", "SimpleNamespace"):
+            assert got is types.SimpleNamespace
+        elif name in ("bytes", "bytearray"):  # size-checked wrappers of the builtins
+            assert got is getattr(builtins, name)
+        else:
+            assert got is value, name
+        built = literals.parse_value(f"{name}()") if name in ("set", "Counter", "deque") else None
+        assert built is None or type(built) is type(eval(f"{name}()", namespace))

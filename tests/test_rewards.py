@@ -14,6 +14,7 @@ from case2code_hub.dataset import build_dataset
 from case2code_hub.evaluate import EvalConfig
 
 from synthetic_records import make_records
+from trl_calls import grpo_reward_call as _trl_call
 
 
 @pytest.fixture(scope="module")
@@ -28,19 +29,6 @@ def rl_rows(tmp_path_factory) -> list[dict]:
     for row in rows:  # the reference, to write completions from
         row["_reference"] = raw[row["id"]]["code"]
     return rows
-
-
-def _trl_call(reward, rows: list[dict], completions: list, num_generations: int) -> list[float]:
-    """``GRPOTrainer._calculate_rewards``'s call of a plain-function reward, as in TRL 1.16."""
-    inputs = [row for row in rows for _ in range(num_generations)]
-    prompts = [row["prompt"] for row in inputs]
-    keys = [key for key in inputs[0] if key not in ["prompt", "completion", "completion_ids"]]
-    reward_kwargs = {key: [example[key] for example in inputs] for key in keys}
-    reward_kwargs["trainer_state"] = object()
-    reward_kwargs["log_extra"] = lambda *a, **k: None
-    reward_kwargs["log_metric"] = lambda *a, **k: None
-    completion_ids = [[0] * 3 for _ in completions]
-    return reward(prompts=prompts, completions=completions, completion_ids=completion_ids, **reward_kwargs)
 
 
 def _answer(code: str) -> str:

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import types
 
 import pytest
 
 from case2code_hub.dataset import build_dataset
 
 from synthetic_records import make_records
+from trl_calls import grpo_reward_call, sft_add_eos
 
 trl_data = pytest.importorskip(
     "trl.data_utils", reason="TRL is not installed: `pip install --no-deps trl` (its data utilities need no torch)"
@@ -38,13 +41,18 @@ SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{
 
 
 @pytest.fixture(scope="module")
-def rows(tmp_path_factory) -> dict[str, list[dict]]:
-    from datasets import load_dataset
-
+def folder(tmp_path_factory):
     out = tmp_path_factory.mktemp("trl") / "case2code"
     build_dataset(make_records(4), out, seed=3, eval_share=0.25)
-    cache = str(out.parent / "cache")
-    return {config: list(load_dataset(str(out), config, split="train", cache_dir=cache)) for config in CONVERSATIONAL}
+    return out
+
+
+@pytest.fixture(scope="module")
+def rows(folder) -> dict[str, list[dict]]:
+    from datasets import load_dataset
+
+    cache = str(folder.parent / "cache")
+    return {config: list(load_dataset(str(folder), config, split="train", cache_dir=cache)) for config in CONVERSATIONAL}
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +124,60 @@ def test_text_rows_are_plain_language_modelling(rows):
     for row, prompted in zip(rows["text"], rows["prompted"]):
         assert not trl_data.is_conversational(row)
         assert row["text"] == prompted["prompt"] + prompted["completion"]
+
+
+def _snippet(card: str, trainer: str) -> str:
+    blocks = re.findall(r"```python\n(.*?)```", card, re.DOTALL)
+    [block] = [b for b in blocks if trainer in b]
+    return block
+
+
+class _Recorded:
+    """A config class of the fake ``trl``: keeps its keyword arguments."""
+
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+
+
+def test_the_cards_sft_and_grpo_snippets_run_against_trls_data_handling(folder, rows, tokenizer, monkeypatch):
+    """The card's snippets, as written, with TRL's trainers replaced by stand-ins that do what the
+    trainers do to the data (the real trainers need torch and a model): format detection, chat
+    template or EOS, and for GRPO the reward call on right answers."""
+    from datasets import load_dataset
+
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    references = {row["id"]: row["code"] for row in load_dataset(str(folder), "raw", split="train",
+                                                                   cache_dir=str(folder.parent / "cache"))}
+    seen: dict[str, object] = {}
+
+    class SFTTrainer:
+        def __init__(self, model, train_dataset, args):
+            self.dataset = train_dataset
+
+        def train(self):
+            for row in self.dataset:
+                assert not trl_data.is_conversational(row)
+                row = sft_add_eos(row, EOS)
+                assert row["completion"].endswith("```" + EOS) and not row["prompt"].endswith(EOS)
+            seen["sft"] = len(self.dataset)
+
+    class GRPOTrainer:
+        def __init__(self, model, reward_funcs, train_dataset, args):
+            self.reward, self.dataset = reward_funcs, train_dataset
+
+        def train(self):
+            batch = [dict(row) for row in self.dataset.select(range(min(4, len(self.dataset))))]
+            assert all(trl_data.is_conversational(row) for row in batch)
+            trl_data.maybe_apply_chat_template(batch[0], tokenizer)
+            answers = [[{"role": "assistant", "content": f"```python\n{references[row['id']]}```"}] for row in batch]
+            seen["grpo"] = grpo_reward_call(self.reward, batch, answers, num_generations=1)
+            self.reward.close()
+
+    fake = types.ModuleType("trl")
+    fake.SFTTrainer, fake.GRPOTrainer, fake.SFTConfig, fake.GRPOConfig = SFTTrainer, GRPOTrainer, _Recorded, _Recorded
+    monkeypatch.setitem(sys.modules, "trl", fake)
+    monkeypatch.chdir(folder.parent)  # the card loads the folder by its name
+    for trainer in ("SFTTrainer", "GRPOTrainer"):
+        exec(compile(_snippet(card, trainer), f"<card {trainer}>", "exec"), {})  # our own card's code
+    assert seen["sft"] == len(rows["prompted"])
+    assert seen["grpo"] == [1.0] * len(seen["grpo"]) and seen["grpo"]

@@ -18,17 +18,19 @@ target, swaps the staged folder in and cleans up on SIGTERM. Their names are re-
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
+import platform
 import shutil
 import tempfile
 from array import array
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from .. import schema
+from .. import literals, schema
 from ..errors import ConfigError, DatasetError
 from ..utils.logging import get_logger, progress
 from . import card as card_mod
@@ -189,6 +191,22 @@ def _quality(tally: QualityTally, summary: Mapping[str, Any], dropped: Mapping[s
     return tally.summary(harvested=int(harvested) if isinstance(harvested, int) else None, dropped=reasons)
 
 
+def _writer_phrase(provenance: Mapping[str, Any]) -> str:
+    writer = provenance.get("writer")
+    if writer in ("tgi", "openai"):
+        return f"a language model ({provenance.get('model') or 'served over ' + writer}) and extended by a coverage-guided search"
+    if writer == "offline":
+        return "a program (no language model): a coverage-guided search over the function's code, annotations and call sites"
+    return "the pipeline that produced the records"
+
+
+def _corpus_phrase(provenance: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
+    corpus = provenance.get("corpus") or summary.get("corpus")
+    if corpus == "stdlib":
+        return "the Python standard library"
+    return f"the corpus `{corpus}`" if corpus else "the input records"
+
+
 def _observed_hidden(row: Mapping[str, Any], cfg: BuildConfig) -> tuple[list, list]:
     """A function's cases cut into the ones a prompt shows and the ones graded on (seeded by its id)."""
     cases = row["cases"]
@@ -207,6 +225,7 @@ def _eval_row(row: dict[str, Any], cfg: BuildConfig) -> dict[str, Any]:
         "observed_cases": observed,
         "hidden_cases": hidden,
         "reference_code": row["code"],
+        "source": row["source"],
         "difficulty": row["difficulty"],
     }
 
@@ -239,6 +258,7 @@ def build_dataset(
     pretty_name: str = "Case2Code",
     min_eval_items: int = 50,
     max_eval_share: float = 0.15,
+    provenance: Mapping[str, Any] | None = None,
 ) -> BuildReport:
     """Build the dataset folder from functions with their cases.
 
@@ -258,6 +278,9 @@ def build_dataset(
         min_eval_items: a small build raises its eval share (up to ``max_eval_share``) until
             this many functions are held out; see :func:`.split.effective_share`.
         max_eval_share: the ceiling of that raise.
+        provenance: what made the records (corpus, writer, model, settings, versions), written
+            with the build's own options to ``build.json``, which the release manifest carries;
+            its ``source_datasets`` go to the card. Keep clocks and local paths out of it.
 
     Returns:
         A :class:`BuildReport`.
@@ -286,7 +309,7 @@ def build_dataset(
             out.parent.mkdir(parents=True, exist_ok=True)
             staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
             os.chmod(staged, 0o755)
-            report = _build_into(records, out, staged, writers, cfg, summary)
+            report = _build_into(records, out, staged, writers, cfg, summary, provenance or {})
         except BaseException:
             for writer in writers:
                 writer.abort()
@@ -389,6 +412,7 @@ def _build_into(
     writers: list[shards.ShardWriter],
     cfg: BuildConfig,
     summary: Mapping[str, Any] | None,
+    provenance: Mapping[str, Any],
 ) -> BuildReport:
     """The build, streaming: spill and sort the functions, fold their small facts, then write every
     split in id order, the card last, and swap ``staged`` into ``out``."""
@@ -448,6 +472,13 @@ def _build_into(
     writers += [*train_out.values(), *eval_out.values()]
     level_counts = {name: Counter() for name in schema.CONFIGS}
     raw_fields = list(schema.features("raw"))
+    first_rows: dict[str, dict[str, Any]] = {}
+    lengths = {name: array("L") for name in ("prompted: prompt (characters)", "prompted: completion (characters)",
+                                             "rl: prompt (characters)", "eval: prompt (characters)", "raw: cases per function")}
+
+    def add(config: str, out_writer: shards.ShardWriter, row: dict[str, Any]) -> None:
+        out_writer.add(row)
+        first_rows.setdefault(config, row)
     n_train = n_eval = demoted = 0
     with progress() as bar:
         task = bar.add_task("Rendering prompts", total=n_functions - n_eval_expected)
@@ -458,21 +489,28 @@ def _build_into(
             side = split.assign(function_id, len(row["cases"]), config=split_config)
             if side == "eval":
                 n_eval += 1
-                eval_out[level].add(_eval_row(row, cfg))
+                eval_row = _eval_row(row, cfg)
+                add("eval", eval_out[level], eval_row)
+                lengths["eval: prompt (characters)"].append(len(eval_row["prompt"]))
                 level_counts["eval"][level] += 1
                 continue
             if split.is_eval_candidate(function_id, seed=cfg.seed, eval_share=share):
                 demoted += 1
             n_train += 1
-            train_out["raw"].add({key: row[key] for key in raw_fields})
+            add("raw", train_out["raw"], {key: row[key] for key in raw_fields})
+            lengths["raw: cases per function"].append(len(row["cases"]))
             level_counts["raw"][level] += 1
             for sample in templates.render_samples(row, n=cfg.samples_per_function, seed=cfg.seed):
                 for config in schema.TRAINING_CONFIGS:
-                    train_out[config].add(templates.training_row(sample, config))
+                    add(config, train_out[config], templates.training_row(sample, config))
                     level_counts[config][level] += 1
+                lengths["prompted: prompt (characters)"].append(len(sample["prompt"]) + len(templates.PROMPT_END))
+                lengths["prompted: completion (characters)"].append(len(sample["completion"]))
             # Graded on hidden cases, as eval items are: only functions with enough of them.
             if len(row["cases"]) >= min_eval_cases:
-                train_out["rl"].add(_rl_row(row, cfg))
+                rl_row = _rl_row(row, cfg)
+                add("rl", train_out["rl"], rl_row)
+                lengths["rl: prompt (characters)"].append(len(rl_row["prompt"][0]["content"]))
                 level_counts["rl"][level] += 1
             bar.advance(task)
     runs.cleanup()
@@ -481,12 +519,20 @@ def _build_into(
     splits: dict[str, list[str]] = {}
     outputs = [*((config, "train", out) for config, out in train_out.items()),
                *(("eval", level, eval_out[level]) for level in schema.DIFFICULTIES)]
+    sizes: dict[str, dict[str, tuple[int, int]]] = {}
+    download_sizes: Counter = Counter()
     for config, name, out_writer in outputs:
+        paths = out_writer.close()
+        files += paths
+        download_sizes[config] += sum(path.stat().st_size for path in paths)
         # ``datasets`` refuses to load a split without rows: an empty split gets no file and
         # no entry in the card.
         if out_writer.rows:
             splits.setdefault(config, []).append(name)
-        files += out_writer.close()
+            sizes.setdefault(config, {})[name] = (out_writer.rows, out_writer.nbytes)
+    if "eval" in sizes:  # test is the union of the difficulty splits (the same files)
+        levels = sizes["eval"]
+        sizes["eval"] = {"test": (sum(r for r, _ in levels.values()), sum(b for _, b in levels.values())), **levels}
 
     def by_level(config: str) -> dict[str, int]:
         return {level: level_counts[config].get(level, 0) for level in schema.DIFFICULTIES}
@@ -525,10 +571,20 @@ def _build_into(
             "n_formats": len(templates.CASE_FORMATS),
             "min_hidden": cfg.split_config.min_hidden,
             "splits": splits,
+            "dataset_info": card_mod.dataset_info_metadata(sizes, download_sizes),
+            "source_datasets": "\n".join(f"- {name}" for name in provenance.get("source_datasets", ["original"])),
+            "harness_imports": literals.harness_imports(),
+            "examples": card_mod.example_rows({c: first_rows[c] for c in schema.CONFIGS if c in first_rows}),
+            "lengths": card_mod.length_table(lengths),
+            "python_version": provenance.get("versions", {}).get("python") or platform.python_version(),
+            "writer_phrase": _writer_phrase(provenance),
+            "corpus_phrase": _corpus_phrase(provenance, summary or {}),
         },
         extra_sections=card_mod.quality_section(quality),
     )
     (staged / "README.md").write_text(text, encoding="utf-8")
+    made_by = {**provenance, "dataset": {**asdict(cfg), "eval_share_used": share}}
+    (staged / "build.json").write_text(json.dumps(made_by, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     check_target(out)  # it may have changed while we were writing
     swap_into_place(staged, out)
 
@@ -541,7 +597,7 @@ def _build_into(
         thresholds=cuts,
         counts=counts,
         dropped=dict(dropped),
-        files=[path.relative_to(staged).as_posix() for path in files] + ["README.md"],
+        files=[path.relative_to(staged).as_posix() for path in files] + ["README.md", "build.json"],
         cases=n_cases,
         quality=quality,
     )

@@ -68,6 +68,37 @@ def configs_metadata(splits: Mapping[str, Iterable[str]] | None = None) -> list[
     return configs
 
 
+def dataset_info_metadata(sizes: Mapping[str, Mapping[str, tuple[int, int]]],
+                          download_sizes: Mapping[str, int], *, features_of: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The card's ``dataset_info``: features and, per split, rows and Arrow bytes, as ``datasets``
+    writes it (``DatasetInfosDict.to_dataset_card_data``) and reads it back.
+
+    Args:
+        sizes: ``{config: {split: (rows, arrow_bytes)}}`` of the splits the card declares.
+        download_sizes: Parquet bytes per config.
+        features_of: a config's features where they differ from ``schema.features`` (a
+            calibrated eval config has two more columns).
+    """
+    from datasets import DatasetInfo, SplitDict, SplitInfo
+    from datasets.info import DatasetInfosDict
+    from huggingface_hub import DatasetCardData
+
+    from ..schema import features
+
+    infos = {}
+    for config, splits in sizes.items():
+        split_dict = SplitDict()
+        for name, (rows, nbytes) in splits.items():
+            split_dict.add(SplitInfo(name=name, num_bytes=nbytes, num_examples=rows))
+        config_features = (features_of or {}).get(config) or features(config)
+        infos[config] = DatasetInfo(features=config_features, splits=split_dict, download_size=download_sizes.get(config, 0),
+                                    dataset_size=sum(nbytes for _, nbytes in splits.values()))
+    data = DatasetCardData()
+    DatasetInfosDict(infos).to_dataset_card_data(data)
+    info = data.to_dict()["dataset_info"]
+    return info if isinstance(info, list) else [info]
+
+
 def size_category(n_rows: int) -> str:
     """The Hub's ``size_categories`` bucket for a row count."""
     for bound, name in _SIZE_CATEGORIES:
@@ -119,6 +150,41 @@ def how_made_table(facts: Mapping[str, Any]) -> str:
     """Markdown table of build facts (nested mappings such as drop reasons become dotted keys)."""
     lines = ["| | |", "| --- | --- |"]
     lines += [f"| {_md(key)} | {_md(value)} |" for key, value in _flatten(facts)]
+    return "\n".join(lines)
+
+
+def _shorten(value: Any, width: int = 200, items: int = 2) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= width else value[:width] + f"... ({len(value) - width} more characters)"
+    if isinstance(value, list):
+        shown = [_shorten(v, width, items) for v in value[:items]]
+        return shown + ([f"... ({len(value) - items} more)"] if len(value) > items else [])
+    if isinstance(value, Mapping):
+        return {key: _shorten(v, width, items) for key, v in value.items()}
+    return value
+
+
+def example_rows(first_rows: Mapping[str, Mapping[str, Any]]) -> str:
+    """The card's "Example rows": the first row of each config as JSON, long texts and lists cut."""
+    import json
+
+    parts = []
+    for config, row in first_rows.items():
+        text = json.dumps(_shorten(dict(row)), indent=2, ensure_ascii=False)
+        parts.append(f"`{config}`:\n\n```json\n{text}\n```")
+    return "\n\n".join(parts) if parts else "No rows."
+
+
+def length_table(lengths: Mapping[str, Iterable[int]]) -> str:
+    """Markdown table of length figures (median, 90th percentile, max) per measured column."""
+    lines = ["| Column | Rows | Median | 90th percentile | Max |", "| --- | ---: | ---: | ---: | ---: |"]
+    for name, values in lengths.items():
+        ordered = sorted(values)
+        if not ordered:
+            continue
+        median = ordered[(len(ordered) - 1) // 2]
+        p90 = ordered[min(len(ordered) - 1, (len(ordered) * 9) // 10)]
+        lines.append(f"| {_md(name)} | {len(ordered)} | {median} | {p90} | {ordered[-1]} |")
     return "\n".join(lines)
 
 
@@ -205,7 +271,8 @@ def render_card(
             ``counts`` (see :func:`summary_table`), ``facts`` (see :func:`how_made_table`),
             ``thresholds``, ``licenses``, ``load_name``, ``samples_per_function``,
             ``n_instructions``, ``n_formats``, ``min_hidden``. Optional: ``splits``, the non-empty
-            splits (see :func:`configs_metadata`). Any other key fills a placeholder
+            splits (see :func:`configs_metadata`); ``dataset_info`` (see
+            :func:`dataset_info_metadata`). Any other key fills a placeholder
             of the same name in a custom template.
         template: path of the template; by default the package's ``dataset_card/README.md``.
         extra_sections: markdown inserted before the citation (plots, changelog).
@@ -221,13 +288,16 @@ def render_card(
         source = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise DatasetError(f"cannot read the dataset card template {path}: {exc.strerror}", path=str(path)) from None
-    mapping = {key: value for key, value in values.items() if key not in ("counts", "facts", "thresholds", "splits")}
+    mapping = {key: value for key, value in values.items()
+               if key not in ("counts", "facts", "thresholds", "splits", "dataset_info")}
     t1, t2 = values["thresholds"]
     mapping.update(
         marker=CARD_MARKER,
         toolkit_version=_toolkit_version(),
         size_category=size_category(values["n_rows"]),
         configs=yaml.safe_dump({"configs": configs_metadata(values.get("splits"))}, sort_keys=False).rstrip("\n"),
+        dataset_info=(yaml.safe_dump({"dataset_info": values["dataset_info"]}, sort_keys=False).rstrip("\n")
+                      if values.get("dataset_info") else ""),
         summary_table=summary_table(values["counts"]),
         how_made=how_made_table(values["facts"]),
         threshold_easy=f"{t1:g}",

@@ -45,6 +45,8 @@ class ShardWriter:
         self.row_group_rows, self.batch_rows = row_group_rows, batch_rows
         self.arrow_schema = schema.features(config).arrow_schema
         self.rows = 0
+        # Arrow bytes of the rows written: what ``datasets`` records as a split's ``num_bytes``.
+        self.nbytes = 0
         self._partials: list[Path] = []
         self._writer: Any = None
         self._in_shard = 0
@@ -84,6 +86,7 @@ class ShardWriter:
             batches, self._batches, self._group_rows = self._batches, [], 0
             table = self._pa.concat_tables(batches).combine_chunks()
             del batches
+            self.nbytes += table.nbytes
             self._writer.write_table(table, row_group_size=self.row_group_rows)
 
     def _close_shard(self) -> None:

@@ -15,7 +15,7 @@ import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from ..dataset import card as card_mod
 from ..errors import DatasetError, InputFileError
@@ -92,6 +92,7 @@ def calibrate(
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
+    from datasets import Features
 
     folder = Path(dataset)
     if not card_mod.is_case2code_folder(folder):
@@ -133,10 +134,16 @@ def calibrate(
     shutil.rmtree(staged, ignore_errors=True)
     staged.mkdir()
     levels = [level for level in DIFFICULTIES if any(r["difficulty"] == level for r in rows)]
+    sizes: dict[str, tuple[int, int]] = {}
     for level in levels:
         part = pa.Table.from_pylist([r for r in rows if r["difficulty"] == level], schema=schema)
         pq.write_table(part, staged / f"{level}-00000-of-00001.parquet", compression="zstd")
-    _rewrite_card(folder, levels, names, measured, len(rows), Counter(r["difficulty"] for r in rows))
+        sizes[level] = (part.num_rows, part.nbytes)
+    sizes = {"test": (sum(r for r, _ in sizes.values()), sum(b for _, b in sizes.values())), **sizes}
+    download = sum(path.stat().st_size for path in staged.glob("*.parquet"))
+    info = card_mod.dataset_info_metadata({"eval": sizes}, {"eval": download},
+                                          features_of={"eval": Features.from_arrow_schema(schema)})[0]
+    _rewrite_card(folder, levels, names, measured, len(rows), Counter(r["difficulty"] for r in rows), info)
     old = folder / ".eval.previous"
     shutil.rmtree(old, ignore_errors=True)
     (folder / "eval").rename(old)
@@ -157,7 +164,8 @@ def _present_splits(folder: Path, eval_levels: Iterable[str]) -> dict[str, list[
     return splits
 
 
-def _rewrite_card(folder: Path, levels: list[str], models: list[str], measured: int, total: int, counts: Counter) -> None:
+def _rewrite_card(folder: Path, levels: list[str], models: list[str], measured: int, total: int, counts: Counter,
+                  eval_info: dict[str, Any]) -> None:
     import yaml
     from huggingface_hub import DatasetCard
 
@@ -166,6 +174,10 @@ def _rewrite_card(folder: Path, levels: list[str], models: list[str], measured: 
     splits = _present_splits(folder, levels)
     card = DatasetCard(text)
     card.data.configs = card_mod.configs_metadata(splits)
+    # The eval config's features gained two columns and its splits moved: its dataset_info too.
+    infos = card.data.to_dict().get("dataset_info") or []
+    infos = infos if isinstance(infos, list) else [infos]
+    card.data.dataset_info = [i for i in infos if i.get("config_name") != "eval"] + [eval_info]
     header = "---\n" + yaml.safe_dump(card.data.to_dict(), sort_keys=False, allow_unicode=True) + "---\n"
     body = _SECTION.sub("\n", card.text)
     section = (

@@ -52,6 +52,9 @@ logger = get_logger(__name__)
 FLAGS: tuple[str, ...] = ("non_literal_input", "misaligned_outputs", "address", "name_error", "nondeterministic",
                           "not_reproducible", "differs_from_official")
 _EXCEPTION_MARK = "<|EXCEPTION|>"
+# Every imported row's ``source``: the official release, under its own license.
+OFFICIAL_SOURCE = {"corpus": "case2code-official", "path": "dataset/test.jsonl", "repo": "choosewhatulike/case2code",
+                   "license": "Apache-2.0"}
 _RUN_FAILURES = ("timeout", "memory", "crashed", "unserializable")
 PromptStyle = Literal["official", "ours"]
 
@@ -343,6 +346,7 @@ def _row(row, inputs, official, ours, flag, detail, prompt) -> dict[str, Any]:
         "observed_cases": observed,
         "hidden_cases": hidden,
         "reference_code": row["exec_code"],
+        "source": OFFICIAL_SOURCE,
         "difficulty": "",
         "flag": f"{flag}: {detail}" if flag and detail else (flag or ""),
         "official_cases": official_cases,

@@ -132,7 +132,7 @@ def iter_documents(
     path = Path(corpus)
     if not path.exists():
         raise CorpusError(f"corpus not found: {path}", path=str(path))
-    name = path.resolve().name or str(path)
+    name = corpus_name(corpus)
     if path.is_file():
         if path.name.endswith(".py"):
             document = _read_code(path, Source(name, path.name), on_unreadable) if rank == 0 else None
@@ -163,6 +163,28 @@ def iter_documents(
         yield from _iter_rows(mine, corpus_name=name, rank=0, world_size=1, stats=stats)
     else:
         yield from _iter_rows(labelled, corpus_name=name, rank=rank, world_size=world_size, stats=stats)
+
+
+def corpus_name(corpus: str | os.PathLike) -> str:
+    """The corpus as rows, cards and manifests name it: ``stdlib``, a Hub repo (``bigcode/the-stack``
+    for ``hf://datasets/bigcode/the-stack/...``), else the last component of the path or URL (never
+    a local absolute path: it says nothing to a reader and leaks the builder's file system)."""
+    if str(corpus) == "stdlib":
+        return "stdlib"
+    if is_remote(corpus):
+        root = str(corpus).split("://", 1)[1].rstrip("/")
+        parts = root.split("/")
+        if str(corpus).startswith("hf://") and len(parts) >= 3 and parts[0] in ("datasets", "spaces", "models"):
+            return "/".join(parts[1:3]).split("@", 1)[0]
+        return posixpath.basename(root.split("*", 1)[0].rstrip("/")) or root
+    return Path(corpus).resolve().name or str(corpus)
+
+
+def source_datasets(corpus: str | os.PathLike) -> list[str]:
+    """The card's ``source_datasets``: the Hub dataset read (``hf://datasets/...``), else ``original``."""
+    if str(corpus).startswith("hf://datasets/"):
+        return [corpus_name(corpus)]
+    return ["original"]
 
 
 def is_remote(corpus: str | os.PathLike) -> bool:
@@ -200,12 +222,7 @@ def list_remote(corpus: str) -> tuple[Any, list[str]]:
 
 def _iter_remote(corpus: str, *, rank: int, world_size: int, stats: Counter) -> Iterator[SourceDocument]:
     fs, files = list_remote(corpus)
-    root = corpus.split("://", 1)[1].rstrip("/")
-    parts = root.split("/")
-    if corpus.startswith("hf://") and len(parts) >= 3 and parts[0] in ("datasets", "spaces", "models"):
-        name = "/".join(parts[1:3]).split("@", 1)[0]  # the repo, e.g. bigcode/the-stack
-    else:
-        name = posixpath.basename(root.split("*", 1)[0].rstrip("/")) or root
+    name = corpus_name(corpus)
     prefix = os.path.commonpath(files) if len(files) > 1 else posixpath.dirname(files[0])
     labelled = [(file, posixpath.relpath(file, prefix)) for file in files]
     if len(files) >= world_size:
