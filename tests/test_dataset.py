@@ -214,6 +214,10 @@ def test_card_parses_and_declares_the_configs(built):
     for config in present:  # an example of every config
         assert f"`{config}`:\n\n```json\n{{" in card.text, config
     assert "| prompted: completion (characters) |" in card.text
+    # Plots drawn at build time, linked from the card.
+    for name in ("difficulty.png", "lengths.png", "outcomes.png"):
+        assert (out / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"](plots/{name})" in card.text
     t1, t2 = report.thresholds
     assert f"easy below {t1:g}" in card.text and f"| `raw` | `train` | {report.n_train} |" in card.text
     assert "| corpus | synthetic |" in card.text

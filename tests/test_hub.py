@@ -25,13 +25,14 @@ TOKEN = "hf_testtoken"
 def _assert_png(data: bytes) -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
+    channels = {2: 3, 6: 4}[data[25]]  # RGB or RGBA, 8 bits each
     chunks, at = {}, 8
     while at < len(data):
         (length,) = struct.unpack(">I", data[at : at + 4])
         chunks.setdefault(data[at + 4 : at + 8], b"")
         chunks[data[at + 4 : at + 8]] += data[at + 8 : at + 8 + length]
         at += 12 + length
-    assert len(zlib.decompress(chunks[b"IDAT"])) == (width * 3 + 1) * height and width > 100 and height > 100
+    assert len(zlib.decompress(chunks[b"IDAT"])) == (width * channels + 1) * height and width > 100 and height > 100
 
 
 def _ids(dataset) -> list[str]:
@@ -144,3 +145,23 @@ def test_manifest_is_deterministic(tmp_path):
     facts = hub.read_folder(one)
     plots = dataset_plots(one, facts.difficulty, ["raw/train-00000-of-00001.parquet"])
     assert plots == dataset_plots(two, facts.difficulty, ["raw/train-00000-of-00001.parquet"]) and len(plots) == 4
+
+
+def test_a_built_folder_is_published_with_its_own_plots_and_provenance(server, tmp_path):
+    from case2code_hub.dataset import build_dataset
+
+    from synthetic_records import make_records
+
+    folder = tmp_path / "built"
+    build_dataset(make_records(3), folder, seed=2, eval_share=0.25, provenance={"corpus": "synthetic", "writer": "offline"})
+    hub.push(folder, REPO, version="1.0.0", message="a real build", token=TOKEN)
+    card = server.state.read_file(REPO, "v1.0.0", "README.md").decode("utf-8")
+    assert card.count("## Plots") == 1 and card.index("## Plots") < card.index("## Changelog")
+    for name in sorted(p.name for p in (folder / "plots").iterdir()):
+        assert server.state.read_file(REPO, "v1.0.0", f"plots/{name}") == (folder / "plots" / name).read_bytes()
+    manifest = json.loads(server.state.read_file(REPO, "v1.0.0", "case2code.json"))
+    assert manifest["metadata"]["build.json"]["corpus"] == "synthetic"
+    assert manifest["metadata"]["build.json"]["dataset"]["seed"] == 2
+    from datasets import load_dataset
+
+    assert len(load_dataset(REPO, "rl", revision="v1.0.0", split="train")) > 0

@@ -36,6 +36,7 @@ from ..utils.logging import get_logger, progress
 from . import card as card_mod
 from . import difficulty, shards, split, templates
 from .external import SortedRuns
+from .plots import PLOTS_DIR, build_plots, plots_section
 from .staging import _cleanup_on_sigterm, _Terminated, check_target, swap_into_place  # noqa: F401
 from .tally import QualityTally
 
@@ -476,6 +477,9 @@ def _build_into(
     lengths = {name: array("L") for name in ("prompted: prompt (characters)", "prompted: completion (characters)",
                                              "rl: prompt (characters)", "eval: prompt (characters)", "raw: cases per function")}
 
+    coverage = {"lines": array("d"), "branches": array("d")}
+    outcomes: Counter = Counter()
+
     def add(config: str, out_writer: shards.ShardWriter, row: dict[str, Any]) -> None:
         out_writer.add(row)
         first_rows.setdefault(config, row)
@@ -499,6 +503,10 @@ def _build_into(
             n_train += 1
             add("raw", train_out["raw"], {key: row[key] for key in raw_fields})
             lengths["raw: cases per function"].append(len(row["cases"]))
+            for name, stat in (("lines", "line_coverage"), ("branches", "branch_coverage")):
+                if row["stats"].get(stat) is not None:
+                    coverage[name].append(row["stats"][stat])
+            outcomes.update(case["outcome"] for case in row["cases"])
             level_counts["raw"][level] += 1
             for sample in templates.render_samples(row, n=cfg.samples_per_function, seed=cfg.seed):
                 for config in schema.TRAINING_CONFIGS:
@@ -556,6 +564,12 @@ def _build_into(
         },
     }
     quality = _quality(tally, summary or {}, dropped)
+    plots = build_plots(
+        {config: by_level(config) for config in ("raw", "rl", "eval")},
+        {"prompt": lengths["prompted: prompt (characters)"], "completion": lengths["prompted: completion (characters)"]},
+        coverage,
+        dict(sorted(outcomes.items())),
+    )
     n_prompted = sum(counts["prompted"]["train"].values())
     text = card_mod.render_card(
         {
@@ -580,9 +594,12 @@ def _build_into(
             "writer_phrase": _writer_phrase(provenance),
             "corpus_phrase": _corpus_phrase(provenance, summary or {}),
         },
-        extra_sections=card_mod.quality_section(quality),
+        extra_sections=plots_section(plots) + "\n\n" + card_mod.quality_section(quality),
     )
     (staged / "README.md").write_text(text, encoding="utf-8")
+    for name, (_, png) in plots.items():
+        (staged / PLOTS_DIR).mkdir(exist_ok=True)
+        (staged / PLOTS_DIR / name).write_bytes(png)
     made_by = {**provenance, "dataset": {**asdict(cfg), "eval_share_used": share}}
     (staged / "build.json").write_text(json.dumps(made_by, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     check_target(out)  # it may have changed while we were writing
@@ -597,7 +614,8 @@ def _build_into(
         thresholds=cuts,
         counts=counts,
         dropped=dict(dropped),
-        files=[path.relative_to(staged).as_posix() for path in files] + ["README.md", "build.json"],
+        files=[path.relative_to(staged).as_posix() for path in files] + ["README.md", "build.json"]
+        + [f"{PLOTS_DIR}/{name}" for name in plots],
         cases=n_cases,
         quality=quality,
     )

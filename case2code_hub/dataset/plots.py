@@ -1,93 +1,127 @@
-"""The card's plots as PNG bar charts, drawn without matplotlib (pixels, a 3x5 font and zlib).
+"""The card's plots, drawn with matplotlib (the Agg backend, no display) as PNG files.
 
-Deterministic: the same counts give byte-identical PNGs, so a re-published version whose data did
-not change re-uses its plots. :func:`dataset_plots` reads only the columns a plot needs.
+The build draws them from what it counted while writing (:func:`build_plots`): rows per
+difficulty, prompt and completion lengths, the coverage of the kept cases, and the outcome mix,
+so a local folder has them too. :func:`dataset_plots` draws the older set from a folder's Parquet
+files, for a folder built without them. Deterministic: the same counts give byte-identical PNGs
+(no timestamp or software tag in the file), so a re-published version whose data did not change
+re-uses its plots.
 """
 
 from __future__ import annotations
 
-import struct
-import zlib
+import io
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from ..schema import DIFFICULTIES
 
-# 3x5 glyphs, five rows of three cells, "#" = ink. Lower case is drawn as upper case.
-_GLYPHS = {
-    "0": ".#. #.# #.# #.# .#.", "1": ".#. ##. .#. .#. ###", "2": "##. ..# .#. #.. ###", "3": "##. ..# .#. ..# ##.",
-    "4": "#.# #.# ### ..# ..#", "5": "### #.. ##. ..# ##.", "6": ".## #.. ### #.# ###", "7": "### ..# .#. .#. .#.",
-    "8": "### #.# ### #.# ###", "9": "### #.# ### ..# ##.", "A": ".#. #.# ### #.# #.#", "B": "##. #.# ##. #.# ##.",
-    "C": ".## #.. #.. #.. .##", "D": "##. #.# #.# #.# ##.", "E": "### #.. ##. #.. ###", "F": "### #.. ##. #.. #..",
-    "G": ".## #.. #.# #.# .##", "H": "#.# #.# ### #.# #.#", "I": "### .#. .#. .#. ###", "J": "..# ..# ..# #.# .#.",
-    "K": "#.# #.# ##. #.# #.#", "L": "#.. #.. #.. #.. ###", "M": "#.# ### ### #.# #.#", "N": "##. #.# #.# #.# #.#",
-    "O": ".#. #.# #.# #.# .#.", "P": "##. #.# ##. #.. #..", "Q": ".#. #.# #.# ##. .##", "R": "##. #.# ##. #.# #.#",
-    "S": ".## #.. .#. ..# ##.", "T": "### .#. .#. .#. .#.", "U": "#.# #.# #.# #.# ###", "V": "#.# #.# #.# #.# .#.",
-    "W": "#.# #.# ### ### #.#", "X": "#.# #.# .#. #.# #.#", "Y": "#.# #.# .#. .#. .#.", "Z": "### ..# .#. #.. ###",
-    "-": "... ... ### ... ...", "+": "... .#. ### .#. ...", ".": "... ... ... ... .#.", "/": "..# ..# .#. #.. #..",
-    "_": "... ... ... ... ###", ":": "... .#. ... .#. ...", "%": "#.# ..# .#. #.. #.#", " ": "... ... ... ... ...",
-    "<": "..# .#. #.. .#. ..#", ">": "#.. .#. ..# .#. #..", "(": ".#. #.. #.. #.. .#.", ")": ".#. ..# ..# ..# .#.",
-}
-_INK, _BAR, _PAPER, _GRID = (33, 37, 41), (52, 120, 198), (255, 255, 255), (225, 228, 232)
+#: The folder (in a dataset folder and a release) holding the card's PNG files.
+PLOTS_DIR = "plots"
+_BLUE, _ORANGE, _GREEN = "#3478c6", "#e07b39", "#3a9a5b"
+_LEVEL_COLOURS = {"easy": _GREEN, "medium": _BLUE, "hard": _ORANGE}
 
 
-class _Canvas:
-    def __init__(self, width: int, height: int):
-        self.width, self.height = width, height
-        self.pixels = bytearray(_PAPER * (width * height))
+def _pyplot():
+    import matplotlib
 
-    def rect(self, x: int, y: int, w: int, h: int, color: tuple[int, int, int]) -> None:
-        x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, self.width), min(y + h, self.height)
-        row = bytes(color) * max(x1 - x0, 0)
-        for yy in range(y0, y1):
-            start = (yy * self.width + x0) * 3
-            self.pixels[start : start + len(row)] = row
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
 
-    def text(self, x: int, y: int, text: str, *, scale: int = 2, color: tuple[int, int, int] = _INK) -> None:
-        for index, char in enumerate(text.upper()):
-            glyph = _GLYPHS.get(char, _GLYPHS["_"]).replace(" ", "")
-            for cell, mark in enumerate(glyph):
-                if mark == "#":
-                    self.rect(x + index * 4 * scale + (cell % 3) * scale, y + (cell // 3) * scale, scale, scale, color)
-
-    def png(self) -> bytes:
-        stride = self.width * 3
-        raw = b"".join(b"\x00" + bytes(self.pixels[y * stride : (y + 1) * stride]) for y in range(self.height))
-
-        def chunk(tag: bytes, data: bytes) -> bytes:
-            return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-
-        header = struct.pack(">IIBBBBB", self.width, self.height, 8, 2, 0, 0, 0)
-        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+    return plt
 
 
-def text_width(text: str, scale: int = 2) -> int:
-    return len(text) * 4 * scale
+def _integer_ticks() -> Any:
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)  # counts: no 2.5 functions
+
+
+def _png(fig: Any) -> bytes:
+    plt = _pyplot()
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    # No "Software" or date chunk: the bytes depend on the data only.
+    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
 
 
 def bar_chart(title: str, bars: Mapping[str, int], *, width: int = 560, height: int = 280) -> bytes:
     """A PNG bar chart: one bar per label, its value above it, the title on top."""
-    canvas = _Canvas(width, height)
-    canvas.text(12, 10, title[: (width - 24) // 8])
-    top, bottom, left = 44, height - 30, 12
-    for fraction in (0.25, 0.5, 0.75, 1.0):
-        canvas.rect(left, bottom - int((bottom - top) * fraction), width - 2 * left, 1, _GRID)
-    canvas.rect(left, bottom, width - 2 * left, 2, _INK)
-    items = list(bars.items())
-    if not items:
-        return canvas.png()
-    slot = (width - 2 * left) // len(items)
-    peak = max(max(value for _, value in items), 1)
-    for index, (label, value) in enumerate(items):
-        bar_height = int((bottom - top - 16) * value / peak)
-        x = left + index * slot + slot // 6
-        canvas.rect(x, bottom - bar_height, max(slot * 2 // 3, 1), bar_height, _BAR)
-        number = str(value)
-        canvas.text(x + (slot * 2 // 3 - text_width(number, 1)) // 2, bottom - bar_height - 8, number, scale=1)
-        name = label[: max(slot // 8, 1)]
-        canvas.text(left + index * slot + (slot - text_width(name)) // 2, bottom + 8, name)
-    return canvas.png()
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(width / 100, height / 100))
+    labels, values = list(bars), list(bars.values())
+    drawn = ax.bar(range(len(values)), values, color=_BLUE)
+    ax.bar_label(drawn, fontsize=8)
+    ax.set_xticks(range(len(labels)), labels, fontsize=8, rotation=20 if len(labels) > 6 else 0)
+    ax.set_title(title, fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
+def _difficulty_plot(levels: Mapping[str, Mapping[str, int]]) -> bytes:
+    plt = _pyplot()
+    configs = [c for c, counts in levels.items() if sum(counts.values())]
+    fig, axes = plt.subplots(1, len(configs), figsize=(2.2 * len(configs) + 1, 2.8), squeeze=False)
+    for ax, config in zip(axes[0], configs):
+        values = [levels[config].get(level, 0) for level in DIFFICULTIES]
+        drawn = ax.bar(DIFFICULTIES, values, color=[_LEVEL_COLOURS[level] for level in DIFFICULTIES])
+        ax.bar_label(drawn, fontsize=8)
+        ax.set_title(config, fontsize=10)
+        ax.yaxis.set_major_locator(_integer_ticks())
+        ax.tick_params(labelsize=8)
+        ax.spines[["top", "right"]].set_visible(False)
+    fig.suptitle("Rows per difficulty level", fontsize=11)
+    return _png(fig)
+
+
+def _histograms(title: str, series: Mapping[str, Sequence[float]], xlabel: str, *, bins: Any = 30) -> bytes:
+    plt = _pyplot()
+    shown = {name: values for name, values in series.items() if len(values)}
+    fig, axes = plt.subplots(1, len(shown), figsize=(3.6 * len(shown) + 0.4, 2.8), squeeze=False)
+    for ax, (name, values), colour in zip(axes[0], shown.items(), (_BLUE, _ORANGE, _GREEN, _BLUE)):
+        ax.hist(values, bins=bins, color=colour)
+        ordered = sorted(values)
+        median = ordered[(len(ordered) - 1) // 2]
+        ax.axvline(median, color="#222222", linewidth=1, linestyle="--")
+        ax.set_title(f"{name} (median {median:g})", fontsize=9)
+        ax.yaxis.set_major_locator(_integer_ticks())
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.spines[["top", "right"]].set_visible(False)
+    fig.suptitle(title, fontsize=11)
+    return _png(fig)
+
+
+def build_plots(
+    levels: Mapping[str, Mapping[str, int]],
+    lengths: Mapping[str, Sequence[int]],
+    coverage: Mapping[str, Sequence[float]],
+    outcomes: Mapping[str, int],
+) -> dict[str, tuple[str, bytes]]:
+    """``{file name: (title, PNG)}`` for the card, from what the build counted.
+
+    Args:
+        levels: rows per difficulty level, per config.
+        lengths: characters per prompt / completion (``{"prompt": [...], "completion": [...]}``).
+        coverage: per function, share of lines / branches its kept cases run (where measured).
+        outcomes: kept cases per outcome (``returned``, ``raised``), per config in the key.
+    """
+    plots: dict[str, tuple[str, bytes]] = {}
+    if any(sum(counts.values()) for counts in levels.values()):
+        plots["difficulty.png"] = ("Rows per difficulty level", _difficulty_plot(levels))
+    if any(len(values) for values in lengths.values()):
+        plots["lengths.png"] = ("Prompt and completion lengths",
+                                _histograms("Training samples: characters", lengths, "characters"))
+    if any(len(values) for values in coverage.values()):
+        plots["coverage.png"] = ("Coverage of the kept cases",
+                                 _histograms("Share of each function's code its cases run", coverage, "share",
+                                             bins=[i / 20 for i in range(21)]))
+    if outcomes:
+        plots["outcomes.png"] = ("Outcome mix", bar_chart("Kept cases per outcome (raw)", dict(outcomes)))
+    return plots
 
 
 def _top(counter: Counter[str], limit: int = 8) -> dict[str, int]:
@@ -147,3 +181,12 @@ def dataset_plots(
     if sources:
         plots["sources.png"] = ("Source distribution", bar_chart("Functions per source corpus (raw)", _top(sources)))
     return plots
+
+
+def plots_section(plots: Mapping[str, tuple[str, bytes]]) -> str:
+    """Markdown that shows the plots (PNG files under :data:`PLOTS_DIR`, next to the card)."""
+    if not plots:
+        return ""
+    lines = ["## Plots", ""]
+    lines += [f"![{title}]({PLOTS_DIR}/{name})" for name, (title, _) in plots.items()]
+    return "\n".join(lines)

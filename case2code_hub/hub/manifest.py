@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 from .. import __version__
 from ..errors import DatasetError
+from ..dataset.plots import PLOTS_DIR, plots_section  # noqa: F401 - the release's plots, re-exported
 from ..schema import CONFIGS, DIFFICULTIES
 from ..utils.logging import get_logger
 from .versioning import VersionInfo, _version_str, parse_version
@@ -21,7 +22,6 @@ logger = get_logger(__name__)
 MANIFEST = "case2code.json"
 MANIFEST_FORMAT = 1
 CARD = "README.md"
-PLOTS_DIR = "plots"
 _SECTIONS_START = "<!-- case2code-hub:release -->"
 _SECTIONS_END = "<!-- /case2code-hub:release -->"
 
@@ -238,15 +238,6 @@ def changelog_section(history: list[VersionInfo], current: VersionInfo, *, repo_
         date = entry.date.date().isoformat() if entry.date else "this version"
         message = (entry.message or "").replace("|", "\\|").replace("\n", " ")
         lines.append(f"| `v{entry.version}` | {date} | {message} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def plots_section(plots: Mapping[str, tuple[str, bytes]]) -> str:
-    """Markdown that shows the release's plots (PNG files committed next to the card)."""
-    if not plots:
-        return ""
-    lines = ["## Plots", ""]
-    lines += [f"![{title}]({PLOTS_DIR}/{name})" for name, (title, _) in plots.items()]
     return "\n".join(lines)
 
 

@@ -154,7 +154,9 @@ def push(
         raise fail("reading earlier versions", exc, "nothing was changed") from None
     previous = _version_str(latest) if latest else None
     current = VersionInfo(version, tag, "", None, message, facts.rows, facts.difficulty, __version__)
-    plots = dataset_plots(folder, facts.difficulty, _config_files(facts, "raw"))
+    # A folder built by this version has its plots (and their section in the card); an older one gets them here.
+    built_plots = any(name.startswith(PLOTS_DIR + "/") for name in facts.files)
+    plots = {} if built_plots else dataset_plots(folder, facts.difficulty, _config_files(facts, "raw"))
     generated = {f"{PLOTS_DIR}/{name}": png for name, (_, png) in plots.items()}
     # The builder names the dataset after its folder; on the Hub it is loaded by its repo id.
     folder_card = facts.card_text.replace(f'load_dataset("{folder.resolve().name}"', f'load_dataset("{repo_id}"')
