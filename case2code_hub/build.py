@@ -53,6 +53,8 @@ class BuildSummary:
                 out[f"{stage.rstrip('/') or 'execution'}: {rest}"] = value
             elif "files_skipped/" in key:
                 out[f"files skipped: {key.rpartition('/')[2]}"] = value
+            elif "rows_skipped/" in key:  # bad corpus rows (--strict stops on the first instead)
+                out[f"corpus rows skipped: {key.rpartition('/')[2]}"] = value
         return out
 
 
@@ -176,6 +178,7 @@ def build(
     token: str | None = None,
     decontaminate: bool = True,
     search: str = "coverage",
+    strict: bool = False,
 ) -> BuildSummary:
     """Build a Case2Code dataset folder from a corpus.
 
@@ -202,6 +205,8 @@ def build(
         decontaminate: drop functions that overlap HumanEval (see :func:`decontaminated`).
         search: the offline writer's input search: ``"coverage"`` (rounds against the sandbox,
             keeping inputs that reach new lines, branches or outputs) or ``"none"`` (one shot).
+        strict: a corpus row that is not a JSON object or has no string ``content`` raises
+            ``CorpusError`` (file and line) instead of being skipped and counted in the summary.
 
     Returns:
         A :class:`BuildSummary`.
@@ -224,7 +229,7 @@ def build(
     config = GenerationConfig(
         corpus=str(corpus), seed=seed, max_functions=max_functions, timeout=timeout, memory_mb=memory_mb,
         n_candidates=n_candidates, max_chars=max_chars,
-        generator=generator, endpoint=endpoint, model=model, concurrency=concurrency, search=search,
+        generator=generator, endpoint=endpoint, model=model, concurrency=concurrency, search=search, strict=strict,
     )
     check_corpus(config.corpus)
     # Refuse an unsafe --out before spending minutes on generation.

@@ -22,7 +22,7 @@ from typing import Any, Iterator, Literal
 
 from datatrove.pipeline.base import PipelineStep
 
-from .errors import ConfigError, CorpusError
+from .errors import Case2CodeError, ConfigError, CorpusError
 from .schema import Case, ExecutionTask, Function
 from .utils.logging import get_logger
 
@@ -42,17 +42,28 @@ def _quiet_datatrove() -> None:
     if getattr(executor_base.add_task_logger, "_case2code_quiet", False):
         return
 
+    def console(record) -> bool:
+        # A rank that stopped on a user error (a bad corpus row, a missing file) is reported once,
+        # in one line, by the command; its traceback stays in the rank's log file.
+        caught = record["exception"]
+        return not (caught is not None and isinstance(caught.value, Case2CodeError))
+
+    def add_console_sink() -> None:
+        # No variable values in tracebacks (diagnose): a local may hold a token.
+        dt_logging.logger.add(sys.stderr, level="WARNING", format="datatrove {level}: {message}", filter=console,
+                              diagnose=False)
+
     def add_task_logger(logging_dir, rank, local_rank=0, node_rank=-1):
         dt_logging.logger.remove()
         logfile = logging_dir.open(f"logs/task_{rank:05d}.log", "w")
-        dt_logging.logger.add(logfile, level="DEBUG")
-        dt_logging.logger.add(sys.stderr, level="WARNING", format="datatrove {level}: {message}")
+        dt_logging.logger.add(logfile, level="DEBUG", diagnose=False)
+        add_console_sink()
         dt_logging.logger.info(f"Launching pipeline for {rank=}")
         return logfile
 
     def setup_default_logger():
         dt_logging.logger.remove()
-        dt_logging.logger.add(sys.stderr, level="WARNING", format="datatrove {level}: {message}")
+        add_console_sink()
 
     add_task_logger._case2code_quiet = True
     executor_base.add_task_logger = add_task_logger
@@ -106,6 +117,9 @@ class GenerationConfig:
     # earlier when everything is covered: 112 calls on average over the official functions).
     search: Literal["coverage", "none"] = "coverage"
     search_calls: int = 720
+    # A bad corpus row (not JSON, no string content) stops the run instead of being skipped and
+    # counted. Not part of the content: a run that succeeds under it skipped nothing.
+    strict: bool = False
 
     def __post_init__(self) -> None:
         if self.search not in ("coverage", "none"):
@@ -134,7 +148,7 @@ class GenerationConfig:
     def to_json(self) -> dict[str, Any]:
         """The settings that decide the shards' content (where the server is, and how hard it is
         driven, do not: a resumed run may reach the same model on another port)."""
-        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("endpoint", "concurrency")}
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("endpoint", "concurrency", "strict")}
 
 
 class HarvestStep(PipelineStep):
@@ -166,6 +180,7 @@ class HarvestStep(PipelineStep):
                 min_chars=self.config.min_chars,
                 max_chars=self.config.max_chars,
                 max_lines=self.config.max_lines,
+                strict=self.config.strict,
             ):
                 produced += 1
                 yield Item(function=function)

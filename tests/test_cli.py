@@ -54,3 +54,35 @@ def test_a_user_error_keeps_its_brackets(tmp_path):
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "tasks[ray].jsonl: not found" in lines[0]
+
+
+def _jsonl_corpus(path, *, bad_line: bool = True, column: str = "content"):
+    import json
+
+    good = "def triple(x):\n    if x > 100:\n        return x\n    return x * 3 + 1\n"
+    lines = [json.dumps({column: good, "path": "a.py"}), json.dumps({column: good.replace("triple", "quad"), "path": "b.py"})]
+    if bad_line:
+        lines.insert(1, "{this is not json")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_bad_corpus_lines_are_counted_or_with_strict_stop_the_build(tmp_path):
+    corpus = _jsonl_corpus(tmp_path / "stack.jsonl")
+    result = runner.invoke(app, ["build", "--corpus", str(corpus), "--out", str(tmp_path / "ds"), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "corpus rows skipped: bad_json" in result.output
+    strict = runner.invoke(app, ["build", "--corpus", str(corpus), "--out", str(tmp_path / "strict"), "--strict"])
+    # The sandbox's INFO lines may precede it; the failure itself is one line, no traceback.
+    assert strict.exit_code == 1 and "Traceback" not in strict.output and "datatrove" not in strict.output
+    errors = [line for line in strict.output.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1 and "stack.jsonl:2: not a JSON object" in errors[0], strict.output
+    assert not (tmp_path / "strict").exists()
+
+
+def test_a_corpus_without_content_is_one_line(tmp_path):
+    corpus = _jsonl_corpus(tmp_path / "text.jsonl", bad_line=False, column="text")
+    result = runner.invoke(app, ["build", "--corpus", str(corpus), "--out", str(tmp_path / "ds")])
+    assert result.exit_code == 1 and "Traceback" not in result.output and "datatrove" not in result.output
+    errors = [line for line in result.output.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1 and "no 'content' column" in errors[0], result.output

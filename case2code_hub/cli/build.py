@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ._common import err_console, setup_logging, user_errors
-from .options import Seed, Token, Verbose, Workers
+from .options import Seed, Strict, Token, Verbose, Workers
 
 
 def build(
@@ -29,6 +29,7 @@ def build(
     model: Annotated[Optional[str], typer.Option(help="Model name for OpenAI-style servers.")] = None,
     concurrency: Annotated[Optional[int], typer.Option(help="Requests in flight (capped by the server's limit).", min=1)] = None,
     token: Token = None,
+    strict: Strict = False,
     verbose: Verbose = False,
 ) -> None:
     """Harvest functions, write inputs, run them in the sandbox, and write a dataset folder."""
@@ -53,6 +54,7 @@ def build(
             model=model,
             concurrency=concurrency,
             token=token,
+            strict=strict,
         )
     table = Table(title=f"case2code build → {summary.out_dir}", show_header=True)
     table.add_column("what")

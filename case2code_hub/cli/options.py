@@ -15,3 +15,7 @@ Token = Annotated[
     Optional[str],
     typer.Option(help="Hub token (default: HF_TOKEN or the token saved by `hf auth login`).", show_default=False),
 ]
+Strict = Annotated[
+    bool,
+    typer.Option("--strict", help="Stop at the first corpus row that is not JSON or has no 'content' (default: skip and count it)."),
+]

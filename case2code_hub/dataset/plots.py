@@ -77,16 +77,24 @@ def _difficulty_plot(levels: Mapping[str, Mapping[str, int]]) -> bytes:
     return _png(fig)
 
 
-def _histograms(title: str, series: Mapping[str, Sequence[float]], xlabel: str, *, bins: Any = 30) -> bytes:
+def _histograms(title: str, series: Mapping[str, Sequence[float]], xlabel: str, *, bins: Any = 30,
+                clip_tail: bool = False) -> bytes:
     plt = _pyplot()
     shown = {name: values for name, values in series.items() if len(values)}
     fig, axes = plt.subplots(1, len(shown), figsize=(3.6 * len(shown) + 0.4, 2.8), squeeze=False)
     for ax, (name, values), colour in zip(axes[0], shown.items(), (_BLUE, _ORANGE, _GREEN, _BLUE)):
-        ax.hist(values, bins=bins, color=colour)
         ordered = sorted(values)
         median = ordered[(len(ordered) - 1) // 2]
+        label = f"{name} (median {median:g})"
+        if clip_tail:
+            # A long tail squeezes the bulk into one bar: the last 1% go into the last bar.
+            top = ordered[min(len(ordered) - 1, (len(ordered) * 99) // 100)]
+            if top < ordered[-1]:
+                values = [min(v, top) for v in values]
+                label = f"{name} (median {median:g}; last bar: >= {top:g}, max {ordered[-1]:g})"
+        ax.hist(values, bins=bins, color=colour)
         ax.axvline(median, color="#222222", linewidth=1, linestyle="--")
-        ax.set_title(f"{name} (median {median:g})", fontsize=9)
+        ax.set_title(label, fontsize=9)
         ax.yaxis.set_major_locator(_integer_ticks())
         ax.set_xlabel(xlabel, fontsize=8)
         ax.tick_params(labelsize=8)
@@ -114,7 +122,7 @@ def build_plots(
         plots["difficulty.png"] = ("Rows per difficulty level", _difficulty_plot(levels))
     if any(len(values) for values in lengths.values()):
         plots["lengths.png"] = ("Prompt and completion lengths",
-                                _histograms("Training samples: characters", lengths, "characters"))
+                                _histograms("Training samples: characters", lengths, "characters", clip_tail=True))
     if any(len(values) for values in coverage.values()):
         plots["coverage.png"] = ("Coverage of the kept cases",
                                  _histograms("Share of each function's code its cases run", coverage, "share",

@@ -49,6 +49,7 @@ def harvest(
     max_lines: int = 150,
     stdlib_imports_only: bool = True,
     dedup: bool = True,
+    strict: bool = False,
 ) -> Iterator[Function]:
     """Stream this rank's self-contained functions from a corpus, in a deterministic order.
 
@@ -64,6 +65,7 @@ def harvest(
         stdlib_imports_only: drop functions that import anything outside the standard library.
         dedup: drop exact and near duplicates (within this rank; across ranks the fingerprints
             let a later stage do it).
+        strict: a bad data row (not JSON, no ``content``) raises instead of being skipped.
 
     Returns:
         An iterator of ``Function``.
@@ -79,7 +81,7 @@ def harvest(
     config = FilterConfig(min_chars=min_chars, max_chars=max_chars, max_lines=max_lines, stdlib_imports_only=stdlib_imports_only)
     stats = Counter() if stats is None else stats
     deduplicator = Deduplicator() if dedup else None
-    for document in iter_documents(corpus, rank=rank, world_size=world_size, stats=stats):
+    for document in iter_documents(corpus, rank=rank, world_size=world_size, stats=stats, strict=strict):
         stats["files_read"] += 1
         tree_and_text = _parse(document, stats)
         if tree_and_text is None:

@@ -94,6 +94,7 @@ def iter_documents(
     world_size: int = 1,
     stats: Counter | None = None,
     on_unreadable: Callable[[CorpusError], None] | None = None,
+    strict: bool = False,
 ) -> Iterator[SourceDocument]:
     """Yield this rank's share of a corpus, in a deterministic order.
 
@@ -102,6 +103,8 @@ def iter_documents(
         rank: this worker's index, ``0 <= rank < world_size``.
         world_size: number of workers sharing the corpus.
         stats: counter for skipped rows (``rows_skipped/<reason>``).
+        strict: a data row that is not a JSON object, or has no string ``content``, raises
+            ``CorpusError`` naming the file and line instead of being skipped and counted.
         on_unreadable: when given, a code file that cannot be read is passed to it and skipped
             instead of raising (a best-effort reader: the call-site index).
 
@@ -126,7 +129,7 @@ def iter_documents(
         return
 
     if is_remote(corpus):
-        yield from _iter_remote(str(corpus), rank=rank, world_size=world_size, stats=stats)
+        yield from _iter_remote(str(corpus), rank=rank, world_size=world_size, stats=stats, strict=strict)
         return
 
     path = Path(corpus)
@@ -143,7 +146,7 @@ def iter_documents(
             raise CorpusError(
                 f"unsupported corpus file {path}: expected .py, .jsonl, .jsonl.gz or .parquet", path=str(path)
             )
-        yield from _iter_rows([(path, path.name)], corpus_name=name, rank=rank, world_size=world_size, stats=stats)
+        yield from _iter_rows([(path, path.name)], corpus_name=name, rank=rank, world_size=world_size, stats=stats, strict=strict)
         return
 
     code_files = _sorted_files(path, lambda p: p.name.endswith(".py"))
@@ -160,9 +163,9 @@ def iter_documents(
     labelled = [(file, file.relative_to(path).as_posix()) for file in data_files]
     if len(data_files) >= world_size:
         mine = [pair for index, pair in enumerate(labelled) if index % world_size == rank]
-        yield from _iter_rows(mine, corpus_name=name, rank=0, world_size=1, stats=stats)
+        yield from _iter_rows(mine, corpus_name=name, rank=0, world_size=1, stats=stats, strict=strict)
     else:
-        yield from _iter_rows(labelled, corpus_name=name, rank=rank, world_size=world_size, stats=stats)
+        yield from _iter_rows(labelled, corpus_name=name, rank=rank, world_size=world_size, stats=stats, strict=strict)
 
 
 def corpus_name(corpus: str | os.PathLike) -> str:
@@ -220,16 +223,16 @@ def list_remote(corpus: str) -> tuple[Any, list[str]]:
     return fs, files
 
 
-def _iter_remote(corpus: str, *, rank: int, world_size: int, stats: Counter) -> Iterator[SourceDocument]:
+def _iter_remote(corpus: str, *, rank: int, world_size: int, stats: Counter, strict: bool = False) -> Iterator[SourceDocument]:
     fs, files = list_remote(corpus)
     name = corpus_name(corpus)
     prefix = os.path.commonpath(files) if len(files) > 1 else posixpath.dirname(files[0])
     labelled = [(file, posixpath.relpath(file, prefix)) for file in files]
     if len(files) >= world_size:
         mine = [pair for index, pair in enumerate(labelled) if index % world_size == rank]
-        yield from _iter_rows(mine, corpus_name=name, rank=0, world_size=1, stats=stats, fs=fs)
+        yield from _iter_rows(mine, corpus_name=name, rank=0, world_size=1, stats=stats, fs=fs, strict=strict)
     else:
-        yield from _iter_rows(labelled, corpus_name=name, rank=rank, world_size=world_size, stats=stats, fs=fs)
+        yield from _iter_rows(labelled, corpus_name=name, rank=rank, world_size=world_size, stats=stats, fs=fs, strict=strict)
 
 
 def _sorted_files(root: Path, keep) -> list[Path]:
@@ -266,14 +269,15 @@ def _read_file(path: Path, source: Source) -> SourceDocument:
 
 
 def _iter_rows(
-    files: list[tuple[Any, str]], *, corpus_name: str, rank: int, world_size: int, stats: Counter, fs: Any = None
+    files: list[tuple[Any, str]], *, corpus_name: str, rank: int, world_size: int, stats: Counter, fs: Any = None,
+    strict: bool = False,
 ) -> Iterator[SourceDocument]:
     """Rows of the files in order, dealt out by their running index over all the files.
 
     ``fs``: the fsspec filesystem the paths are on; ``None`` for local ``Path``s."""
     position = 0
     for path, label in files:
-        rows = _parquet_rows(path, fs) if str(path).endswith(".parquet") else _jsonl_rows(path, stats, fs)
+        rows = _parquet_rows(path, fs) if str(path).endswith(".parquet") else _jsonl_rows(path, stats, fs, strict)
         for index, row in enumerate(rows):
             mine = position % world_size == rank
             position += 1
@@ -281,6 +285,8 @@ def _iter_rows(
                 continue
             content = row.get("content")
             if not isinstance(content, str):
+                if strict:
+                    raise CorpusError(f"{label}: row {index + 1} has no string 'content' (--strict)", path=str(path))
                 stats["rows_skipped/no_content"] += 1
                 continue
             source = Source(
@@ -312,7 +318,7 @@ def _open_binary(path: Any, fs: Any) -> Iterator[Any]:
             yield handle
 
 
-def _jsonl_rows(path: Any, stats: Counter, fs: Any = None) -> Iterator[dict[str, Any] | None]:
+def _jsonl_rows(path: Any, stats: Counter, fs: Any = None, strict: bool = False) -> Iterator[dict[str, Any] | None]:
     """Rows of a JSONL file; ``None`` stands in for a bad line so row indices stay line-based."""
     checked = False
     try:
@@ -325,6 +331,8 @@ def _jsonl_rows(path: Any, stats: Counter, fs: Any = None) -> Iterator[dict[str,
                 except ValueError:
                     row = None
                 if not isinstance(row, dict):
+                    if strict:
+                        raise CorpusError(f"{path}:{number}: not a JSON object (--strict)", path=str(path))
                     stats["rows_skipped/bad_json"] += 1
                     logger.debug("%s:%d: not a JSON object, skipped", path, number)
                     yield None
@@ -334,6 +342,8 @@ def _jsonl_rows(path: Any, stats: Counter, fs: Any = None) -> Iterator[dict[str,
                         raise CorpusError(f"{path} has no 'content' column (first row's keys: {sorted(row)})", path=str(path))
                     checked = True
                 yield row
+    except CorpusError:  # ours, already naming the file (it is an OSError too)
+        raise
     except (OSError, EOFError) as exc:
         raise CorpusError(f"cannot read {path}: {exc}", path=str(path)) from exc
 
