@@ -60,7 +60,7 @@ def test_two_versions_load_each_their_own_rows(server, tmp_path):
     new_test = load_dataset(REPO, "eval", revision="v1.1.0", split="test")
     assert len(old_test) == 9 and all(i.startswith("a-") for i in old_test["id"])
     assert len(new_test) == 11 and all(i.startswith("b-") for i in new_test["id"])
-    raw_hard = hub.load(REPO, "raw", version="1.0.0", difficulty="hard")
+    raw_hard = hub.load(REPO, "raw", version="1.0.0", difficulty="hard", split="train")
     assert len(raw_hard) == 4 and set(raw_hard["difficulty"]) == {"hard"}
 
     manifest = json.loads(server.state.read_file(REPO, "v1.1.0", "case2code.json"))
@@ -126,14 +126,14 @@ def test_files_a_version_no_longer_has_are_deleted(server, tmp_path):
     hub.push(write_dataset_folder(tmp_path / "v1", tag="a", raw_rows=12, raw_shards=3), REPO, version="1.0.0", token=TOKEN)
     result = hub.push(write_dataset_folder(tmp_path / "v2", tag="b", raw_rows=10, raw_shards=2), REPO, version="2.0.0", token=TOKEN)
     assert result.deleted == [f"raw/train-{i:05d}-of-00003.parquet" for i in range(3)]
-    assert len(hub.load(REPO, "raw", version="2.0.0")) == 10
-    assert len(hub.load(REPO, "raw", version="1.0.0")) == 12
+    assert len(hub.load(REPO, "raw", version="2.0.0", split="train")) == 10
+    assert len(hub.load(REPO, "raw", version="1.0.0", split="train")) == 12
 
 
 def test_load_reads_a_local_folder(tmp_path):
     folder = write_dataset_folder(tmp_path / "local", tag="a")
     assert len(hub.load(folder, "eval", difficulty="medium")) == 3
-    assert set(hub.load(folder, "prompted", difficulty="easy")["difficulty"]) == {"easy"}
+    assert set(hub.load(folder, "prompted", split="train", difficulty="easy")["difficulty"]) == {"easy"}
 
 
 def test_manifest_is_deterministic(tmp_path):
@@ -165,3 +165,14 @@ def test_a_built_folder_is_published_with_its_own_plots_and_provenance(server, t
     from datasets import load_dataset
 
     assert len(load_dataset(REPO, "rl", revision="v1.0.0", split="train")) > 0
+
+
+def test_load_defaults_as_load_dataset_does_and_passes_its_options_through(tmp_path):
+    folder = write_dataset_folder(tmp_path / "ds", tag="a")
+    everything = hub.load(folder)  # the default config (raw), every split, as load_dataset gives
+    assert list(everything) == ["train"] and len(everything["train"]) == 12
+    streamed = hub.load(folder, "eval", difficulty="hard", streaming=True)
+    assert type(streamed).__name__ == "IterableDataset"
+    assert [row["difficulty"] for row in streamed] == ["hard"] * 4
+    easy = hub.load(folder, "raw", split="train", difficulty="easy", streaming=True)
+    assert {row["difficulty"] for row in easy} == {"easy"}

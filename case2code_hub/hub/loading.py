@@ -12,30 +12,37 @@ from .versioning import _version_str, parse_version
 
 def load(
     repo_or_folder: str | Path,
-    config: str = "eval",
+    config: str | None = None,
     *,
     version: str | None = None,
     difficulty: str | None = None,
     split: str | None = None,
     token: str | None = None,
+    **load_dataset_kwargs: Any,
 ) -> Any:
     """One call to read a Case2Code dataset: ``datasets.load_dataset`` at a version's tag.
 
+    Defaults as ``load_dataset`` does: no config is the dataset's default (``raw``), no split
+    gives every split (a ``DatasetDict``); other keyword arguments (``streaming=True``,
+    ``cache_dir``, ``num_proc``, ...) are passed through.
+
     Args:
         repo_or_folder: ``org/name`` on the Hub, or a local dataset folder.
-        config: ``raw``, ``prompted`` or ``eval``.
+        config: a config of the dataset (``raw``, ``prompted``, ``chat``, ``text``, ``rl``, ``eval``).
         version: ``X.Y.Z`` (the tag ``vX.Y.Z``); default the repo's ``main``. Hub only.
         difficulty: ``easy`` / ``medium`` / ``hard``: the eval split of that name, or the rows of
-            that difficulty in ``raw`` / ``prompted``.
-        split: default ``test`` for ``eval``, ``train`` otherwise.
+            that difficulty in the other configs.
+        split: the split to read; with ``difficulty`` on ``eval``, at most that difficulty or ``test``.
         token: a Hub token for private repos.
+        **load_dataset_kwargs: passed to ``datasets.load_dataset``.
 
     Returns:
-        A ``datasets.Dataset``.
+        What ``load_dataset`` returns: a ``Dataset`` (or ``IterableDataset`` when streaming) for
+        a split, else a ``DatasetDict``.
 
     Raises:
         ConfigError: an unknown difficulty, a version for a local folder, or a split that
-            contradicts ``difficulty``.
+            contradicts ``difficulty``, or a split the build has no rows of.
     """
     from datasets import load_dataset
 
@@ -52,8 +59,7 @@ def load(
         split = difficulty
     elif difficulty is not None:
         filter_difficulty = difficulty
-    split = split or ("test" if config == "eval" else "train")
-    kwargs: dict[str, Any] = {"split": split}
+    kwargs: dict[str, Any] = {"split": split, **load_dataset_kwargs}
     if not local:
         kwargs.update(revision=revision, token=token)
     try:
