@@ -45,3 +45,35 @@ def test_llm_generator_without_endpoint_is_one_line(tmp_path):
     result = runner.invoke(app, ["build", "--generator", "tgi", "--out", str(tmp_path / "o")])
     assert result.exit_code == 1
     assert "--endpoint" in result.output and "Traceback" not in result.output
+
+
+def _one_error_line(result) -> str:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "datatrove" not in result.output, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.output
+    return errors[0]
+
+
+def test_wrong_protocol_wrong_url_and_401_are_one_line_each(tmp_path, monkeypatch):
+    import socket
+
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    corpus = write_corpus(tmp_path / "corpus")
+
+    def build(endpoint: str, generator: str, name: str):
+        return runner.invoke(app, ["build", "--corpus", str(corpus), "--out", str(tmp_path / name), "--workers", "1",
+                                   "--generator", generator, "--endpoint", endpoint, "--model", "m"])
+
+    with FakeTGI(openai_only=True) as server:  # vLLM / llama.cpp: no /info, no /generate
+        line = _one_error_line(build(server.url, "tgi", "wrong-protocol"))
+    assert "OpenAI-style" in line and "--generator openai" in line, line
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    line = _one_error_line(build(f"http://127.0.0.1:{port}", "openai", "no-server"))
+    assert f"127.0.0.1:{port}" in line and "not reachable" in line, line
+    with FakeTGI(require_token="hf_secret") as server:
+        line = _one_error_line(build(server.url, "tgi", "unauthorised"))
+    assert "401" in line and "token" in line.lower(), line
+    assert not any((tmp_path / name).exists() for name in ("wrong-protocol", "no-server", "unauthorised"))

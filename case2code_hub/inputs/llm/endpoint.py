@@ -61,6 +61,16 @@ def request_body(config: Any, seed: int, *, prompt: str | None = None, messages:
                         "seed": seed, **sampling}  # fmt: skip
 
 
+def _fatal_message(endpoint: str, status: int, token: str | None) -> str:
+    """A status that ends the run, in words: what it means and what to do."""
+    if status == 401:
+        hint = "give a token the server accepts (--token, or HF_TOKEN)" if not token else "the token was refused"
+        return f"the model server at {endpoint} answered 401 Unauthorized: {hint}"
+    if status == 403:
+        return f"the model server at {endpoint} answered 403 Forbidden: the token has no access to it"
+    return f"the model server at {endpoint} answered {status}: the route does not exist there (wrong URL or --generator?)"
+
+
 class EndpointSession:
     """One run's requests to the server at ``config.endpoint``, on the running event loop.
 
@@ -132,9 +142,8 @@ class EndpointSession:
             if response.status_code == 404:
                 return None
             if response.status_code in FATAL_STATUSES:
-                raise InferenceServerError(
-                    f"{url} answered {response.status_code}", endpoint=self.config.endpoint, status=response.status_code
-                )
+                raise InferenceServerError(_fatal_message(self.config.endpoint, response.status_code, self.token),
+                                           endpoint=self.config.endpoint, status=response.status_code)
             if response.status_code >= 400:
                 raise _HTTPStatus(response.status_code, response.headers.get("retry-after"))
             try:
@@ -153,9 +162,23 @@ class EndpointSession:
             return None
 
     async def _endpoint_info(self) -> EndpointInfo:
+        """What the server is: TGI answers ``/info``; an OpenAI-style server (vLLM, SGLang,
+        llama.cpp) lists ``/v1/models``. A TGI run against a server that only speaks the
+        OpenAI-style API, or a URL where neither answers, stops here with the fix in words."""
         config = self.config
         data = await self._get_json("/info")
-        if isinstance(data, dict) and isinstance(data.get("model_id"), str):
+        is_tgi = isinstance(data, dict) and isinstance(data.get("model_id"), str)
+        if not is_tgi:
+            models = await self._get_json("/v1/models")
+            if models is None:
+                raise InferenceServerError(
+                    f"no model server at {config.endpoint}: neither TGI's /info nor the OpenAI-style /v1/models answered "
+                    "(check the URL: the server's root, without /v1)", endpoint=config.endpoint)
+            if config.generator == "tgi":
+                raise InferenceServerError(
+                    f"the server at {config.endpoint} speaks the OpenAI-style API (/v1/models), not TGI's "
+                    "(/info, /generate): use --generator openai", endpoint=config.endpoint)
+        if is_tgi:
             max_concurrent = data.get("max_concurrent_requests")
             version = data.get("version") if isinstance(data.get("version"), str) else None
             router = str(data.get("router") or "")
@@ -168,7 +191,6 @@ class EndpointSession:
             )
         if config.model:
             return EndpointInfo(model_id=config.model)
-        models = await self._get_json("/v1/models")
         listed = models.get("data") if isinstance(models, dict) else None
         if isinstance(listed, list) and listed and isinstance(listed[0], dict) and isinstance(listed[0].get("id"), str):
             return EndpointInfo(model_id=listed[0]["id"])
@@ -310,7 +332,7 @@ class EndpointSession:
         if status is not None:
             if status in FATAL_STATUSES:
                 raise InferenceServerError(
-                    f"the model server at {self.config.endpoint} answered {status}: {self.redact(str(exc))[:300]}",
+                    f"{_fatal_message(self.config.endpoint, status, self.token)}: {self.redact(str(exc))[:300]}",
                     endpoint=self.config.endpoint,
                     status=status,
                 ) from None
