@@ -186,3 +186,28 @@ def test_mutants_of_the_model_inputs_are_labelled_and_deterministic():
         literals.parse_arguments(source)
     assert mix_with_mutations(fn, model_inputs, n_mutants=6, seed=1, writer="llm:m") == mixed
     assert mix_with_mutations(fn, [], n_mutants=6) == []
+
+
+def test_schema_answers_map_argument_names_to_value_sources():
+    answer = json.dumps({"analysis": "a, b and c", "inputs": [
+        {"a": "[1, 2]", "b": "3"},
+        {"a": "'x'", "c": "None"},
+        {"a": 7, "b": [1, True]},  # an unconstrained model gave JSON values, not sources
+        {"a": "open('/etc/passwd')"},  # not a literal: dropped, never run
+        {"not a name": "1"},
+        {"a": "(1,"},
+    ]})
+    parsed = parse_answer(answer, ADD)
+    assert parsed.inputs == ["a=[1, 2], b=3", "a='x', c=None", "a=7, b=[1, True]"]
+    assert sum(parsed.dropped.values()) == 3
+
+
+def test_the_schema_follows_the_parameters():
+    from case2code_hub.inputs.parse import function_def, static_signature
+    from case2code_hub.inputs.prompts import grammar_schema
+
+    item = grammar_schema(4, static_signature(function_def(ADD)))["properties"]["inputs"]["items"]
+    assert item["properties"] == {"a": {"type": "string"}, "b": {"type": "string"}, "c": {"type": "string"}}
+    assert item["required"] == ["a"] and item["additionalProperties"] is False
+    star_only = make("def g(*args, **kwargs):\n    return args\n", "g")
+    assert grammar_schema(4, static_signature(function_def(star_only)))["properties"]["inputs"]["items"] == {"type": "string"}

@@ -308,3 +308,25 @@ def test_the_contract_check_catches_a_bad_body():
     assert bad.status_code == 422 and bad.json()["error_type"] == "validation"
     assert good.status_code == 200 and "generated_text" in good.json()
     assert len(server.schema_errors) == 3  # inputs not a string, seed not > 0, top_p above 1
+
+
+def test_openai_route_asks_for_answers_in_a_schema_of_the_functions_parameters():
+    fns = functions(4)
+    with FakeTGI(openai_only=True) as server:  # vLLM / llama.cpp: OpenAI's response_format
+        writer = LLMInputWriter(generator="openai", endpoint=server.url, model="m", n_inputs=4, **FAST)
+        results = list(writer.write_many(fns))
+        checked(server)
+        forms = list(server.response_formats)
+    assert len(forms) == 4 and all(f["type"] == "json_schema" for f in forms)
+    item = forms[0]["json_schema"]["schema"]["properties"]["inputs"]["items"]
+    assert set(item["properties"]) == {"xs", "k", "name"} and item["required"] == ["xs", "k"]
+    assert item["additionalProperties"] is False
+    for _, inputs, info in results:  # every structured answer read back: no entry dropped
+        assert len(inputs) == 4 and not info["dropped"], info
+        assert all({"xs", "k"} <= set(literals.parse_arguments(source)[1]) for source in inputs)
+    assert writer.stats["grammar_fallbacks"] == 0
+    with FakeTGI(openai_only=True, grammar_support=False) as server:  # a server that refuses the schema
+        writer = LLMInputWriter(generator="openai", endpoint=server.url, model="m", n_inputs=4, **FAST)
+        results = list(writer.write_many(fns))
+    assert all(len(inputs) == 4 for _, inputs, _ in results)
+    assert writer.stats["grammar_fallbacks"] == 1 and writer.stats["rejected"] == 0

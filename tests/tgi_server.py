@@ -166,8 +166,9 @@ def writer_answer(prompt: str, *, structured: bool = False, fault: str = "ok") -
         entries[0] = f"dict({first}=__import__('os').system('touch /tmp/case2code-pwned'))"
         entries.append(f"dict({first}=open('/etc/passwd').read())")
     analysis = f"`{entry_point}` takes " + (", ".join(p for p, _ in params) or "no arguments") + "; the inputs cover edge cases."
-    if structured:
-        return json.dumps({"analysis": analysis, "inputs": entries})
+    if structured:  # the schema's form: each input maps argument names to the source of a value
+        objects = [{p: _value(p, a, i + k) for k, (p, a) in enumerate(params)} for i in range(n)]
+        return json.dumps({"analysis": analysis, "inputs": objects})
     if fault == "chatty":
         lines = "\n".join(f"{i + 1}. {e}  -- covers case {i + 1}" for i, e in enumerate(entries))
         return f"Sure! Happy to help.\n{analysis}\nHere are {n} inputs such as [1, 2]:\n{lines}\nLet me know if you need more!"
@@ -228,6 +229,7 @@ class FakeTGI:
         self.answered: Counter[str] = Counter()  # prompt key -> answers sent
         self.authorizations: set[str] = set()
         self.schema_errors: list[str] = []
+        self.response_formats: list[dict] = []  # OpenAI-style structured-output requests received
         self.active = 0
         self.admitted = 0
         self.peak_active = 0
@@ -397,6 +399,16 @@ def _handler(server: FakeTGI):
             except ValueError:
                 self._error(422, "request body is not JSON", "validation")
                 return
+            if server.openai_only and isinstance(body.get("response_format"), dict):
+                # vLLM / llama.cpp / OpenAI take {"type": "json_schema", "json_schema": {"schema": ...}},
+                # which TGI's contract does not describe: checked here, then left out of its check.
+                form = body.pop("response_format")
+                with server.lock:
+                    server.response_formats.append(form)
+                if form.get("type") != "json_schema" or not isinstance((form.get("json_schema") or {}).get("schema"), dict):
+                    self._error(400, f"invalid response_format: {json.dumps(form)[:200]}", "validation")
+                    return
+                body["response_format"] = {"type": "json", "value": form["json_schema"]["schema"]}
             schema, _ = _route_schemas(server.contract, "POST", route, 200) if server.contract else (None, None)
             problems = server.check(f"request POST {route}", body, schema)
             if problems:

@@ -135,7 +135,8 @@ def _entries(text: str, dropped: Counter, entry_point: str) -> list[ast.expr]:
 
 
 def _json_entries(text: str, dropped: Counter) -> list[ast.expr] | None:
-    """Entries of a grammar-constrained answer ``{"inputs": ["dict(a=1)", ...]}``; None if not JSON."""
+    """Entries of a structured answer, ``{"inputs": [{"a": "1"}, ...]}`` (argument name to the
+    source of its value) or ``{"inputs": ["dict(a=1)", ...]}``; None if the text is not such JSON."""
     stripped = text.strip()
     if not stripped.startswith("{") or '"inputs"' not in stripped:
         return None
@@ -147,12 +148,33 @@ def _json_entries(text: str, dropped: Counter) -> list[ast.expr] | None:
         return None
     out: list[ast.expr] = []
     for item in data["inputs"]:
+        if isinstance(item, dict):
+            item = _keywords_source(item)
         node = _parse_expression(item) if isinstance(item, str) else None
         if node is None:
             dropped[DROP_SYNTAX] += 1
         else:
             out.append(node)
     return out
+
+
+def _keywords_source(item: dict) -> str | None:
+    """``dict(a=<value of "a">, ...)`` for one structured input; None when a key is no name.
+
+    A value is the source of a Python literal; a JSON number, boolean, null or list where a
+    string was asked for (an unconstrained model) is taken as the value it denotes.
+    """
+    parts = []
+    for name, value in item.items():
+        if not (isinstance(name, str) and name.isidentifier()):
+            return None
+        if not isinstance(value, str):
+            try:
+                value = literals.to_source(value)
+            except Exception:  # noqa: BLE001 - a JSON object where a value was expected: no input
+                return None
+        parts.append(f"{name}={value}")
+    return f"dict({', '.join(parts)})"
 
 
 def _quiet_parse(source: str, mode: str = "exec") -> ast.AST:

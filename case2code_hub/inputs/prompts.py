@@ -7,11 +7,12 @@ different branches. ``grammar_schema`` is the JSON schema for servers that const
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from ..schema import Function
 
-PROMPT_VERSION = "writer-v1"  # part of every cache key: a changed prompt is a new request
+PROMPT_VERSION = "writer-v2"  # part of every cache key: a changed prompt is a new request
 
 _RULES = """Rules:
 - Use only literal values: numbers, strings, bytes, None, True, False, and lists, tuples, dicts and sets of them. \
@@ -29,7 +30,8 @@ in one ```python code block, one dict(...) per line and nothing else in the bloc
 
 _JSON_TAIL = """
 Answer with a JSON object: "analysis" is a short analysis of the type and meaning of each argument, \
-"inputs" is a list of {n} strings, each one dict(...) entry."""
+"inputs" is a list of {n} objects, one per input, that map each argument's name to the Python source \
+of its value (a string, for example "[1, 2]" or "'abc'")."""
 
 
 def _params(signature_names: list[str]) -> str:
@@ -69,18 +71,36 @@ def completion_prompt(function: Function, *, n_inputs: int, params: list[str], s
     return writer_instructions(function, n_inputs=n_inputs, params=params, structured=structured) + cue
 
 
-def chat_messages(function: Function, *, n_inputs: int, params: list[str]) -> list[dict[str, str]]:
+def chat_messages(function: Function, *, n_inputs: int, params: list[str], structured: bool = False) -> list[dict[str, str]]:
     """The messages for an OpenAI-style chat route: the instructions as one user turn."""
-    return [{"role": "user", "content": writer_instructions(function, n_inputs=n_inputs, params=params)}]
+    text = writer_instructions(function, n_inputs=n_inputs, params=params, structured=structured)
+    return [{"role": "user", "content": text}]
 
 
-def grammar_schema(n_inputs: int) -> dict[str, Any]:
-    """JSON schema of a structured answer: ``{"analysis": str, "inputs": [str, ...]}``."""
+def grammar_schema(n_inputs: int, signature: inspect.Signature | None = None) -> dict[str, Any]:
+    """JSON schema of a structured answer, built from the function's parameters.
+
+    ``{"analysis": str, "inputs": [{"<param>": "<Python source of its value>", ...}, ...]}``: each
+    input names the parameters that can be passed by name (those without a default required), so a
+    constrained model cannot forget an argument or invent one. A function with no such parameter
+    (only ``*args`` / ``**kwargs``) gets ``dict(...)`` strings instead.
+    """
+    named = [p for p in (signature.parameters.values() if signature is not None else ())
+             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if named:
+        item: dict[str, Any] = {
+            "type": "object",
+            "properties": {p.name: {"type": "string"} for p in named},
+            "required": [p.name for p in named if p.default is p.empty],
+            "additionalProperties": False,
+        }
+    else:
+        item = {"type": "string"}
     return {
         "type": "object",
         "properties": {
             "analysis": {"type": "string"},
-            "inputs": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": n_inputs},
+            "inputs": {"type": "array", "items": item, "minItems": 1, "maxItems": n_inputs},
         },
         "required": ["analysis", "inputs"],
     }

@@ -23,6 +23,8 @@ class EndpointInfo:
     max_concurrent_requests: int | None = None
     grammar: bool = False
     version: str | None = None
+    # The server's own protocol: "tgi" (it answers /info) or "openai" (only /v1/models).
+    protocol: str = "openai"
 
 
 class _Rejected(Exception):
@@ -89,8 +91,8 @@ class _EndpointClient(AsyncInferenceClient):
 class _HTTPStatus(Exception):
     """A non-2xx answer to a plain GET (``/info``, ``/v1/models``), retried like a client error."""
 
-    def __init__(self, status: int, retry_after: str | None):
-        super().__init__(f"HTTP {status}")
+    def __init__(self, status: int, retry_after: str | None, detail: str = ""):
+        super().__init__(f"HTTP {status}" + (f": {detail}" if detail else ""))
         self.status = status
         self.retry_after = retry_after
 

@@ -188,6 +188,7 @@ class EndpointSession:
                 max_concurrent_requests=max_concurrent if isinstance(max_concurrent, int) and max_concurrent > 0 else None,
                 grammar=grammar,
                 version=version,
+                protocol="tgi",
             )
         if config.model:
             return EndpointInfo(model_id=config.model)
@@ -256,6 +257,8 @@ class EndpointSession:
         }
 
     async def _chat(self, client: _EndpointClient, body: dict[str, Any]) -> dict[str, Any]:
+        if "response_format" in body and self.info.protocol != "tgi":
+            return await self._chat_as_sent(client, body)
         options = {k: v for k, v in body.items() if k != "messages"}
         out = await client.chat_completion(body["messages"], model=self.info.model_id, **options)
         choices = getattr(out, "choices", None)
@@ -315,6 +318,26 @@ class EndpointSession:
             self.stats["retries"] += 1
             logger.debug("retrying in %.2fs: %s", delay, kind)
             await asyncio.sleep(delay)
+
+    async def _chat_as_sent(self, client: _EndpointClient, body: dict[str, Any]) -> dict[str, Any]:
+        """A chat request posted as it is. ``AsyncInferenceClient`` rewrites OpenAI's
+        ``response_format`` (``json_schema``) into TGI's form, which vLLM and llama.cpp take for
+        "any JSON object" and so ignore the schema: an OpenAI-style server gets OpenAI's form."""
+        url = self.config.endpoint.rstrip("/") + "/v1/chat/completions"
+        response = await client.http.post(url, json={"model": self.info.model_id, **body}, headers=self._headers())
+        if response.status_code >= 400:
+            raise _HTTPStatus(response.status_code, response.headers.get("retry-after"), self.redact(response.text[:500]))
+        try:
+            data = response.json()
+            choice = data["choices"][0]
+            text = choice["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise _Malformed("chat completion answered without choices[0].message.content") from None
+        if not isinstance(text, str):
+            raise _Malformed("chat completion answered without message content")
+        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+        return {"text": text, "finish_reason": choice.get("finish_reason"),
+                "tokens_in": int(usage.get("prompt_tokens") or 0), "tokens_out": int(usage.get("completion_tokens") or 0)}
 
     def _classify(self, exc: Exception) -> tuple[str, float | None]:
         """The stats key of a transient failure and the server's Retry-After; raises otherwise."""

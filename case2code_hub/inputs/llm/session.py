@@ -26,6 +26,14 @@ def _function_seed(seed: int, function_id: str) -> int:
     return 1 + int(hashlib.sha256(f"{seed}:{function_id}".encode()).hexdigest()[:12], 16)
 
 
+def _response_format(schema: dict[str, Any], *, tgi: bool) -> dict[str, Any]:
+    """The chat route's structured-output field: TGI's own form on TGI's Messages API, OpenAI's
+    ``json_schema`` form elsewhere (vLLM, SGLang, llama.cpp, OpenAI)."""
+    if tgi:
+        return {"type": "json", "value": schema}
+    return {"type": "json_schema", "json_schema": {"name": "case2code_inputs", "schema": schema}}
+
+
 class _Session(EndpointSession):
     """The writer's part of the event loop: requests for functions, the cache, twins in flight."""
 
@@ -40,7 +48,13 @@ class _Session(EndpointSession):
         await super().open()
         config, info = self.config, self.info
         self.writer.info, self.writer.concurrency = info, self.concurrency
-        self.use_grammar = config.generator == "tgi" and (config.grammar == "on" or (config.grammar == "auto" and info.grammar))
+        # TGI's /generate takes a grammar when /info says it can (or when told to); an OpenAI-style
+        # chat route is asked for a JSON-schema answer unless told not to, and falls back to free
+        # text the first time the server refuses it.
+        if config.generator == "tgi":
+            self.use_grammar = config.grammar == "on" or (config.grammar == "auto" and info.grammar)
+        else:
+            self.use_grammar = config.grammar != "off"
         logger.info(
             "llm writer: %s at %s, model %s, concurrency %d (server limit %s), grammar %s",
             config.generator, config.endpoint, info.model_id, self.concurrency, info.max_concurrent_requests,
@@ -49,16 +63,23 @@ class _Session(EndpointSession):
 
     # --- one function ---------------------------------------------------------------------------
 
-    def _request(self, function: Function, params: list[str]) -> tuple[str, dict[str, Any]]:
+    def _request(self, function: Function, signature) -> tuple[str, dict[str, Any]]:
         """The route and the request body fields that decide the answer (the cache key's payload)."""
         config = self.config
         seed = _function_seed(config.seed, function.id)
+        params = list(signature.parameters)
+        structured = self.use_grammar
+        schema = prompts.grammar_schema(config.n_inputs, signature) if structured else None
         if config.generator == "openai":
-            return request_body(config, seed, messages=prompts.chat_messages(function, n_inputs=config.n_inputs, params=params))
-        prompt = prompts.completion_prompt(function, n_inputs=config.n_inputs, params=params, structured=self.use_grammar)
+            messages = prompts.chat_messages(function, n_inputs=config.n_inputs, params=params, structured=structured)
+            route, body = request_body(config, seed, messages=messages)
+            if structured:
+                body["response_format"] = _response_format(schema, tgi=self.info.protocol == "tgi")
+            return route, body
+        prompt = prompts.completion_prompt(function, n_inputs=config.n_inputs, params=params, structured=structured)
         route, body = request_body(config, seed, prompt=prompt)
-        if self.use_grammar:
-            body["grammar"] = {"type": "json", "value": prompts.grammar_schema(config.n_inputs)}
+        if structured:
+            body["grammar"] = {"type": "json", "value": schema}
         return route, body
 
     async def write(self, function: Function, order: int = 0) -> tuple[list[str], dict[str, Any]]:
@@ -83,8 +104,7 @@ class _Session(EndpointSession):
             info["error"] = "no_definition"
             return [], info
         signature = static_signature(node)
-        params = [name for name in signature.parameters]
-        response = await self._answer(function, params, info, order)
+        response = await self._answer(function, signature, info, order)
         # Answers arrive in bursts. Parsing is done here, on the loop, but only after one turn of
         # it, so that the request that took over this answer's lane is on the wire first. Parsing
         # on the caller's thread instead made the loop wait for the GIL: a caller parsing a backlog
@@ -107,10 +127,10 @@ class _Session(EndpointSession):
         self.stats["inputs"] += len(parsed.inputs)
         return parsed.inputs
 
-    async def _answer(self, function: Function, params: list[str], info: dict[str, Any], order: int) -> dict[str, Any] | None:
+    async def _answer(self, function: Function, signature, info: dict[str, Any], order: int) -> dict[str, Any] | None:
         """The model's response for ``function``: from the cache, from a twin in flight, or asked."""
         while True:
-            route, body = self._request(function, params)
+            route, body = self._request(function, signature)
             fields = {"prompt_version": prompts.PROMPT_VERSION, "model": self.writer.info.model_id, "route": route, "request": body}
             key = cache_key(fields)
             if self.cache is not None:
@@ -146,10 +166,15 @@ class _Session(EndpointSession):
         try:
             response = await self.request(route, body, info, order)
         except _Rejected as exc:
-            if route == "generate" and "grammar" in body and "grammar" in str(exc).lower():
-                logger.warning("the server refuses grammars (%s); asking in free text from now on", self.redact(str(exc))[:200])
-                self.use_grammar = False
-                self.stats["grammar_fallbacks"] += 1
+            said = str(exc).lower()
+            refused = (route == "generate" and "grammar" in body and "grammar" in said) or (
+                route == "chat" and "response_format" in body and any(w in said for w in ("response_format", "schema", "grammar", "json")))
+            if refused:
+                if self.use_grammar:  # the first refusal says so; requests already in flight just ask again
+                    logger.warning("the server refuses structured answers (%s); asking in free text from now on",
+                                   self.redact(str(exc))[:200])
+                    self.use_grammar = False
+                    self.stats["grammar_fallbacks"] += 1
                 raise _GrammarRefused() from None
             self.stats["rejected"] += 1
             info["error"] = f"rejected ({exc.status}): {self.redact(str(exc))[:300]}"
