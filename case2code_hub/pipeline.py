@@ -203,7 +203,7 @@ class WriteInputsStep(PipelineStep):
     name = "write inputs"
     type = "✍️ - WRITER"
 
-    def __init__(self, config: GenerationConfig, cache_dir: str | None = None, parallel_writers: int = 1,
+    def __init__(self, config: GenerationConfig, cache_dir: str | list[str] | None = None, parallel_writers: int = 1,
                  workers: int | None = None, call_sites: str | None = None):
         super().__init__()
         self.config = config
@@ -424,6 +424,18 @@ def shard_row(item: Item, *, generator: str) -> dict[str, Any]:
     }
 
 
+def _answer_caches(shards_dir: str | Path) -> list[str]:
+    """Where the writer model's answers are kept: the work dir (it resumes on its own) and the
+    user's cache (a build without a work dir, or another work dir, asks nothing twice)."""
+    from .utils.cache import cache_dir
+
+    folders = [str(Path(shards_dir).parent / "llm-cache")]
+    shared = cache_dir()
+    if shared is not None:
+        folders.append(str(shared / "llm-answers"))
+    return folders
+
+
 def generation_steps(
     config: GenerationConfig, *, shards_dir: str | Path, tasks: int, workers: int | None, parallel_writers: int = 1,
     call_sites: str | Path | None = None,
@@ -433,7 +445,7 @@ def generation_steps(
     the corpus's call-site index (``harvest.callsites``), seeds for the input search."""
     return [
         HarvestStep(config, world_size=tasks),
-        WriteInputsStep(config, cache_dir=str(Path(shards_dir).parent / "llm-cache"), parallel_writers=parallel_writers,
+        WriteInputsStep(config, cache_dir=_answer_caches(shards_dir), parallel_writers=parallel_writers,
                         workers=workers, call_sites=str(call_sites) if call_sites else None),
         ExecuteStep(config, workers=workers),
         SelectCasesStep(config),

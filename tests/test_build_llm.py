@@ -77,3 +77,20 @@ def test_wrong_protocol_wrong_url_and_401_are_one_line_each(tmp_path, monkeypatc
         line = _one_error_line(build(server.url, "tgi", "unauthorised"))
     assert "401" in line and "token" in line.lower(), line
     assert not any((tmp_path / name).exists() for name in ("wrong-protocol", "no-server", "unauthorised"))
+
+
+def test_a_second_build_without_a_work_dir_asks_the_server_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("CASE2CODE_CACHE", str(tmp_path / "user-cache"))  # this test's own user cache
+    corpus = write_corpus(tmp_path / "corpus")
+    with FakeTGI() as server:
+        def build(name: str):
+            result = runner.invoke(app, ["build", "--corpus", str(corpus), "--out", str(tmp_path / name), "--workers", "2",
+                                         "--generator", "tgi", "--endpoint", server.url, "--eval-share", "0.2"])
+            assert result.exit_code == 0, result.output
+            return server.snapshot()["stats"].get("requests", 0)
+
+        first = build("one")
+        assert first > 0 and build("two") == first  # no request more
+    assert list((tmp_path / "user-cache" / "llm-answers").glob("??/*.json"))
+    one, two = (sorted(p.relative_to(tmp_path / n).as_posix() for p in (tmp_path / n).rglob("*.parquet")) for n in ("one", "two"))
+    assert one == two

@@ -31,7 +31,8 @@ class LLMWriterConfig:
     concurrency: int | None = None
     max_attempts: int = 6
     max_retry_seconds: float = 120.0
-    cache_dir: str | None = None
+    # One folder, or several (read from the first that has an answer, written to all).
+    cache_dir: str | list[str] | None = None
     temperature: float = 0.2
     max_new_tokens: int = 1024
     seed: int = 0
