@@ -330,3 +330,20 @@ def test_openai_route_asks_for_answers_in_a_schema_of_the_functions_parameters()
         results = list(writer.write_many(fns))
     assert all(len(inputs) == 4 for _, inputs, _ in results)
     assert writer.stats["grammar_fallbacks"] == 1 and writer.stats["rejected"] == 0
+
+
+def test_a_llama_cpp_server_is_sent_no_more_requests_than_its_slots():
+    with FakeTGI(openai_only=True, slots=2, max_concurrent=2, latency=0.02) as server:
+        writer = LLMInputWriter(generator="openai", endpoint=server.url, model="m", n_inputs=3, **FAST)
+        results = list(writer.write_many(functions(8)))
+        checked(server)
+        assert server.stats["GET /props"] == 1 and server.stats.get("429", 0) == 0 and server.peak_active <= 2
+    assert writer.concurrency == 2 and all(len(inputs) == 3 for _, inputs, _ in results)
+
+
+def test_a_request_that_ran_into_its_timeout_is_retried_even_past_the_retry_window():
+    # A retry window far shorter than the request timeout: the timed-out request is still retried.
+    with FakeTGI(faults=Faults(script=["slow", "ok"], slow_seconds=0.6)) as server:
+        writer = LLMInputWriter(endpoint=server.url, request_timeout=0.3, max_retry_seconds=0.1, n_inputs=3, **FAST)
+        [(_, inputs, info)] = list(writer.write_many(functions(1)))
+    assert len(inputs) == 3 and info["attempts"] == 2 and writer.stats["timeouts"] == 1

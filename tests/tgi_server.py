@@ -208,6 +208,7 @@ class FakeTGI:
         model_id: str = MODEL_ID,
         grammar_support: bool = True,
         openai_only: bool = False,
+        slots: int | None = None,
         hold_after: int | None = None,
         require_token: str | None = None,
         port: int = 0,
@@ -220,6 +221,7 @@ class FakeTGI:
         self.model_id = model_id
         self.grammar_support = grammar_support
         self.openai_only = openai_only
+        self.slots = slots  # llama.cpp's GET /props total_slots (OpenAI-only mode)
         self.hold_after = hold_after
         self.require_token = require_token  # like an auth proxy in front of TGI: 401 without it
         self.seed = seed
@@ -377,6 +379,9 @@ def _handler(server: FakeTGI):
                     self._send(200, body, raw=json.dumps(body).encode())
                 else:
                     self._send(200, {"id": server.model_id, "object": "model", "created": 0, "owned_by": "fake"})
+            elif self.path == "/props" and server.openai_only and server.slots:
+                body = {"total_slots": server.slots, "default_generation_settings": {"n_ctx": 4096}}
+                self._send(200, body, raw=json.dumps(body).encode())
             elif self.path == "/_stats":
                 self._send(200, server.snapshot(), raw=json.dumps(server.snapshot()).encode())
             else:

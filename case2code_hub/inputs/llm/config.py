@@ -30,6 +30,8 @@ class LLMWriterConfig:
     n_inputs: int = 10
     concurrency: int | None = None
     max_attempts: int = 6
+    # Counted from a request's first failure (not its start), so a request that ran into
+    # ``request_timeout`` is still retried.
     max_retry_seconds: float = 120.0
     # One folder, or several (read from the first that has an answer, written to all).
     cache_dir: str | list[str] | None = None

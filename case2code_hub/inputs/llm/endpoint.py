@@ -190,14 +190,19 @@ class EndpointSession:
                 version=version,
                 protocol="tgi",
             )
+        # llama.cpp's server says how many requests it decodes at once (its slots); more in flight
+        # only wait in its queue, where they run into our request timeout.
+        props = await self._get_json("/props")
+        slots = props.get("total_slots") if isinstance(props, dict) else None
+        limit = slots if isinstance(slots, int) and not isinstance(slots, bool) and slots > 0 else None
         if config.model:
-            return EndpointInfo(model_id=config.model)
+            return EndpointInfo(model_id=config.model, max_concurrent_requests=limit)
         listed = models.get("data") if isinstance(models, dict) else None
         if isinstance(listed, list) and listed and isinstance(listed[0], dict) and isinstance(listed[0].get("id"), str):
-            return EndpointInfo(model_id=listed[0]["id"])
+            return EndpointInfo(model_id=listed[0]["id"], max_concurrent_requests=limit)
         # Without a model id the cache still needs a stable name for the model: the endpoint.
         logger.warning("the server at %s names no model; pass --model to key the cache by model", config.endpoint)
-        return EndpointInfo(model_id=config.endpoint.rstrip("/"))
+        return EndpointInfo(model_id=config.endpoint.rstrip("/"), max_concurrent_requests=limit)
 
     # --- one request -------------------------------------------------------------------------
 
@@ -288,7 +293,9 @@ class EndpointSession:
         """
         config = self.config
         loop = asyncio.get_running_loop()
-        started = loop.time()
+        # The retry window opens at the first failure: an attempt that ran into the request
+        # timeout (longer than the window) is still retried, never dropped untried.
+        first_failure: float | None = None
         tries = 0
         while True:
             tries += 1
@@ -306,6 +313,8 @@ class EndpointSession:
             except Exception as exc:  # classified below; anything unknown is re-raised
                 kind, retry_after = self._classify(exc)
             self.stats[kind] += 1
+            if first_failure is None:
+                first_failure = loop.time()
             reason = f"{kind} after {tries} attempt(s)"
             if tries >= config.max_attempts:
                 raise _GaveUp(reason)
@@ -313,7 +322,7 @@ class EndpointSession:
             delay = self.rng.uniform(delay / 2, delay)
             if retry_after is not None:
                 delay = max(delay, min(retry_after, config.backoff_max))
-            if loop.time() - started + delay > config.max_retry_seconds:
+            if loop.time() - first_failure + delay > config.max_retry_seconds:
                 raise _GaveUp(reason + f" within {config.max_retry_seconds:g}s")
             self.stats["retries"] += 1
             logger.debug("retrying in %.2fs: %s", delay, kind)
