@@ -45,6 +45,12 @@ class BuildSummary:
     # Input quality of the kept functions, yield and drop reasons (see ``quality.summarise``).
     quality: dict[str, Any] = field(default_factory=dict)
 
+    def cases_by_writer(self) -> dict[str, int]:
+        """Kept cases per writer (``offline``, ``llm:<model>``, ``llm:<model>+mutation``), as selected
+        per function (before the build's cross-shard dedup and decontamination)."""
+        prefix = "cases_by_writer/"
+        return {key[len(prefix):]: value for key, value in sorted(self.counters.items()) if key.startswith(prefix)}
+
     def dropped(self) -> dict[str, int]:
         """Drop reasons of every stage, ``"stage: reason" -> count`` (harvest, execution, build)."""
         out: dict[str, int] = {}
@@ -251,7 +257,28 @@ def build(
     finally:
         if temporary:
             shutil.rmtree(work, ignore_errors=True)
-    return _summarise(report, counters, out_dir, time.monotonic() - started)
+    summary = _summarise(report, counters, out_dir, time.monotonic() - started)
+    _say_what_the_model_gave(summary, config)
+    return summary
+
+
+#: Under this share of the kept cases, a writer model's contribution is worth a warning.
+MODEL_SHARE_WARNING = 0.1
+
+
+def _say_what_the_model_gave(summary: BuildSummary, config: GenerationConfig) -> None:
+    if config.generator == "offline":
+        return
+    by_writer = summary.cases_by_writer()
+    total = sum(by_writer.values())
+    from_model = sum(n for who, n in by_writer.items() if who.startswith("llm:"))
+    if total and from_model / total < MODEL_SHARE_WARNING:
+        logger.warning(
+            "the writer model contributed %d of %d kept cases (%.0f%%); the rest came from the offline search. "
+            "Answers: %d functions with usable inputs, %d without, %d cut at the token limit",
+            from_model, total, 100 * from_model / total, summary.counters.get("llm/functions_with_inputs", 0),
+            summary.counters.get("llm/functions_without_inputs", 0), summary.counters.get("llm/truncated", 0),
+        )
 
 
 def assemble(

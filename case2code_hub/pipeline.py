@@ -195,8 +195,9 @@ class HarvestStep(PipelineStep):
 
 
 class WriteInputsStep(PipelineStep):
-    """Proposes candidate argument lists for each function: the offline writer, or an LLM behind
-    TGI / an OpenAI-style server (its answers cached under ``cache_dir``, so a resumed rank pays
+    """Proposes candidate argument lists for each function: the offline writer's coverage search
+    (``search="coverage"``, seeded by an LLM's inputs when there is one) or one shot (``"none"``),
+    with an LLM behind TGI / an OpenAI-style server (its answers cached under ``cache_dir``, so a resumed rank pays
     for no request twice). The token is never stored here: the client resolves it at run time
     (``HF_TOKEN``, the saved login), so a pickled pipeline (Slurm) never holds it."""
 
@@ -217,6 +218,8 @@ class WriteInputsStep(PipelineStep):
             yield from self._search(data)
         elif self.config.generator == "offline":
             yield from self._offline(data)
+        elif self.config.search == "coverage":
+            yield from self._llm_seeded_search(data)
         else:
             yield from self._llm(data)
 
@@ -237,7 +240,10 @@ class WriteInputsStep(PipelineStep):
             self.stat_update("inputs", value=len(item.inputs))
             yield item
 
-    def _search(self, data: Iterator[Item]) -> Iterator[Item]:
+    def _search(self, data: Iterator[Item], seeds: dict[str, list[str]] | None = None,
+                writer_of: Any = None) -> Iterator[Item]:
+        """The coverage-guided search; ``seeds`` (argument lists by function id, filled as the
+        functions are pulled) start it, and ``writer_of(function, source)`` labels each chosen input."""
         from .inputs.search import SearchConfig, SearchingWriter
         from .sandbox import Sandbox, SandboxConfig
 
@@ -257,7 +263,7 @@ class WriteInputsStep(PipelineStep):
 
         call_sites = read_index(self.call_sites)
         with Sandbox(sandbox_config) as sandbox:
-            writer = SearchingWriter(sandbox, search_config, call_sites=call_sites)
+            writer = SearchingWriter(sandbox, search_config, call_sites=call_sites, seeds=seeds)
             for result in writer.search(functions()):
                 item = pending.popleft()
                 self.stat_update(f"search/stop/{result.stop}")
@@ -266,25 +272,72 @@ class WriteInputsStep(PipelineStep):
                     self.stat_update("dropped/no_inputs")
                     continue
                 item.inputs = result.inputs
+                if writer_of is not None:
+                    item.input_writers = [writer_of(item.function, source) for source in result.inputs]
                 self.stat_update("inputs", value=len(item.inputs))
                 yield item
 
-    def _llm(self, data: Iterator[Item]) -> Iterator[Item]:
-        from .inputs.llm import LLMInputWriter, LLMWriterConfig, mix_with_mutations
+    def _llm_seeded_search(self, data: Iterator[Item]) -> Iterator[Item]:
+        """The writer model's inputs as seeds of the coverage-guided search: the model adds
+        inputs, never takes a function away (one it gives nothing usable for is searched from the
+        offline writer's own seeds). A chosen input the model wrote is labelled with the model."""
+        from .inputs.llm import LLMInputWriter
+        from .literals import format_arguments, parse_arguments
+
+        writer = LLMInputWriter(self._llm_config())
+        seeds: dict[str, list[str]] = {}
+        written: dict[str, set[str]] = {}
+
+        def normal(source: str) -> str | None:
+            try:
+                return format_arguments(*parse_arguments(source))
+            except Exception:  # noqa: BLE001 - not in the grammar: matches no chosen input
+                return None
+
+        def answered(items: Iterator[Item]) -> Iterator[Item]:
+            pending: deque[Item] = deque()
+
+            def functions() -> Iterator[Function]:
+                for item in items:
+                    pending.append(item)
+                    yield item.function
+
+            for function, inputs, _info in writer.write_many(functions()):  # in order
+                seeds[function.id] = inputs
+                written[function.id] = {n for n in map(normal, inputs) if n is not None}
+                self.stat_update("llm/functions_with_inputs" if inputs else "llm/functions_without_inputs")
+                yield pending.popleft()
+
+        def writer_of(function: Function, source: str) -> str:
+            return writer.writer if normal(source) in written.get(function.id, ()) else "offline"
+
+        try:
+            yield from self._search(answered(data), seeds=seeds, writer_of=writer_of)
+        finally:
+            for key, value in writer.stats.items():
+                self.stat_update(f"llm/{key}", value=int(value))
+
+    def _llm_config(self):
+        from .inputs.llm import LLMWriterConfig
 
         cfg = self.config
-        writer = LLMInputWriter(
-            LLMWriterConfig(
-                generator=cfg.generator,
-                endpoint=cfg.endpoint,
-                model=cfg.model,
-                n_inputs=cfg.llm_inputs,
-                concurrency=cfg.concurrency,
-                cache_dir=self.cache_dir,
-                seed=cfg.seed,
-                parallel_writers=self.parallel_writers,
-            )
+        return LLMWriterConfig(
+            generator=cfg.generator,
+            endpoint=cfg.endpoint,
+            model=cfg.model,
+            n_inputs=cfg.llm_inputs,
+            concurrency=cfg.concurrency,
+            cache_dir=self.cache_dir,
+            seed=cfg.seed,
+            parallel_writers=self.parallel_writers,
         )
+
+    def _llm(self, data: Iterator[Item]) -> Iterator[Item]:
+        """``--search none`` with a writer model: its inputs and mutants of them, run once."""
+        from .inputs.llm import LLMInputWriter, mix_with_mutations
+
+        cfg = self.config
+        writer = LLMInputWriter(self._llm_config())
         pending: deque[Item] = deque()
 
         def functions() -> Iterator[Function]:
@@ -384,6 +437,8 @@ class SelectCasesStep(PipelineStep):
             item.cases = selected
             self.stat_update("kept")
             self.stat_update("cases", value=len(selected))
+            for case in selected:  # what each writer contributed to the data
+                self.stat_update(f"cases_by_writer/{case.writer or 'offline'}")
             yield item
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from datasets import load_dataset
 from sample_corpus import write_corpus
-from tgi_server import Faults, FakeTGI
+import tgi_server
+from tgi_server import MODEL_ID, Faults, FakeTGI
 from typer.testing import CliRunner
 
 from case2code_hub.cli import app
@@ -37,7 +38,9 @@ def test_build_through_a_writer_server_records_each_cases_writer(tmp_path, gener
     raw = load_dataset(str(out), "raw", split="train", cache_dir=str(tmp_path / "cache"))
     writers = {case["writer"] for row in raw for case in row["cases"]}
     assert any(w.startswith("llm:") and not w.endswith("+mutation") for w in writers), writers
-    assert all(w.startswith("llm:") for w in writers), writers
+    # The model's inputs seed the coverage search; what the search adds is the offline writer's.
+    assert writers <= {f"llm:{MODEL_ID}" if generator == "tgi" else "llm:writer-model", "offline"}, writers
+    assert any(w.startswith("llm:") for w in writers), writers
     assert set(raw["generator"]) == {generator}
 
 
@@ -94,3 +97,23 @@ def test_a_second_build_without_a_work_dir_asks_the_server_nothing(tmp_path, mon
     assert list((tmp_path / "user-cache" / "llm-answers").glob("??/*.json"))
     one, two = (sorted(p.relative_to(tmp_path / n).as_posix() for p in (tmp_path / n).rglob("*.parquet")) for n in ("one", "two"))
     assert one == two
+
+
+def test_a_model_that_gives_nothing_usable_costs_no_function(tmp_path, monkeypatch):
+    """The LLM adds, never subtracts: with answers that hold no input, the build keeps what the
+    offline build of the same corpus keeps, and says the model contributed nothing."""
+    monkeypatch.setenv("CASE2CODE_CACHE", "off")
+    monkeypatch.setattr(tgi_server, "writer_answer", lambda prompt, **kw: "I am not sure what inputs to give.")
+    corpus = write_corpus(tmp_path / "corpus")
+    common = ["--corpus", str(corpus), "--workers", "2", "--eval-share", "0.2"]
+    offline = runner.invoke(app, ["build", *common, "--out", str(tmp_path / "offline")])
+    assert offline.exit_code == 0, offline.output
+    with FakeTGI() as server:
+        weak = runner.invoke(app, ["build", *common, "--out", str(tmp_path / "weak"), "--generator", "tgi",
+                                   "--endpoint", server.url])
+    assert weak.exit_code == 0, weak.output
+    rows = {name: load_dataset(str(tmp_path / name), "raw", split="train", cache_dir=str(tmp_path / "c"))
+            for name in ("offline", "weak")}
+    assert len(rows["weak"]) == len(rows["offline"]) > 0
+    assert {case["writer"] for row in rows["weak"] for case in row["cases"]} == {"offline"}
+    assert "the writer model contributed" in weak.output

@@ -79,6 +79,10 @@ def build(
         for key, value in sorted(c.items()):
             if key.startswith("llm/dropped/"):
                 table.add_row(f"  model inputs dropped, {key.rpartition('/')[2]}", str(value))
+        table.add_row("model answers: functions with usable inputs / without / cut at the token limit",
+                      f"{c.get('llm/functions_with_inputs', 0)} / {c.get('llm/functions_without_inputs', 0)} / {c.get('llm/truncated', 0)}")
+        for writer, count in summary.cases_by_writer().items():
+            table.add_row(f"  kept cases written by {writer}", str(count))
     for level, count in summary.by_difficulty.items():
         table.add_row(f"  {level}", str(count))
     if summary.quality:

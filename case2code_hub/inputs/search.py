@@ -184,11 +184,16 @@ class SearchingWriter:
     name = "offline-search"
 
     def __init__(self, sandbox, config: SearchConfig | None = None,
-                 call_sites: Mapping[str, list[list[str]]] | None = None) -> None:
+                 call_sites: Mapping[str, list[list[str]]] | None = None,
+                 seeds: Mapping[str, list[str]] | None = None) -> None:
         self.sandbox = sandbox
         self.config = config or SearchConfig()
         # The corpus's own calls of a function, as ``harvest.callsites`` indexes them: seeds like doctests.
         self.call_sites = call_sites or {}
+        # Argument lists written for a function by someone else (a writer model), by function id:
+        # seeds like its doctests, read when its search starts (the mapping may fill as functions
+        # are handed over).
+        self.seeds = seeds if seeds is not None else {}
         self.time_capped = 0
 
     def search(self, functions: Iterable[Function]) -> Iterator[SearchResult]:
@@ -313,7 +318,8 @@ class SearchingWriter:
             return _State(function, EMPTY, None, stop="no_inputs")
         if analysis.parse_error:
             return _State(function, EMPTY, None, stop="no_inputs")
-        examples = _call_site_examples(function, analysis, self.call_sites.get(function.entry_point, ()))
+        examples = _given_examples(analysis, self.seeds.get(function.id, ()))
+        examples += _call_site_examples(function, analysis, self.call_sites.get(function.entry_point, ()))
         if examples:
             analysis = replace(analysis, doctests=[*analysis.doctests, *examples])
         # A string seed: random.Random hashes it with sha512, independent of PYTHONHASHSEED.
@@ -446,6 +452,19 @@ def _call_site_examples(function: Function, analysis: FunctionAnalysis, found) -
             out.append((args, kwargs))
             if len(out) >= MAX_CALL_SITES:
                 break
+    return out
+
+
+def _given_examples(analysis: FunctionAnalysis, sources) -> list[tuple[list[Any], dict[str, Any]]]:
+    """Argument lists given for the function (``SearchingWriter.seeds``) that parse and fit it."""
+    out = []
+    for source in sources:
+        try:
+            args, kwargs = literals.parse_arguments(source)
+        except (LiteralSyntaxError, RecursionError, ValueError, TypeError, MemoryError, OverflowError):
+            continue
+        if _fits(analysis, args, kwargs):
+            out.append((args, kwargs))
     return out
 
 
