@@ -114,7 +114,11 @@ def read_work_dir(work_dir: str | Path) -> tuple[GenerationConfig, int]:
     if not marker.exists():
         raise DatasetError(f"{work_dir}: not a case2code work dir (no {CONFIG_FILE}); run `case2code generate` first", path=str(work_dir))
     found = json.loads(marker.read_text())
-    return GenerationConfig(**found["generation"]), int(found["tasks"])
+    settings = dict(found["generation"])
+    if settings.get("generator", "offline") != "offline":
+        # Where the writer's server was is not part of the content (nor kept): assembly asks it nothing.
+        settings.setdefault("endpoint", "(not recorded)")
+    return GenerationConfig(**settings), int(found["tasks"])
 
 
 def incomplete_ranks(work_dir: str | Path, tasks: int) -> list[int]:
@@ -129,7 +133,7 @@ def _call_site_index(config: GenerationConfig, work: Path) -> Path | None:
     seeds its search from the same calls; a resumed run keeps the index it wrote."""
     from .harvest.callsites import is_code_corpus, write_index
 
-    if config.generator != "offline" or config.search != "coverage" or not is_code_corpus(config.corpus):
+    if config.search != "coverage" or not is_code_corpus(config.corpus):
         return None
     path = work / CALL_SITES_FILE
     if not path.exists():

@@ -117,3 +117,19 @@ def test_a_model_that_gives_nothing_usable_costs_no_function(tmp_path, monkeypat
     assert len(rows["weak"]) == len(rows["offline"]) > 0
     assert {case["writer"] for row in rows["weak"] for case in row["cases"]} == {"offline"}
     assert "the writer model contributed" in weak.output
+
+
+def test_generate_takes_the_writer_options_and_ranks_share_the_servers_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("CASE2CODE_CACHE", "off")
+    corpus = write_corpus(tmp_path / "corpus")
+    work, out = tmp_path / "work", tmp_path / "ds"
+    with FakeTGI(max_concurrent=4, latency=0.05) as server:
+        result = runner.invoke(app, ["generate", "--corpus", str(corpus), "--work-dir", str(work), "--tasks", "2",
+                                     "--task-workers", "2", "--workers", "1", "--generator", "tgi", "--endpoint", server.url])
+        assert result.exit_code == 0, result.output
+        stats = server.snapshot()["stats"]
+    assert stats["requests"] > 0 and stats.get("429", 0) == 0  # two ranks, each within half of the limit
+    assembled = runner.invoke(app, ["assemble", "--work-dir", str(work), "--out", str(out), "--eval-share", "0.2"])
+    assert assembled.exit_code == 0, assembled.output
+    raw = load_dataset(str(out), "raw", split="train", cache_dir=str(tmp_path / "cache"))
+    assert any(case["writer"].startswith("llm:") for row in raw for case in row["cases"])

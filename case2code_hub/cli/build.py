@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ._common import err_console, setup_logging, user_errors
-from .options import Decontaminate, Seed, Strict, Token, Verbose, Workers
+from .options import Concurrency, Decontaminate, Endpoint, Generator, Model, Search, Seed, Strict, Token, Verbose, Workers
 
 
 def build(
@@ -23,11 +23,11 @@ def build(
     work_dir: Annotated[Optional[Path], typer.Option(help="Keep shards here and resume from them.")] = None,
     eval_share: Annotated[float, typer.Option(help="Share of functions held out for the eval config.")] = 0.05,
     timeout: Annotated[float, typer.Option(help="Seconds per call in the sandbox.")] = 1.0,
-    generator: Annotated[str, typer.Option(help="Input writer: offline (no model), tgi, or openai.")] = "offline",
-    search: Annotated[str, typer.Option(help="Offline writer's input search: coverage (guided by the sandbox) or none (one shot).")] = "coverage",
-    endpoint: Annotated[Optional[str], typer.Option(help="Writer server URL (TGI or OpenAI-style).")] = None,
-    model: Annotated[Optional[str], typer.Option(help="Model name for OpenAI-style servers.")] = None,
-    concurrency: Annotated[Optional[int], typer.Option(help="Requests in flight (capped by the server's limit).", min=1)] = None,
+    generator: Generator = "offline",
+    search: Search = "coverage",
+    endpoint: Endpoint = None,
+    model: Model = None,
+    concurrency: Concurrency = None,
     token: Token = None,
     strict: Strict = False,
     decontaminate: Decontaminate = "humaneval",

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from ._common import err_console, setup_logging, user_errors
-from .options import Decontaminate, Seed, Strict, Verbose, Workers
+from .options import Concurrency, Decontaminate, Endpoint, Generator, Model, Search, Seed, Strict, Verbose, Workers
 
 Tasks = Annotated[int, typer.Option(help="Ranks (shards) the corpus is split into; fixed for a work dir.", min=1)]
 TaskWorkers = Annotated[
@@ -42,10 +42,18 @@ def generate(
     slurm_logs: Annotated[Optional[str], typer.Option(help="Slurm log folder (default: <work-dir>/logs/slurm_logs).")] = None,
     env_command: Annotated[Optional[str], typer.Option(help="Slurm: shell line that activates the environment.")] = None,
     ray_address: Annotated[Optional[str], typer.Option(help="Ray cluster address (default: start a local one).")] = None,
+    generator: Generator = "offline",
+    search: Search = "coverage",
+    endpoint: Endpoint = None,
+    model: Model = None,
+    concurrency: Concurrency = None,
     strict: Strict = False,
     verbose: Verbose = False,
 ) -> None:
-    """Harvest, write inputs, execute and select cases, one shard per rank, in --work-dir."""
+    """Harvest, write inputs, execute and select cases, one shard per rank, in --work-dir.
+
+    A writer model's token comes from HF_TOKEN (or the saved login) on the machines that run the
+    ranks: it is never written into a job script or the work dir."""
     from ..executors import ExecutorConfig
     from ..generate import generate as run_generate
     from ..pipeline import GenerationConfig
@@ -53,7 +61,8 @@ def generate(
     setup_logging(verbose)
     with user_errors():
         config = GenerationConfig(
-            corpus=corpus, seed=seed, max_functions=max_functions, timeout=timeout, n_candidates=n_candidates, strict=strict
+            corpus=corpus, seed=seed, max_functions=max_functions, timeout=timeout, n_candidates=n_candidates, strict=strict,
+            generator=generator, search=search, endpoint=endpoint, model=model, concurrency=concurrency,
         )
         executor_config = ExecutorConfig(
             kind=executor, tasks=tasks, task_workers=task_workers, cpus_per_task=cpus_per_task,

@@ -23,3 +23,9 @@ Decontaminate = Annotated[
     str,
     typer.Option(help="Benchmarks whose overlapping functions are dropped: humaneval, humaneval,mbpp:FILE.jsonl, or none."),
 ]
+# The input writer and its server, the same in `build` and `generate` (a cluster's ranks).
+Generator = Annotated[str, typer.Option(help="Input writer: offline (no model), tgi, or openai.")]
+Search = Annotated[str, typer.Option(help="Input search: coverage (guided by the sandbox, seeded by the model's inputs) or none (one shot).")]
+Endpoint = Annotated[Optional[str], typer.Option(help="Writer server URL (TGI or OpenAI-style).")]
+Model = Annotated[Optional[str], typer.Option(help="Model name for OpenAI-style servers.")]
+Concurrency = Annotated[Optional[int], typer.Option(help="Requests in flight per rank (the server's limit is shared among ranks running at once).", min=1)]
