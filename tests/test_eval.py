@@ -215,3 +215,28 @@ def test_eval_generation_stays_within_the_servers_concurrency(items, monkeypatch
     assert stats["stats"]["requests"] == 3 * len(items) + 2
     assert sorted(completions) == sorted(item["id"] for item in items)
     assert all(c == ["def f(x):\n    return x\n"] * 3 for c in completions.values())
+
+
+def test_eval_generation_keeps_what_arrived_and_a_rerun_asks_only_for_the_rest(items, tmp_path, monkeypatch):
+    import tgi_server
+
+    from case2code_hub.errors import InferenceServerError
+    from case2code_hub.evaluate.generate import GenerationConfig, generate_completions
+
+    monkeypatch.setattr(tgi_server, "writer_answer", lambda prompt, **_: "def f(x):\n    return x\n")
+    saved = tmp_path / "completions.jsonl"
+    config = GenerationConfig(endpoint="http://127.0.0.1:1", n=2, temperature=0.5, backoff_base=0.01)  # set below
+    # The first request is refused (422): its item gets nothing, every other item's answers are kept.
+    with tgi_server.FakeTGI(faults=tgi_server.Faults(script=["validation"])) as server:
+        config.endpoint = server.url
+        with pytest.raises(InferenceServerError, match=f"1 of {len(items)} items got no completion"):
+            generate_completions(items, config=config, out=saved)
+        first = server.snapshot()["stats"]["requests"]
+    kept = [json.loads(line)["id"] for line in saved.read_text().splitlines()]
+    assert len(kept) == len(items) - 1 and first == 2 * len(items)
+    with tgi_server.FakeTGI() as server:
+        config.endpoint = server.url
+        completions = generate_completions(items, config=config, out=saved)
+        assert server.snapshot()["stats"]["requests"] == 2  # the one missing item, n=2
+    assert sorted(completions) == sorted(item["id"] for item in items)
+    assert [json.loads(line)["id"] for line in saved.read_text().splitlines()] == [item["id"] for item in items]

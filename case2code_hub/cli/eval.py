@@ -47,7 +47,7 @@ def eval_command(
     temperature: Annotated[float, typer.Option(help="Sampling temperature when generating (0: greedy).", min=0.0)] = 0.0,
     max_new_tokens: Annotated[int, typer.Option(help="Tokens per completion when generating.", min=1)] = 1024,
     concurrency: Annotated[Optional[int], typer.Option(help="Most requests in flight (default: the server's limit).", min=1)] = None,
-    save_predictions: Annotated[Optional[Path], typer.Option(help="Write generated completions here (JSONL).")] = None,
+    save_predictions: Annotated[Optional[Path], typer.Option(help="Keep generated completions here (JSONL), written as they arrive; a rerun asks only for the missing (default: a file in the user cache).")] = None,
     revision: Annotated[Optional[str], typer.Option(help="Hub revision (tag such as v1.0.0, branch, commit).")] = None,
     split: Annotated[str, typer.Option(help="test, easy, medium or hard.")] = "test",
     k: Annotated[str, typer.Option("--k", help="Comma-separated k of pass@k.")] = "1",
