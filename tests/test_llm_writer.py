@@ -39,10 +39,10 @@ def functions(n: int, *, offset: int = 0) -> list[Function]:
 
 
 def checked(server: FakeTGI) -> None:
-    if server.contract is None:
-        print(f"SKIPPED contract checks: tgi-openapi.json not found (looked near {Path(__file__).parent})")
-    assert server.schema_errors == []
     assert not [k for k in server.stats if k.startswith("handler_error/")]
+    if server.contract is None:  # the test claims the bodies follow TGI's contract: say it could not check
+        pytest.skip(f"TGI's contract (tgi-openapi.json) not found near {Path(__file__).parent}; set CASE2CODE_CONTRACTS")
+    assert server.schema_errors == []
 
 
 def test_contract_is_found_or_reason_printed():
