@@ -347,3 +347,17 @@ def test_a_request_that_ran_into_its_timeout_is_retried_even_past_the_retry_wind
         writer = LLMInputWriter(endpoint=server.url, request_timeout=0.3, max_retry_seconds=0.1, n_inputs=3, **FAST)
         [(_, inputs, info)] = list(writer.write_many(functions(1)))
     assert len(inputs) == 3 and info["attempts"] == 2 and writer.stats["timeouts"] == 1
+
+
+def test_a_server_that_takes_only_json_object_gets_the_schema_in_that_form():
+    # llama-cpp-python's server: response_format "text" or "json_object" (with "schema"), and a 500
+    # that names the field for anything else; the schema is still sent, in the form it takes.
+    with FakeTGI(openai_only=True, response_forms=("json_object",)) as server:
+        writer = LLMInputWriter(generator="openai", endpoint=server.url, model="m", n_inputs=4, concurrency=1, **FAST)
+        results = list(writer.write_many(functions(3)))
+        forms = [f["type"] for f in server.response_formats]
+    # Each function is answered once, in the form the server takes; a request built before the
+    # switch may still be refused once, never retried as an outage.
+    assert forms.count("json_object") == 3 and 1 <= forms.count("json_schema") <= 3
+    assert all(len(inputs) == 4 and not info["dropped"] for _, inputs, info in results)
+    assert writer.stats["grammar_fallbacks"] == 0 and writer.stats["retries"] == 0

@@ -209,6 +209,7 @@ class FakeTGI:
         grammar_support: bool = True,
         openai_only: bool = False,
         slots: int | None = None,
+        response_forms: tuple[str, ...] = ("json_schema", "json_object"),
         hold_after: int | None = None,
         require_token: str | None = None,
         port: int = 0,
@@ -222,6 +223,8 @@ class FakeTGI:
         self.grammar_support = grammar_support
         self.openai_only = openai_only
         self.slots = slots  # llama.cpp's GET /props total_slots (OpenAI-only mode)
+        # The response_format types an OpenAI-only server takes (llama-cpp-python's: json_object only).
+        self.response_forms = response_forms
         self.hold_after = hold_after
         self.require_token = require_token  # like an auth proxy in front of TGI: 401 without it
         self.seed = seed
@@ -410,10 +413,14 @@ def _handler(server: FakeTGI):
                 form = body.pop("response_format")
                 with server.lock:
                     server.response_formats.append(form)
-                if form.get("type") != "json_schema" or not isinstance((form.get("json_schema") or {}).get("schema"), dict):
-                    self._error(400, f"invalid response_format: {json.dumps(form)[:200]}", "validation")
+                kind = form.get("type")
+                schema_given = (form.get("json_schema") or {}).get("schema") if kind == "json_schema" else form.get("schema")
+                if kind not in server.response_forms or not isinstance(schema_given, dict):
+                    # As llama-cpp-python's server does: a validation error naming the field, as a 500.
+                    self._error(500, f"1 validation error: body.response_format.type: input should be one of "
+                                     f"{server.response_forms}, got {kind!r}", "validation")
                     return
-                body["response_format"] = {"type": "json", "value": form["json_schema"]["schema"]}
+                body["response_format"] = {"type": "json", "value": schema_given}
             schema, _ = _route_schemas(server.contract, "POST", route, 200) if server.contract else (None, None)
             problems = server.check(f"request POST {route}", body, schema)
             if problems:

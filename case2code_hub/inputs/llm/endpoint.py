@@ -335,7 +335,12 @@ class EndpointSession:
         url = self.config.endpoint.rstrip("/") + "/v1/chat/completions"
         response = await client.http.post(url, json={"model": self.info.model_id, **body}, headers=self._headers())
         if response.status_code >= 400:
-            raise _HTTPStatus(response.status_code, response.headers.get("retry-after"), self.redact(response.text[:500]))
+            detail = self.redact(response.text[:500])
+            if "response_format" in detail:
+                # A refusal of the field, whatever the status: llama-cpp-python's server answers an
+                # unknown response_format type with a 500 that names it. Retrying would not help.
+                raise _Rejected(f"HTTP {response.status_code}: {detail}", response.status_code)
+            raise _HTTPStatus(response.status_code, response.headers.get("retry-after"), detail)
         try:
             data = response.json()
             choice = data["choices"][0]

@@ -26,11 +26,18 @@ def _function_seed(seed: int, function_id: str) -> int:
     return 1 + int(hashlib.sha256(f"{seed}:{function_id}".encode()).hexdigest()[:12], 16)
 
 
-def _response_format(schema: dict[str, Any], *, tgi: bool) -> dict[str, Any]:
-    """The chat route's structured-output field: TGI's own form on TGI's Messages API, OpenAI's
-    ``json_schema`` form elsewhere (vLLM, SGLang, llama.cpp, OpenAI)."""
+#: The chat route's structured-output forms, tried in this order until a server takes one:
+#: OpenAI's (OpenAI, vLLM, SGLang, llama.cpp's llama-server), then a JSON object with its schema
+#: (llama-cpp-python's server takes only "text" or "json_object").
+RESPONSE_FORMS = ("json_schema", "json_object")
+
+
+def _response_format(schema: dict[str, Any], *, tgi: bool, form: str = "json_schema") -> dict[str, Any]:
+    """The chat route's structured-output field: TGI's own form on TGI's Messages API, else ``form``."""
     if tgi:
         return {"type": "json", "value": schema}
+    if form == "json_object":
+        return {"type": "json_object", "schema": schema}
     return {"type": "json_schema", "json_schema": {"name": "case2code_inputs", "schema": schema}}
 
 
@@ -43,6 +50,7 @@ class _Session(EndpointSession):
         self.cache = ResponseCache(self.config.cache_dir) if self.config.cache_dir else None
         self.inflight: dict[str, asyncio.Future] = {}
         self.use_grammar = False
+        self.form = 0  # which of RESPONSE_FORMS the chat route sends
 
     async def open(self) -> None:
         await super().open()
@@ -74,7 +82,7 @@ class _Session(EndpointSession):
             messages = prompts.chat_messages(function, n_inputs=config.n_inputs, params=params, structured=structured)
             route, body = request_body(config, seed, messages=messages)
             if structured:
-                body["response_format"] = _response_format(schema, tgi=self.info.protocol == "tgi")
+                body["response_format"] = _response_format(schema, tgi=self.info.protocol == "tgi", form=RESPONSE_FORMS[self.form])
             return route, body
         prompt = prompts.completion_prompt(function, n_inputs=config.n_inputs, params=params, structured=structured)
         route, body = request_body(config, seed, prompt=prompt)
@@ -170,7 +178,16 @@ class _Session(EndpointSession):
             refused = (route == "generate" and "grammar" in body and "grammar" in said) or (
                 route == "chat" and "response_format" in body and any(w in said for w in ("response_format", "schema", "grammar", "json")))
             if refused:
-                if self.use_grammar:  # the first refusal says so; requests already in flight just ask again
+                # Several forms only on an OpenAI-style chat route; elsewhere the one form is the last.
+                forms = route == "chat" and self.info.protocol != "tgi"
+                sent = body["response_format"].get("type") if forms else None
+                current = not forms or sent == RESPONSE_FORMS[self.form]
+                # Only the refusal of what is sent now changes course; requests already in flight
+                # with an older form just ask again.
+                if self.use_grammar and current and forms and self.form + 1 < len(RESPONSE_FORMS):
+                    self.form += 1  # the same schema in another form first
+                    logger.info("the server refuses response_format %s; trying %s", sent, RESPONSE_FORMS[self.form])
+                elif self.use_grammar and current:
                     logger.warning("the server refuses structured answers (%s); asking in free text from now on",
                                    self.redact(str(exc))[:200])
                     self.use_grammar = False
