@@ -153,6 +153,12 @@ def test_rl_rows_grade_train_functions_on_hidden_cases(built):
             assert f"{row['entry_point']}({case['input']})" not in row["prompt"][0]["content"]
 
 
+def test_the_eval_hold_out_takes_about_a_third_of_each_level(built):
+    _, report = built
+    held = report.counts["eval"]["test"]
+    assert max(held.values()) - min(held.values()) <= 1, held
+
+
 def test_two_builds_are_byte_identical(records, tmp_path, built):
     first, _ = built
     second = tmp_path / "case2code"

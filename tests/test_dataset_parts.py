@@ -219,3 +219,17 @@ def test_effective_share_raises_small_builds_to_the_minimum():
     assert effective_share(big, eval_share=0.05, min_eval_items=50) == 0.05
     assert effective_share(buckets[:100], eval_share=0.05, min_eval_items=50, max_share=0.15) <= 0.15
     assert effective_share(buckets, eval_share=0.0, min_eval_items=50) == 0.0
+
+
+def test_level_thresholds_hold_out_about_a_third_per_level():
+    from case2code_hub.dataset.split import level_thresholds
+
+    buckets = {"easy": list(range(0, 100, 2)), "medium": list(range(1, 100, 2)), "hard": [5, 50, 70]}
+    cut = level_thresholds(buckets, 30, ["easy", "medium", "hard"])
+    held = {level: sum(1 for b in found if b < cut[level]) for level, found in buckets.items()}
+    # Hard has only 3: it gives all of them, the rest is shared by the others, and the total holds.
+    assert held == {"easy": 14, "medium": 13, "hard": 3} and sum(held.values()) == 30
+    assert held == {level: sum(1 for b in found if b < cut[level]) for level, found in buckets.items()}
+    even = level_thresholds({"easy": list(range(90)), "medium": list(range(90)), "hard": list(range(90))}, 9)
+    assert even == {"easy": 3, "medium": 3, "hard": 3}
+    assert level_thresholds(buckets, 0) == {"easy": 0, "medium": 0, "hard": 0}

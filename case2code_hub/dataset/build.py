@@ -26,7 +26,7 @@ import shutil
 import tempfile
 from array import array
 from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -435,6 +435,7 @@ def _build_into(
 
     scores = array("d")
     eval_buckets = array("H")
+    gradable = array("b")  # per function, in id order: has enough cases to be an eval item
     licenses: set[str] = set()
     tally = QualityTally()
     n_functions = n_cases = 0
@@ -443,6 +444,7 @@ def _build_into(
         n_functions += 1
         n_cases += row_cases
         scores.append(value)
+        gradable.append(row_cases >= min_eval_cases)
         if row_cases >= min_eval_cases:
             eval_buckets.append(split.bucket(function_id, seed=cfg.seed))
         licenses.add(license_ or "unknown")
@@ -459,10 +461,13 @@ def _build_into(
     share = split.effective_share(
         eval_buckets, eval_share=cfg.eval_share, min_eval_items=cfg.min_eval_items, max_share=cfg.max_eval_share
     )
-    del scores
     n_eval_expected = sum(1 for b in eval_buckets if b < round(share * 10_000))
-    del eval_buckets
-    split_config = replace(cfg.split_config, eval_share=share)
+    # Which functions: about a third per difficulty level (see split.level_thresholds).
+    by_level: dict[str, list[int]] = {level: [] for level in schema.DIFFICULTIES}
+    for value, bucket in zip((v for v, ok in zip(scores, gradable) if ok), eval_buckets):
+        by_level[difficulty.level(value, cuts)].append(bucket)
+    eval_below = split.level_thresholds(by_level, n_eval_expected, schema.DIFFICULTIES)
+    del scores, eval_buckets, gradable, by_level
 
     # Pass 3, in id order: split, render and write every config; count as the rows go by.
     def writer(config: str, split_name: str) -> shards.ShardWriter:
@@ -490,15 +495,15 @@ def _build_into(
             row = pickle.loads(blob)
             level = difficulty.level(row["stats"]["difficulty_score"], cuts)
             row["difficulty"] = level
-            side = split.assign(function_id, len(row["cases"]), config=split_config)
-            if side == "eval":
+            is_gradable = len(row["cases"]) >= min_eval_cases
+            if is_gradable and split.bucket(function_id, seed=cfg.seed) < eval_below[level]:
                 n_eval += 1
                 eval_row = _eval_row(row, cfg)
                 add("eval", eval_out[level], eval_row)
                 lengths["eval: prompt (characters)"].append(len(eval_row["prompt"]))
                 level_counts["eval"][level] += 1
                 continue
-            if split.is_eval_candidate(function_id, seed=cfg.seed, eval_share=share):
+            if not is_gradable and split.is_eval_candidate(function_id, seed=cfg.seed, eval_share=share):
                 demoted += 1
             n_train += 1
             add("raw", train_out["raw"], {key: row[key] for key in raw_fields})

@@ -8,14 +8,21 @@ instead (counted as ``demoted``), so the eval share is a ceiling, not an exact f
 
 A held-out set too small to score on is no use, so :func:`effective_share` raises the share of a
 small build (never above ``max_share``) until at least ``min_eval_items`` gradable functions fall
-under it. It is still one hash threshold for every id, so the split stays a function of the id.
+under it.
+
+The share sets how many functions are held out; :func:`level_thresholds` sets which, so that each
+difficulty level gives about a third of them: within a level, the gradable functions with the
+smallest buckets. Hard functions are less often gradable (fewer cases survive), and one threshold
+for every id held out 13 hard of 56 in a default build. A function's side so depends on its id, its
+level and its level's buckets: a grown corpus moves the thresholds a little, as it moves the
+difficulty tertiles, and a few functions change side.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Iterable, Literal, Mapping, Sequence
 
 from ..errors import ConfigError
 
@@ -97,3 +104,31 @@ def effective_share(
     needed = ordered[min(min_eval_items, len(ordered)) - 1] + 1
     cap = max(wanted, round(max_share * _BUCKETS))
     return max(wanted, min(needed, cap)) / _BUCKETS
+
+
+def level_thresholds(buckets_by_level: Mapping[str, Iterable[int]], n_eval: int,
+                     levels: Sequence[str] | None = None) -> dict[str, int]:
+    """Bucket thresholds per level that hold out ``n_eval`` gradable functions, about a third per level.
+
+    Args:
+        buckets_by_level: :func:`bucket` of every gradable function, by difficulty level.
+        n_eval: how many to hold out in all (those under the effective share's threshold).
+        levels: the order in which levels take a remainder and the room a short level leaves.
+
+    Returns:
+        ``{level: t}``: a gradable function of that level is eval iff its bucket is below ``t``.
+    """
+    levels = list(levels or buckets_by_level)
+    ordered = {level: sorted(buckets_by_level.get(level, ())) for level in levels}
+    quota = dict.fromkeys(levels, 0)
+    left = n_eval
+    while left > 0:  # deal one at a time to the levels that still have room, in order
+        open_levels = [level for level in levels if quota[level] < len(ordered[level])]
+        if not open_levels:
+            break
+        for level in open_levels:
+            if left == 0:
+                break
+            quota[level] += 1
+            left -= 1
+    return {level: (ordered[level][quota[level] - 1] + 1 if quota[level] else 0) for level in levels}
