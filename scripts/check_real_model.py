@@ -13,8 +13,9 @@ on 127.0.0.1. Too slow for CI (minutes per build on 2 cores), so a script, not a
         [--model-file model.gguf] [--functions 40]
 
 Prints both builds' summary rows (functions kept, cases, coverage, kept cases per writer, the
-model's answers with and without usable inputs) and ``real model: functions kept llm/offline = X,
-answers parsed = Y``. Goals: X >= 1 and Y >= 0.9.
+model's answers with and without usable inputs, answers in the schema) and ``real model: functions
+kept llm/offline = X, answers parsed = Y (in the schema), answers with usable inputs = Z``. Goals:
+X >= 1 and Y >= 0.9. A second run reads the answers from the user cache and asks nothing.
 """
 
 from __future__ import annotations
@@ -77,6 +78,19 @@ def start_server(python: str, model: Path, port: int, threads: int) -> subproces
     raise SystemExit("the llama.cpp server did not start within 300 s")
 
 
+def structured_share(cache: Path) -> tuple[int, int]:
+    """Answers in the run's answer cache that parse as the schema's JSON (``{"inputs": [...]}``), of all."""
+    parsed = total = 0
+    for path in cache.glob("??/*.json"):
+        total += 1
+        try:
+            answer = json.loads(json.loads(path.read_text())["response"]["text"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        parsed += isinstance(answer, dict) and isinstance(answer.get("inputs"), list)
+    return parsed, total
+
+
 def rows(summary) -> dict[str, object]:
     c = summary.counters
     answered = c.get("llm/functions_with_inputs", 0) + c.get("llm/functions_without_inputs", 0)
@@ -118,14 +132,18 @@ def main() -> None:
     print(f"server ready in {time.monotonic() - began - offline.seconds:.0f} s (offline build took {offline.seconds:.0f} s)")
     try:
         llm = build("stdlib", args.work / "llm", max_functions=args.functions, seed=0, generator="openai",
-                    endpoint=f"http://127.0.0.1:{port}", model="qwen2.5-coder-0.5b-instruct", concurrency=args.concurrency)
+                    endpoint=f"http://127.0.0.1:{port}", model="qwen2.5-coder-0.5b-instruct", concurrency=args.concurrency,
+                    work_dir=args.work / "llm-work")
     finally:
         server.terminate()
         server.wait(timeout=30)
     table = {"offline": rows(offline), "llm": rows(llm)}
+    parsed, answers = structured_share(args.work / "llm-work" / "llm-cache")
+    table["llm"]["answers in the schema (structured route)"] = f"{parsed} / {answers}"
     print(json.dumps(table, indent=2))
     kept = table["llm"]["functions kept (raw + eval)"] / max(1, table["offline"]["functions kept (raw + eval)"])
-    print(f"real model: functions kept llm/offline = {kept:.2f}, answers parsed = {table['llm']['answers parsed']}")
+    print(f"real model: functions kept llm/offline = {kept:.2f}, answers parsed = {parsed / max(1, answers):.3f} "
+          f"(in the schema), answers with usable inputs = {table['llm']['answers parsed']}")
 
 
 if __name__ == "__main__":
