@@ -8,7 +8,11 @@ CPU per request (HTTP, parsing the answers) is what keeps the ratio under 1 on a
 where the server shares the cores. With 1000 functions the last of 32 rounds is a quarter full,
 so even a client that cost nothing would measure 1000 / (32 x 32) = 0.977.
 
-    python scripts/bench_writer.py [--functions 1000] [--latency 0.2] [--max-concurrent 32]
+    python scripts/bench_writer.py [--functions 1000] [--latency 0.2] [--max-concurrent 32] [--build-functions 120]
+
+First, a whole build through the stub with C=4, L=0.5 s (the model's inputs seed the coverage
+search, which waits for them): the share of the server's slots busy from its first request to its
+last answer (goal >= 0.9).
 """
 
 from __future__ import annotations
@@ -74,13 +78,42 @@ def run(args: argparse.Namespace, p_503: float) -> dict:
     }
 
 
+def run_build(functions: int, latency: float, max_concurrent: int) -> dict:
+    """A whole build through the stub (the model's inputs seeding the coverage search): how busy it
+    keeps a server of C slots and L seconds per answer, from its first request to its last answer."""
+    from case2code_hub.build import build
+
+    command = [sys.executable, str(ROOT / "tests/tgi_server.py"), "--no-schema", "--latency", str(latency),
+               "--max-concurrent", str(max_concurrent)]  # fmt: skip
+    server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        url = server.stdout.readline().split()[-1]
+        with tempfile.TemporaryDirectory() as folder:
+            os.environ["CASE2CODE_CACHE"] = "off"  # every answer asked for, none from an earlier run
+            summary = build("stdlib", Path(folder) / "ds", max_functions=functions, generator="tgi", endpoint=url)
+        with urllib.request.urlopen(url + "/_stats") as response:
+            server_stats = json.loads(response.read())
+    finally:
+        server.stdin.close()
+        server.wait(timeout=10)
+    return {"functions": summary.functions + summary.eval_items, "seconds": summary.seconds,
+            "requests": server_stats["stats"].get("requests", 0), "busy_share": server_stats["busy_share"],
+            "peak_active": server_stats["peak_active"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--functions", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--max-concurrent", type=int, default=32)
+    parser.add_argument("--build-functions", type=int, default=120,
+                        help="functions of the build through the stub (C=4, L=0.5 s); 0 to skip it")
     args = parser.parse_args()
     os.environ.setdefault("CASE2CODE_DISABLE_PROGRESS_BARS", "1")
+    if args.build_functions:
+        r = run_build(args.build_functions, latency=0.5, max_concurrent=4)
+        print(f"build through the stub (C=4, L=0.5 s): {r['functions']} functions kept, {r['requests']} requests in "
+              f"{r['seconds']:.1f} s; server peak {r['peak_active']}; server busy while it had work: {r['busy_share']:.3f}")
     with tempfile.TemporaryDirectory():
         for p_503 in (0.0, 0.2):
             r = run(args, p_503)

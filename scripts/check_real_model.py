@@ -105,6 +105,7 @@ def rows(summary) -> dict[str, object]:
             f"{c.get('llm/functions_with_inputs', 0)} / {c.get('llm/functions_without_inputs', 0)} / {c.get('llm/truncated', 0)}",
         "model inputs kept / dropped": f"{c.get('llm/inputs', 0)} / {sum(v for k, v in c.items() if k.startswith('llm/dropped/'))}",
         "answers parsed": round(c.get("llm/functions_with_inputs", 0) / answered, 3) if answered else None,
+        "dropped (stage: reason)": summary.dropped(),
         "seconds": round(summary.seconds, 1),
     }
 
@@ -138,7 +139,11 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     table = {"offline": rows(offline), "llm": rows(llm)}
-    parsed, answers = structured_share(args.work / "llm-work" / "llm-cache")
+    # The answers this run used: asked now (the work dir's cache) or read from the user's cache.
+    from case2code_hub.utils.cache import cache_dir
+
+    shared = cache_dir()
+    parsed, answers = structured_share(shared / "llm-answers" if shared else args.work / "llm-work" / "llm-cache")
     table["llm"]["answers in the schema (structured route)"] = f"{parsed} / {answers}"
     print(json.dumps(table, indent=2))
     kept = table["llm"]["functions kept (raw + eval)"] / max(1, table["offline"]["functions kept (raw + eval)"])

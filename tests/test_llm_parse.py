@@ -207,7 +207,8 @@ def test_the_schema_follows_the_parameters():
     from case2code_hub.inputs.prompts import grammar_schema
 
     item = grammar_schema(4, static_signature(function_def(ADD)))["properties"]["inputs"]["items"]
-    assert item["properties"] == {"a": {"type": "string"}, "b": {"type": "string"}, "c": {"type": "string"}}
+    value = {"type": "string", "maxLength": 300}
+    assert item["properties"] == {"a": value, "b": value, "c": value}
     assert item["required"] == ["a"] and item["additionalProperties"] is False
     star_only = make("def g(*args, **kwargs):\n    return args\n", "g")
-    assert grammar_schema(4, static_signature(function_def(star_only)))["properties"]["inputs"]["items"] == {"type": "string"}
+    assert grammar_schema(4, static_signature(function_def(star_only)))["properties"]["inputs"]["items"] == value

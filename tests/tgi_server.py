@@ -238,6 +238,11 @@ class FakeTGI:
         self.active = 0
         self.admitted = 0
         self.peak_active = 0
+        # Seconds of requests in flight, summed (the integral of ``active``), from the first request
+        # to the last one's end: how busy the clients kept the server (``busy_share``).
+        self.active_seconds = 0.0
+        self.first_active: float | None = None
+        self.last_change: float | None = None
         self.lock = threading.Lock()
         self.released = threading.Event()
         self._seen: Counter[str] = Counter()
@@ -270,11 +275,22 @@ class FakeTGI:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    def account(self) -> None:
+        """Add the requests in flight since the last change to ``active_seconds`` (lock held)."""
+        now = time.monotonic()
+        if self.first_active is None:
+            self.first_active = now
+        if self.last_change is not None:
+            self.active_seconds += self.active * (now - self.last_change)
+        self.last_change = now
+
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
+            span = (self.last_change - self.first_active) if self.first_active is not None else 0.0
             return {
                 "stats": dict(self.stats),
                 "peak_active": self.peak_active,
+                "busy_share": self.active_seconds / (self.max_concurrent * span) if span > 0 else 0.0,
                 "schema_errors": list(self.schema_errors),
                 "answered_twice": sorted(k for k, v in self.answered.items() if v > 1),
                 "answered_keys": len(self.answered),
@@ -443,6 +459,7 @@ def _handler(server: FakeTGI):
                     overloaded = True
                 else:
                     overloaded = False
+                    server.account()
                     server.active += 1
                     server.peak_active = max(server.peak_active, server.active)
             if overloaded:
@@ -481,6 +498,7 @@ def _handler(server: FakeTGI):
                     text, finish = text[: int(len(text) * 0.6)], "length"
                 tokens_in, tokens_out = max(1, len(prompt) // 4), max(1, len(text) // 4)
                 with server.lock:  # TGI frees the permit when generation ends, before the reply is sent
+                    server.account()
                     server.active -= 1
                     active = False
                     server.answered[key] += 1
@@ -504,7 +522,8 @@ def _handler(server: FakeTGI):
             finally:
                 if active:
                     with server.lock:
-                        server.active -= 1
+                        server.account()
+                    server.active -= 1
 
     return Handler
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..schema import Function
 
-PROMPT_VERSION = "writer-v2"  # part of every cache key: a changed prompt is a new request
+PROMPT_VERSION = "writer-v3"  # part of every cache key: a changed prompt is a new request
 
 _RULES = """Rules:
 - Use only literal values: numbers, strings, bytes, None, True, False, and lists, tuples, dicts and sets of them. \
@@ -77,6 +77,13 @@ def chat_messages(function: Function, *, n_inputs: int, params: list[str], struc
     return [{"role": "user", "content": text}]
 
 
+# Bounds on the free text of a constrained answer: a small model that rambles through its analysis
+# (or repeats a value) runs into the token limit before it reaches the inputs, and the cut JSON is
+# lost whole. The prompt asks for small inputs anyway.
+MAX_ANALYSIS_CHARS = 600
+MAX_VALUE_CHARS = 300
+
+
 def grammar_schema(n_inputs: int, signature: inspect.Signature | None = None) -> dict[str, Any]:
     """JSON schema of a structured answer, built from the function's parameters.
 
@@ -90,16 +97,16 @@ def grammar_schema(n_inputs: int, signature: inspect.Signature | None = None) ->
     if named:
         item: dict[str, Any] = {
             "type": "object",
-            "properties": {p.name: {"type": "string"} for p in named},
+            "properties": {p.name: {"type": "string", "maxLength": MAX_VALUE_CHARS} for p in named},
             "required": [p.name for p in named if p.default is p.empty],
             "additionalProperties": False,
         }
     else:
-        item = {"type": "string"}
+        item = {"type": "string", "maxLength": MAX_VALUE_CHARS}
     return {
         "type": "object",
         "properties": {
-            "analysis": {"type": "string"},
+            "analysis": {"type": "string", "maxLength": MAX_ANALYSIS_CHARS},
             "inputs": {"type": "array", "items": item, "minItems": 1, "maxItems": n_inputs},
         },
         "required": ["analysis", "inputs"],

@@ -33,7 +33,8 @@ Determinism: each function has its own ``random.Random`` seeded by ``(seed, func
 its own pool, and every decision depends only on that function's execution results (which the
 sandbox returns in input order), never on wall-clock time or on which function finished first.
 The time cap is a safety net for pathological searches, far above what normal rounds take; when it
-fires it is logged and counted, and the result may then differ.
+fires it is logged and counted, and the result may then differ. Time spent waiting for the next
+function (a writer model answering the question its seeds come from) does not count.
 """
 
 from __future__ import annotations
@@ -226,6 +227,9 @@ class SearchingWriter:
         admitted = 0
         exhausted = False
         started = time.monotonic()
+        # Time spent waiting for the next function (a writer model's answer it is seeded with) is
+        # not the search's: the time cap counts only the rest.
+        waited = 0.0
         # Each function's rounds run in one child that keeps it loaded (a session): exploring
         # needs no fresh process per round; the cases kept are run again in fresh children.
         close_session = getattr(self.sandbox, "close_session", None)
@@ -246,12 +250,14 @@ class SearchingWriter:
                 ready.append(state)
 
         def tasks() -> Iterator[Any]:
-            nonlocal exhausted, active, admitted
+            nonlocal exhausted, active, admitted, waited
             while True:
                 # Room for another function: as many active as a batch, and a bounded backlog of
                 # finished results behind a slow one.
                 while not exhausted and active < cfg.batch_size and len(order) < 4 * cfg.batch_size:
+                    asked = time.monotonic()
                     function = next(incoming, None)
+                    waited += time.monotonic() - asked
                     if function is None:
                         exhausted = True
                         break
@@ -291,7 +297,7 @@ class SearchingWriter:
             state = sent.pop(id(task))
             if not state.stop:
                 self._absorb(state, result)
-            if not state.stop and time.monotonic() - started > cfg.seconds_per_function * admitted:
+            if not state.stop and time.monotonic() - started - waited > cfg.seconds_per_function * admitted:
                 self._time_cap(order)
             settle(state)
             yield from finished()
