@@ -84,7 +84,7 @@ def structured_share(cache: Path) -> tuple[int, int]:
     for path in cache.glob("??/*.json"):
         total += 1
         try:
-            answer = json.loads(json.loads(path.read_text())["response"]["text"])
+            answer = json.loads(json.loads(path.read_text())["response"]["text"], strict=False)
         except (ValueError, KeyError, TypeError):
             continue
         parsed += isinstance(answer, dict) and isinstance(answer.get("inputs"), list)

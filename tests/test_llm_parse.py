@@ -212,3 +212,9 @@ def test_the_schema_follows_the_parameters():
     assert item["required"] == ["a"] and item["additionalProperties"] is False
     star_only = make("def g(*args, **kwargs):\n    return args\n", "g")
     assert grammar_schema(4, static_signature(function_def(star_only)))["properties"]["inputs"]["items"] == value
+
+
+def test_a_schema_answer_with_raw_newlines_in_its_strings_is_still_read():
+    # llama.cpp's JSON grammar lets a raw newline into a string; strict JSON would refuse the answer.
+    answer = '{"analysis": "two lines:\nhere", "inputs": [{"a": "1"}, {"a": "[2,\n 3]"}]}'
+    assert parse_answer(answer, ADD).inputs == ["a=1", "a=[2, 3]"]

@@ -141,7 +141,8 @@ def _json_entries(text: str, dropped: Counter) -> list[ast.expr] | None:
     if not stripped.startswith("{") or '"inputs"' not in stripped:
         return None
     try:
-        data = json.loads(stripped)
+        # strict=False: a grammar may let raw newlines into a string, which strict JSON refuses.
+        data = json.loads(stripped, strict=False)
     except (ValueError, RecursionError):
         return None  # a truncated JSON answer: its complete lines are still read as code
     if not isinstance(data, dict) or not isinstance(data.get("inputs"), list):
