@@ -181,6 +181,8 @@ def test_validation_errors_are_not_retried():
     assert len(rejected) == 1 and rejected[0][0] == [] and rejected[0][1]["error"].startswith("rejected (422)")
     assert len(answered) == 1 and answered[0]
     assert writer.stats["rejected"] == 1 and writer.stats["retries"] == 0
+    # TGI's "inputs tokens + max_new_tokens must be <= 8192": counted by what it means.
+    assert writer.stats["rejected/context_length_exceeded"] == 1
 
 
 def test_slow_answers_time_out_and_are_retried():

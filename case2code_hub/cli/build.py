@@ -79,6 +79,8 @@ def build(
         for key, value in sorted(c.items()):
             if key.startswith("llm/dropped/"):
                 table.add_row(f"  model inputs dropped, {key.rpartition('/')[2]}", str(value))
+            elif key.startswith("llm/rejected/"):
+                table.add_row(f"  requests the server refused, {key.rpartition('/')[2]}", str(value))
         table.add_row("model answers: functions with usable inputs / without / cut at the token limit",
                       f"{c.get('llm/functions_with_inputs', 0)} / {c.get('llm/functions_without_inputs', 0)} / {c.get('llm/truncated', 0)}")
         for writer, count in summary.cases_by_writer().items():

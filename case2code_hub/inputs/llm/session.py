@@ -41,6 +41,17 @@ def _response_format(schema: dict[str, Any], *, tgi: bool, form: str = "json_sch
     return {"type": "json_schema", "json_schema": {"name": "case2code_inputs", "schema": schema}}
 
 
+def _rejection_reason(status: int | None, said: str) -> str:
+    """A short name for why the server refused a request, to count refusals by."""
+    lowered = said.lower()
+    # OpenAI / vLLM: "maximum context length"; llama.cpp: "exceeds the available context size";
+    # TGI: "`inputs` tokens + `max_new_tokens` must be <= N".
+    if ("context" in lowered and any(w in lowered for w in ("length", "too long", "maximum", "exceed", "size"))) or (
+            "tokens" in lowered and "must be <=" in lowered):
+        return "context_length_exceeded"
+    return f"http_{status}" if status else "other"
+
+
 class _Session(EndpointSession):
     """The writer's part of the event loop: requests for functions, the cache, twins in flight."""
 
@@ -193,8 +204,13 @@ class _Session(EndpointSession):
                     self.use_grammar = False
                     self.stats["grammar_fallbacks"] += 1
                 raise _GrammarRefused() from None
+            said = self.redact(str(exc))[:300]
+            reason = _rejection_reason(exc.status, said)
             self.stats["rejected"] += 1
-            info["error"] = f"rejected ({exc.status}): {self.redact(str(exc))[:300]}"
+            self.stats[f"rejected/{reason}"] += 1
+            if self.stats[f"rejected/{reason}"] == 1:  # the server's own words, once per reason
+                logger.warning("the server refused a request (%s): %s", reason, said)
+            info["error"] = f"rejected ({exc.status}): {said}"
             return None
         except _GaveUp as exc:
             info["error"] = f"gave up: {self.redact(str(exc))[:300]}"
