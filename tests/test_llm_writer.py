@@ -363,3 +363,27 @@ def test_a_server_that_takes_only_json_object_gets_the_schema_in_that_form():
     assert forms.count("json_object") == 3 and 1 <= forms.count("json_schema") <= 3
     assert all(len(inputs) == 4 and not info["dropped"] for _, inputs, info in results)
     assert writer.stats["grammar_fallbacks"] == 0 and writer.stats["retries"] == 0
+
+
+def test_a_server_that_states_no_limit_gets_an_adaptive_number_of_requests():
+    # One decoder, no limit stated (llama-cpp-python): more in flight only wait in its queue, and
+    # each waits longer, so the client stays near where it started.
+    with FakeTGI(openai_only=True, serial=True, max_concurrent=64, latency=0.1) as server:
+        writer = LLMInputWriter(generator="openai", endpoint=server.url, model="m", n_inputs=3, **FAST)
+        results = list(writer.write_many(functions(12)))
+        serial_peak = server.peak_active
+    assert all(len(inputs) == 3 for _, inputs, _ in results)
+    assert serial_peak <= 3, serial_peak
+    # Many decoders, no limit stated (a vLLM behind a proxy): answers stay as fast, so it grows.
+    # (L = 0.1 s: a busy machine's milliseconds of overhead stay well inside the 1.5x margin.)
+    with FakeTGI(openai_only=True, max_concurrent=64, latency=0.1) as server:
+        writer = LLMInputWriter(generator="openai", endpoint=server.url, model="m", n_inputs=3, **FAST)
+        results = list(writer.write_many(functions(40)))
+        parallel_peak = server.peak_active
+    assert all(len(inputs) == 3 for _, inputs, _ in results)
+    assert parallel_peak >= 4 and writer.stats["concurrency_reached"] >= 4, (parallel_peak, dict(writer.stats))
+    # Told how many: no adaptation.
+    with FakeTGI(openai_only=True, serial=True, max_concurrent=64, latency=0.01) as server:
+        writer = LLMInputWriter(generator="openai", endpoint=server.url, model="m", n_inputs=3, concurrency=5, **FAST)
+        list(writer.write_many(functions(12)))
+        assert server.peak_active == 5

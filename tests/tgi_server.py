@@ -210,6 +210,7 @@ class FakeTGI:
         openai_only: bool = False,
         slots: int | None = None,
         response_forms: tuple[str, ...] = ("json_schema", "json_object"),
+        serial: bool = False,
         hold_after: int | None = None,
         require_token: str | None = None,
         port: int = 0,
@@ -225,6 +226,9 @@ class FakeTGI:
         self.slots = slots  # llama.cpp's GET /props total_slots (OpenAI-only mode)
         # The response_format types an OpenAI-only server takes (llama-cpp-python's: json_object only).
         self.response_forms = response_forms
+        # llama-cpp-python's server: requests queue for one decoder instead of being refused.
+        self.serial = serial
+        self.decoder = threading.Lock()
         self.hold_after = hold_after
         self.require_token = require_token  # like an auth proxy in front of TGI: 401 without it
         self.seed = seed
@@ -489,7 +493,11 @@ def _handler(server: FakeTGI):
                 # seconds would, whatever this Python server spends on parsing and writing.
                 text = writer_answer(prompt, structured=structured, fault=fault)
                 service = server.faults.slow_seconds if fault == "slow" else server.latency
-                time.sleep(max(0.0, arrived + service - time.monotonic()))
+                if server.serial:  # one decoder: a request waits for the ones before it, then takes L
+                    with server.decoder:
+                        time.sleep(service)
+                else:
+                    time.sleep(max(0.0, arrived + service - time.monotonic()))
                 if fault == "drop":
                     self._drop()
                     return

@@ -41,6 +41,8 @@ from .lanes import Lanes
 logger = get_logger(__name__)
 
 GRAMMAR_MIN_VERSION = (1, 4, 3)  # TGI releases that accept ``parameters.grammar``
+ADAPTIVE_START = 2  # requests in flight to a server that states no limit, at first
+ADAPTIVE_SLOWER = 1.5  # grow while a round's median answer is at most this much slower than the fastest
 
 
 def _version_tuple(version: str | None) -> tuple[int, ...]:
@@ -91,6 +93,9 @@ class EndpointSession:
         self.lanes: Lanes | None = None
         self.info: EndpointInfo | None = None
         self.concurrency: int | None = None
+        self.adaptive = False
+        self._latencies: list[float] = []
+        self._fastest = float("inf")
 
     def _resolve_token(self) -> str | None:
         if self.config.token:
@@ -113,9 +118,14 @@ class EndpointSession:
         concurrency = min(config.concurrency or server_limit or DEFAULT_CONCURRENCY, server_limit or 1 << 30)
         self.info = info
         self.concurrency = concurrency
+        # A server that says nothing of its limit (llama-cpp-python, some OpenAI-style proxies),
+        # asked with no --concurrency: start with a few requests in flight and add one while the
+        # answers come as fast as the fastest seen; halve on a timeout, 429 or 503. A server that
+        # decodes one request at a time then holds about two, not sixteen in its queue.
+        self.adaptive = config.concurrency is None and server_limit is None
         # A slot ("lane") per request in flight, spread over a few HTTP clients: httpcore scans
         # every pooled connection for each request, so small pools cost less CPU per request.
-        self.lanes = Lanes(concurrency)
+        self.lanes = Lanes(concurrency, allowed=ADAPTIVE_START if self.adaptive else None)
         for _ in range(-(-concurrency // LANES_PER_CLIENT)):
             client = _EndpointClient(
                 _http_client(config.request_timeout),
@@ -305,7 +315,10 @@ class EndpointSession:
                 lane = await self.lanes.acquire(order)
                 try:
                     self.stats["requests"] += 1
-                    return await attempt(self.clients[lane % len(self.clients)])
+                    sent = loop.time()
+                    answer = await attempt(self.clients[lane % len(self.clients)])
+                    self._answered_in(loop.time() - sent)
+                    return answer
                 finally:
                     self.lanes.release(lane)
             except asyncio.CancelledError:
@@ -313,6 +326,8 @@ class EndpointSession:
             except Exception as exc:  # classified below; anything unknown is re-raised
                 kind, retry_after = self._classify(exc)
             self.stats[kind] += 1
+            if kind in ("timeouts", "http_429", "http_503") and count_requests:
+                self._slow_down()
             if first_failure is None:
                 first_failure = loop.time()
             reason = f"{kind} after {tries} attempt(s)"
@@ -352,6 +367,25 @@ class EndpointSession:
         usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
         return {"text": text, "finish_reason": choice.get("finish_reason"),
                 "tokens_in": int(usage.get("prompt_tokens") or 0), "tokens_out": int(usage.get("completion_tokens") or 0)}
+
+    def _answered_in(self, seconds: float) -> None:
+        """Adaptive concurrency: after a round of answers at this level, one more in flight while
+        their median latency stays within ``ADAPTIVE_SLOWER`` of the fastest answer seen."""
+        if not self.adaptive:
+            return
+        self._latencies.append(seconds)
+        self._fastest = min(self._fastest, seconds)
+        if len(self._latencies) >= self.lanes.allowed:
+            median = sorted(self._latencies)[len(self._latencies) // 2]
+            self._latencies = []
+            if median <= ADAPTIVE_SLOWER * self._fastest and self.lanes.allowed < self.lanes.count:
+                self.lanes.grow()
+                self.stats["concurrency_reached"] = max(self.stats["concurrency_reached"], self.lanes.allowed)
+
+    def _slow_down(self) -> None:
+        if self.adaptive:
+            self.lanes.shrink()
+            self._latencies = []
 
     def _classify(self, exc: Exception) -> tuple[str, float | None]:
         """The stats key of a transient failure and the server's Retry-After; raises otherwise."""
