@@ -543,9 +543,6 @@ def _build_into(
         if out_writer.rows:
             splits.setdefault(config, []).append(name)
             sizes.setdefault(config, {})[name] = (out_writer.rows, out_writer.nbytes)
-    if "eval" in sizes:  # test is the union of the difficulty splits (the same files)
-        levels = sizes["eval"]
-        sizes["eval"] = {"test": (sum(r for r, _ in levels.values()), sum(b for _, b in levels.values())), **levels}
 
     def by_level(config: str) -> dict[str, int]:
         return {level: level_counts[config].get(level, 0) for level in schema.DIFFICULTIES}

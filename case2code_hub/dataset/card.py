@@ -74,7 +74,8 @@ def dataset_info_metadata(sizes: Mapping[str, Mapping[str, tuple[int, int]]],
     writes it (``DatasetInfosDict.to_dataset_card_data``) and reads it back.
 
     Args:
-        sizes: ``{config: {split: (rows, arrow_bytes)}}`` of the splits the card declares.
+        sizes: ``{config: {split: (rows, arrow_bytes)}}`` of the files written; for ``eval`` its
+            difficulty splits (``test``, their union over the same files, is added here).
         download_sizes: Parquet bytes per config.
         features_of: a config's features where they differ from ``schema.features`` (a
             calibrated eval config has two more columns).
@@ -87,6 +88,8 @@ def dataset_info_metadata(sizes: Mapping[str, Mapping[str, tuple[int, int]]],
 
     infos = {}
     for config, splits in sizes.items():
+        if config == "eval":  # as configs_metadata declares it: test first, over the levels' files
+            splits = {"test": (sum(r for r, _ in splits.values()), sum(b for _, b in splits.values())), **splits}
         split_dict = SplitDict()
         for name, (rows, nbytes) in splits.items():
             split_dict.add(SplitInfo(name=name, num_bytes=nbytes, num_examples=rows))

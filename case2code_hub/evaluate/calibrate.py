@@ -139,7 +139,6 @@ def calibrate(
         part = pa.Table.from_pylist([r for r in rows if r["difficulty"] == level], schema=schema)
         pq.write_table(part, staged / f"{level}-00000-of-00001.parquet", compression="zstd")
         sizes[level] = (part.num_rows, part.nbytes)
-    sizes = {"test": (sum(r for r, _ in sizes.values()), sum(b for _, b in sizes.values())), **sizes}
     download = sum(path.stat().st_size for path in staged.glob("*.parquet"))
     info = card_mod.dataset_info_metadata({"eval": sizes}, {"eval": download},
                                           features_of={"eval": Features.from_arrow_schema(schema)})[0]
