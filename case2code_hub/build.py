@@ -269,6 +269,12 @@ MODEL_SHARE_WARNING = 0.1
 def _say_what_the_model_gave(summary: BuildSummary, config: GenerationConfig) -> None:
     if config.generator == "offline":
         return
+    if unanswered := summary.counters.get("llm/unanswered", 0):
+        logger.warning(
+            "%d writer requests got no answer after every retry (their functions used the offline search alone); "
+            "run the same command again (with the same --work-dir, if any) to ask them again: answers received are cached",
+            unanswered,
+        )
     by_writer = summary.cases_by_writer()
     total = sum(by_writer.values())
     from_model = sum(n for who, n in by_writer.items() if who.startswith("llm:"))

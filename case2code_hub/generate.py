@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .errors import Case2CodeError, ConfigError, CorpusError, DatasetError
 from .executors import ExecutorConfig, make_executor, run_executor
-from .pipeline import GenerationConfig, generation_steps
+from .pipeline import GenerationConfig, generation_steps, rank_counters
 from .utils.logging import get_logger
 
 logger = get_logger(__name__)
@@ -98,6 +98,11 @@ def prepare_work_dir(work_dir: str | Path, config: GenerationConfig, tasks: int)
         done = completion_path(work, rank)
         if done.exists() and not shard_path(work, rank).exists():
             logger.warning("rank %d was marked complete but its shard %s is gone: it will be rerun", rank, shard_path(work, rank))
+            done.unlink()
+        elif done.exists() and (unanswered := rank_counters(work / "logs", rank).get("llm/unanswered", 0)):
+            # The writer server gave no answer to some requests (timeouts, 5xx) even after the
+            # retries: ask again. The answers received are cached, so only those are sent again.
+            logger.info("rank %d finished with %d writer requests unanswered: it will be rerun to ask them again", rank, unanswered)
             done.unlink()
     # Half-written shards of killed ranks (their names start with a dot) are never read; tidy them.
     for stale in (work / "shards").glob(".*.tmp-*"):

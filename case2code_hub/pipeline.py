@@ -512,14 +512,21 @@ def read_rank_stats(logging_dir: str | Path, tasks: int) -> Counter[str]:
     """Our counters from datatrove's per-rank stats files (present for ranks finished earlier too)."""
     totals: Counter[str] = Counter()
     for rank in range(tasks):
-        path = Path(logging_dir) / "stats" / f"{rank:05d}.json"
-        if not path.exists():
-            continue
-        for step in json.loads(path.read_text()):
-            for label, value in step.get("stats", {}).items():
-                # datatrove stores a bare number for unit increments, a dict with "total" otherwise.
-                if isinstance(value, dict):
-                    totals[label] += int(value.get("total", 0))
-                elif isinstance(value, (int, float)):
-                    totals[label] += int(value)
+        totals.update(rank_counters(logging_dir, rank))
     return totals
+
+
+def rank_counters(logging_dir: str | Path, rank: int) -> Counter[str]:
+    """One rank's counters from its datatrove stats file (empty when the rank has not finished)."""
+    counters: Counter[str] = Counter()
+    path = Path(logging_dir) / "stats" / f"{rank:05d}.json"
+    if not path.exists():
+        return counters
+    for step in json.loads(path.read_text()):
+        for label, value in step.get("stats", {}).items():
+            # datatrove stores a bare number for unit increments, a dict with "total" otherwise.
+            if isinstance(value, dict):
+                counters[label] += int(value.get("total", 0))
+            elif isinstance(value, (int, float)):
+                counters[label] += int(value)
+    return counters

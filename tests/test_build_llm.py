@@ -133,3 +133,33 @@ def test_generate_takes_the_writer_options_and_ranks_share_the_servers_limit(tmp
     assert assembled.exit_code == 0, assembled.output
     raw = load_dataset(str(out), "raw", split="train", cache_dir=str(tmp_path / "cache"))
     assert any(case["writer"].startswith("llm:") for row in raw for case in row["cases"])
+
+
+def test_a_rerun_asks_again_what_the_server_left_unanswered(tmp_path, monkeypatch):
+    """A server that answers nothing but 503s: the build still finishes (offline search alone) and
+    says how many requests went unanswered; the same command against a working server asks them
+    again, and a third run asks nothing (the finished rank stays finished, the answers are cached)."""
+    monkeypatch.setenv("CASE2CODE_CACHE", "off")  # the work dir's own cache only
+    corpus = write_corpus(tmp_path / "corpus")
+    work, cache = tmp_path / "work", str(tmp_path / "hf")
+
+    def build(server, name: str) -> tuple[str, int, list[str]]:
+        out = tmp_path / name
+        result = runner.invoke(app, ["build", "--corpus", str(corpus), "--out", str(out), "--work-dir", str(work),
+                                     "--workers", "2", "--eval-share", "0.2", "--generator", "tgi", "--endpoint", server.url])
+        assert result.exit_code == 0, result.output
+        raw = load_dataset(str(out), "raw", split="train", cache_dir=cache)
+        return result.output, server.snapshot()["stats"].get("requests", 0), [c["writer"] for r in raw for c in r["cases"]]
+
+    with FakeTGI(faults=Faults(p_503=1.0)) as down:
+        said, asked, writers = build(down, "down")
+        prompts = len(down.received)  # each asked up to max_attempts times
+    assert asked > prompts > 0 and set(writers) == {"offline"}
+    assert "got no answer after every retry" in said and "unanswered" in said
+    with FakeTGI() as up:
+        said, asked_again, writers = build(up, "up")
+    assert asked_again == prompts and any(w.startswith("llm:") for w in writers)
+    assert "got no answer" not in said
+    with FakeTGI() as idle:
+        _, asked_third, writers_third = build(idle, "third")
+    assert asked_third == 0 and writers_third == writers

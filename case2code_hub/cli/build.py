@@ -76,6 +76,8 @@ def build(
         table.add_row("writer requests (cached)", f"{c.get('llm/requests', 0)} ({c.get('llm/cached', 0)})")
         table.add_row("writer tokens in / out", f"{c.get('llm/tokens_in', 0)} / {c.get('llm/tokens_out', 0)}")
         table.add_row("writer retries, 429s, 503s", f"{c.get('llm/retries', 0)}, {c.get('llm/http_429', 0)}, {c.get('llm/http_503', 0)}")
+        if c.get("llm/unanswered"):
+            table.add_row("  requests unanswered after every retry (a rerun asks them again)", str(c["llm/unanswered"]))
         for key, value in sorted(c.items()):
             if key.startswith("llm/dropped/"):
                 table.add_row(f"  model inputs dropped, {key.rpartition('/')[2]}", str(value))

@@ -213,6 +213,8 @@ class _Session(EndpointSession):
             info["error"] = f"rejected ({exc.status}): {said}"
             return None
         except _GaveUp as exc:
+            # Unlike a refusal, worth asking again later: a rerun of the work dir reruns the rank.
+            self.stats["unanswered"] += 1
             info["error"] = f"gave up: {self.redact(str(exc))[:300]}"
             return None
         info["tokens_in"], info["tokens_out"] = response["tokens_in"], response["tokens_out"]

@@ -56,7 +56,8 @@ class LLMInputWriter:
     ``stats`` counts, over the writer's life: ``requests`` sent, ``answered``, ``cached`` (answers
     read from disk), ``retries``, ``http_429``, ``http_503``, ``http_5xx``, ``timeouts``,
     ``connection_errors``, ``malformed_responses``, ``rejected`` (4xx, not retried),
-    ``failed_functions``, ``truncated`` answers, ``tokens_in``, ``tokens_out``, ``inputs`` kept and
+    ``unanswered`` (requests given up after every retry: worth asking again later),
+    ``failed_functions`` (no answer: rejected or unanswered), ``truncated`` answers, ``tokens_in``, ``tokens_out``, ``inputs`` kept and
     ``dropped/<reason>`` (see :mod:`.parse`).
     """
 
@@ -135,7 +136,7 @@ class LLMInputWriter:
 
 
 def _summary_line(stats: Counter) -> str:
-    keys = ("requests", "answered", "cached", "retries", "http_429", "http_503", "failed_functions", "tokens_in", "tokens_out")
+    keys = ("requests", "answered", "cached", "retries", "http_429", "http_503", "unanswered", "failed_functions", "tokens_in", "tokens_out")
     return ", ".join(f"{k}={stats.get(k, 0)}" for k in keys)
 
 
