@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -23,12 +22,11 @@ from typing import Any, Iterator, Literal
 from datatrove.pipeline.base import PipelineStep
 
 from .errors import Case2CodeError, ConfigError, CorpusError
-from .schema import Case, ExecutionTask, Function
+from .schema import Case, ExecutionTask, Function, has_address
 from .utils.logging import get_logger
 
 logger = get_logger(__name__)
 
-ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]+")
 
 
 def _quiet_datatrove() -> None:
@@ -424,7 +422,7 @@ class SelectCasesStep(PipelineStep):
                 self.stat_update(f"dropped/{item.status or 'not_run'}")
                 continue
             # A last guard of the contract: no memory address ever reaches the data.
-            cases = [c for c in item.cases if not ADDRESS.search(c.output)]
+            cases = [c for c in item.cases if not has_address(c.output)]
             selected = select_cases(cases, n=self.config.n_cases, max_raised_share=self.config.max_raised_share)
             reason = drop_reason(selected)
             if reason:

@@ -3,17 +3,17 @@ sandbox's own measurement), share of returning calls, distinct outputs, exceptio
 yield from harvested to kept functions with the reasons for every drop.
 
 Per-function numbers are computed once, where the cases are chosen, and travel with the function
-(shard rows, the raw config's ``stats``); :func:`summarise` folds them into the build's report.
+(shard rows, the raw config's ``stats``); :class:`QualityTally` folds them into the build's report
+(:func:`summarise` for a list). The quality of a built folder is :func:`case2code_hub.dataset.folder_stats.folder_quality`.
 """
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
-from .errors import DatasetError
-from .schema import Case, CaseCoverage
+from .schema import KEPT_OUTCOMES, Case, CaseCoverage
 from .sandbox.coverage import CoverageMap, coverage_map
 
 @dataclass
@@ -65,7 +65,7 @@ def measure(
     n = len(cases)
     returned = sum(1 for case in cases if case.outcome == "returned")
     raised = sum(1 for case in cases if case.outcome == "raised")
-    distinct = len({case.output for case in cases if case.outcome in ("returned", "raised")})
+    distinct = len({case.output for case in cases if case.outcome in KEPT_OUTCOMES})
     if coverages is None:
         return FunctionQuality(0.0, 0.0, returned / n if n else 0.0, raised / n if n else 0.0, distinct, n, measured=False)
     cmap = cmap or coverage_map(code, entry_point)
@@ -95,31 +95,10 @@ def summarise(
     Returns:
         A flat, JSON-ready mapping with rounded numbers (``functions``, ``mean line coverage``, ...).
     """
-    rows = [q.to_dict() if isinstance(q, FunctionQuality) else dict(q) for q in qualities]
-    measured = [row for row in rows if row.get("measured", True)]
-    n_cases = sum(int(row["n_cases"]) for row in rows)
-
-    def mean(key: str, items: list[dict[str, Any]]) -> float:
-        return round(sum(float(row[key]) for row in items) / len(items), 4) if items else 0.0
-
-    out: dict[str, Any] = {"functions": len(rows)}
-    if measured:
-        out["mean line coverage"] = mean("line_coverage", measured)
-        out["full line coverage share"] = round(sum(1 for r in measured if r["line_coverage"] >= 1.0) / len(measured), 4)
-        out["mean branch coverage"] = mean("branch_coverage", measured)
-        out["full branch coverage share"] = round(sum(1 for r in measured if r["branch_coverage"] >= 1.0) / len(measured), 4)
-    if rows:
-        # Shares of calls over all cases, so a function with more cases weighs more, as in the paper.
-        out["returning calls share"] = round(sum(r["returned_share"] * r["n_cases"] for r in rows) / max(n_cases, 1), 4)
-        out["raised calls share"] = round(sum(r["raised_share"] * r["n_cases"] for r in rows) / max(n_cases, 1), 4)
-        out["mean distinct outputs"] = mean("distinct_outputs", rows)
-        out["mean cases"] = round(n_cases / len(rows), 2)
-    if harvested is not None:
-        out["harvested"] = harvested
-        out["yield (kept / harvested)"] = round(len(rows) / harvested, 4) if harvested else 0.0
-    if dropped:
-        out["dropped"] = {reason: int(count) for reason, count in sorted(dropped.items())}
-    return out
+    tally = QualityTally()
+    for quality in qualities:
+        tally.add(quality)
+    return tally.summary(harvested=harvested, dropped=dropped)
 
 
 def format_lines(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -136,63 +115,79 @@ def format_lines(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def folder_quality(folder: str | Path, *, measure_again: bool = False, workers: int | None = None,
-                   timeout: float = 1.0) -> dict[str, Any]:
-    """The quality summary of a built dataset folder.
+class _Column:
+    """Values in arrival order: packed doubles while every value is a float, else plain objects."""
 
-    Args:
-        folder: a folder written by ``case2code build``.
-        measure_again: run every kept function's cases in the sandbox with coverage on, instead of
-            reading the summary the build wrote into the card (older builds have none: then the
-            cases are always measured). Yield and drop reasons come from the card only.
-        workers: sandbox workers when measuring.
-        timeout: seconds per call when measuring.
+    __slots__ = ("values",)
 
-    Returns:
-        The summary (see :func:`summarise`), with ``source``: ``card`` or ``measured``.
+    def __init__(self) -> None:
+        self.values: array | list = array("d")
 
-    Raises:
-        DatasetError: not a case2code dataset folder.
-    """
-    from .dataset.card import is_case2code_folder, read_quality
+    def append(self, value: Any) -> None:
+        if type(value) is float and type(self.values) is array:
+            self.values.append(value)
+            return
+        if type(self.values) is array:  # an int (or another number): keep its exact type from now on
+            self.values = list(self.values)
+        self.values.append(value)
 
-    path = Path(folder)
-    if not is_case2code_folder(path):
-        raise DatasetError(f"{path} is not a case2code dataset folder (no card with our marker)", path=str(path))
-    stored = read_quality((path / "README.md").read_text(encoding="utf-8")) or {}
-    if stored and not measure_again:
-        return {**stored, "source": "card"}
-    functions = list(_folder_functions(path))
-    measured = _measure_functions(functions, workers=workers, timeout=timeout)
-    summary = summarise(measured, harvested=stored.get("harvested"), dropped=stored.get("dropped"))
-    return {**summary, "source": "measured"}
+    def __len__(self) -> int:
+        return len(self.values)
 
 
-def _folder_functions(path: Path) -> Iterator[tuple[str, str, str, list[str], list[str]]]:
-    """``(id, code, entry point, inputs, outcomes)`` of every raw and eval row of a folder."""
-    import pyarrow.parquet as pq
+class QualityTally:
+    """The build's quality summary folded one function at a time, in a few bytes per function
+    (the streaming dataset builder adds each kept function's quality in the build's id order).
 
-    for parquet in sorted((path / "raw").glob("*.parquet")):
-        for row in pq.read_table(parquet, columns=["id", "code", "entry_point", "cases"]).to_pylist():
-            yield row["id"], row["code"], row["entry_point"], [c["input"] for c in row["cases"]], [c["outcome"] for c in row["cases"]]
-    for parquet in sorted((path / "eval").glob("*.parquet")):
-        table = pq.read_table(parquet, columns=["id", "reference_code", "entry_point", "observed_cases", "hidden_cases"])
-        for row in table.to_pylist():
-            cases = row["observed_cases"] + row["hidden_cases"]
-            yield row["id"], row["reference_code"], row["entry_point"], [c["input"] for c in cases], [c["outcome"] for c in cases]
+    Each mean is ``sum(...)`` over the values in arrival order, kept as compact columns of doubles,
+    so the numbers do not depend on how the functions were fed."""
 
+    def __init__(self) -> None:
+        self.functions = 0
+        self.n_cases = 0
+        self.full_line = 0
+        self.full_branch = 0
+        self.line = _Column()
+        self.branch = _Column()
+        self.returned = _Column()
+        self.raised = _Column()
+        self.distinct = _Column()
 
-def _measure_functions(functions: list[tuple[str, str, str, list[str], list[str]]], *, workers: int | None,
-                       timeout: float) -> list[FunctionQuality]:
-    from .sandbox import Sandbox, SandboxConfig
-    from .schema import ExecutionTask
+    def add(self, quality: FunctionQuality | Mapping[str, Any]) -> None:
+        row = quality.to_dict() if isinstance(quality, FunctionQuality) else quality
+        self.functions += 1
+        self.n_cases += int(row["n_cases"])
+        if row.get("measured", True):
+            self.line.append(float(row["line_coverage"]))
+            self.full_line += 1 if row["line_coverage"] >= 1.0 else 0
+            self.branch.append(float(row["branch_coverage"]))
+            self.full_branch += 1 if row["branch_coverage"] >= 1.0 else 0
+        self.returned.append(row["returned_share"] * row["n_cases"])
+        self.raised.append(row["raised_share"] * row["n_cases"])
+        self.distinct.append(float(row["distinct_outputs"]))
 
-    tasks = [ExecutionTask(id=fid, code=code, entry_point=entry, inputs=inputs, coverage=True)
-             for fid, code, entry, inputs, _ in functions]
-    out = []
-    with Sandbox(SandboxConfig(workers=workers, timeout=timeout, runs=1)) as sandbox:
-        for (_, code, entry, _, outcomes), result in zip(functions, sandbox.run(tasks)):
-            # Outcomes as stored (what the data shows); coverage as measured now.
-            cases = [Case(input=c.input, output=c.output, outcome=stored) for c, stored in zip(result.cases, outcomes)]
-            out.append(measure(code, entry, cases, result.coverage))
-    return out
+    def summary(self, *, harvested: int | None = None, dropped: Mapping[str, int] | None = None) -> dict[str, Any]:
+        """A flat, JSON-ready mapping with rounded numbers (see :func:`summarise`)."""
+
+        def mean(column: _Column) -> float:
+            return round(sum(column.values) / len(column), 4) if len(column) else 0.0
+
+        out: dict[str, Any] = {"functions": self.functions}
+        measured = len(self.line)
+        if measured:
+            out["mean line coverage"] = mean(self.line)
+            out["full line coverage share"] = round(self.full_line / measured, 4)
+            out["mean branch coverage"] = mean(self.branch)
+            out["full branch coverage share"] = round(self.full_branch / measured, 4)
+        if self.functions:
+            # Shares of calls over all cases, so a function with more cases weighs more, as in the paper.
+            out["returning calls share"] = round(sum(self.returned.values) / max(self.n_cases, 1), 4)
+            out["raised calls share"] = round(sum(self.raised.values) / max(self.n_cases, 1), 4)
+            out["mean distinct outputs"] = mean(self.distinct)
+            out["mean cases"] = round(self.n_cases / self.functions, 2)
+        if harvested is not None:
+            out["harvested"] = harvested
+            out["yield (kept / harvested)"] = round(self.functions / harvested, 4) if harvested else 0.0
+        if dropped:
+            out["dropped"] = {reason: int(count) for reason, count in sorted(dropped.items())}
+        return out

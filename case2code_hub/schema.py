@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -15,6 +16,24 @@ from .utils.syntax import parse_ast
 
 Outcome = Literal["returned", "raised", "timeout", "memory", "crashed", "unserializable", "nondeterministic"]
 OUTCOMES: tuple[str, ...] = ("returned", "raised", "timeout", "memory", "crashed", "unserializable", "nondeterministic")
+#: The outcomes a dataset keeps and a grader compares: the call returned, or raised (the exception
+#: is the output). The others say the call could not be observed reproducibly.
+KEPT_OUTCOMES: tuple[str, ...] = ("returned", "raised")
+#: A memory address (``<generator object f at 0x7f3a...>``) differs from run to run, so no output
+#: holding one is ever reproducible: the sandbox masks them in exception messages (``at 0x...``),
+#: refuses reprs that show one, and no case with one reaches the data.
+ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]+")
+
+
+def has_address(text: str) -> bool:
+    """Whether ``text`` shows a memory address (see :data:`ADDRESS`)."""
+    return ADDRESS.search(text) is not None
+
+
+def exception_type(output: str) -> str:
+    """``"ValueError"`` of a raised case's output ``"ValueError: bad value"`` (the whole text when
+    there is no colon)."""
+    return output.split(":", 1)[0].strip()
 Difficulty = Literal["easy", "medium", "hard"]
 DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
 

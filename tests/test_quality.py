@@ -15,7 +15,8 @@ from case2code_hub.cli import app
 from case2code_hub.dataset.card import quality_section, read_quality
 from case2code_hub.errors import ConfigError, DatasetError
 from case2code_hub.inputs.search import LINES_LEFT_PATIENCE, SearchConfig, SearchingWriter, Trial, choose
-from case2code_hub.quality import folder_quality, summarise
+from case2code_hub.dataset.folder_stats import folder_quality
+from case2code_hub.quality import summarise
 from case2code_hub.sandbox import Sandbox, SandboxConfig
 from case2code_hub.schema import Case, Function, Source, function_id
 

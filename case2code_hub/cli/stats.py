@@ -23,7 +23,8 @@ def stats(
 ) -> None:
     """Coverage, returning calls, distinct outputs, exceptions and yield of a dataset's cases."""
     from ..errors import ConfigError
-    from ..quality import folder_quality, format_lines
+    from ..dataset.folder_stats import folder_quality
+    from ..quality import format_lines
 
     setup_logging(verbose)
     with user_errors():

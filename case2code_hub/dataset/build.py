@@ -38,11 +38,10 @@ from . import difficulty, shards, split, templates
 from .external import SortedRuns
 from .plots import PLOTS_DIR, build_plots, plots_section
 from .staging import _cleanup_on_sigterm, _Terminated, check_target, swap_into_place  # noqa: F401
-from .tally import QualityTally
+from ..quality import QualityTally
 
 logger = get_logger(__name__)
 
-KEPT_OUTCOMES = ("returned", "raised")
 # Bytes of spilled function rows held in memory before a sorted run goes to disk (the build's
 # memory is this plus one row group per split, whatever the corpus size).
 _RUN_BYTES = 32 << 20
@@ -152,7 +151,7 @@ def _normalise(record: Mapping[str, Any], index: int, dropped: Counter) -> dict[
     cases = []
     for case in record["cases"]:
         case = _case(case, generator)
-        if case["outcome"] in KEPT_OUTCOMES:
+        if case["outcome"] in schema.KEPT_OUTCOMES:
             cases.append(case)
         else:
             dropped[f"case outcome {case['outcome']}"] += 1

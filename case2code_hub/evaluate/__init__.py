@@ -6,7 +6,8 @@ from .extract import Extracted, extract_code
 from .grading import Grade, grade
 from .passk import mean_pass_at_k, pass_at_k
 from .rewards import CaseReward, pass_rates
-from .scorer import EvalConfig, EvalReport, evaluate, load_items, load_predictions, score
+from .grading import EvalConfig
+from .scorer import EvalReport, evaluate, load_items, load_predictions, score
 
 __all__ = [
     "CaseReward",

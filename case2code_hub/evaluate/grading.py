@@ -19,13 +19,53 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
+from ..errors import ConfigError
 from ..schema import ExecutionTask
 from .compare import case_matches
 from .extract import extract_code
+from .passk import parse_ks
 
 if TYPE_CHECKING:
     from ..sandbox import Sandbox
-    from .scorer import EvalConfig
+
+
+@dataclass
+class EvalConfig:
+    """How completions are scored.
+
+    Attributes:
+        ks: the k of pass@k; a k above an item's number of completions is reported as ``None``.
+        timeout: seconds one call of a candidate may take in the sandbox.
+        memory_mb: address-space limit of a candidate, MiB.
+        workers: sandbox processes; ``None`` for one per core.
+        isolation: the sandbox's isolation (see ``SandboxConfig``).
+        include_flagged: also score items an import flagged as not reproducible.
+    """
+
+    ks: Sequence[int] = (1,)
+    timeout: float = 1.0
+    memory_mb: int = 512
+    workers: int | None = None
+    isolation: str = "auto"
+    include_flagged: bool = False
+
+    def __post_init__(self) -> None:
+        self.ks = parse_ks(self.ks)
+        if not isinstance(self.timeout, (int, float)) or not self.timeout > 0:
+            raise ConfigError(f"timeout must be a positive number of seconds, got {self.timeout!r}", field="timeout")
+        if not isinstance(self.memory_mb, int) or self.memory_mb < 64:
+            raise ConfigError(f"memory_mb must be an integer >= 64, got {self.memory_mb!r}", field="memory_mb")
+        if self.workers is not None and (not isinstance(self.workers, int) or self.workers < 1):
+            raise ConfigError(f"workers must be a positive integer, got {self.workers!r}", field="workers")
+
+    def sandbox_config(self):
+        from ..sandbox import SandboxConfig
+
+        # One run per case: a candidate that is nondeterministic fails on the cases where it
+        # differs from the reference anyway; a second run would double the cost.
+        return SandboxConfig(workers=self.workers, timeout=float(self.timeout), memory_mb=self.memory_mb, runs=1,
+                             isolation=self.isolation)
+
 
 # What ends a program's grading after its first case (``ok`` with a timeout is the case's outcome).
 _HOPELESS_OUTCOMES = ("timeout", "memory")
@@ -195,7 +235,6 @@ def grade(
         SandboxError: the sandbox could not start.
     """
     from ..sandbox import Sandbox
-    from .scorer import EvalConfig
 
     cases = list(cases)
     program = program_for(completion, entry_point, cases)

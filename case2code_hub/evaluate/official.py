@@ -41,11 +41,12 @@ from ..dataset.staging import check_target, swap_into_place
 from ..dataset.templates import render_eval_prompt
 from ..errors import ConfigError, DatasetError, InputFileError, LiteralSyntaxError
 from ..sandbox.canonical import Unserializable, canonical_repr
-from ..schema import DIFFICULTIES, ExecutionTask, features
+from ..schema import DIFFICULTIES, KEPT_OUTCOMES, ExecutionTask, features, has_address
 from ..utils.logging import get_logger, progress
 from ..utils.syntax import parse_ast
 from .compare import case_matches
-from .scorer import EvalConfig, score
+from .grading import EvalConfig
+from .scorer import score
 
 logger = get_logger(__name__)
 
@@ -222,7 +223,7 @@ def _flag(inputs: list[str], reason: str | None, official: list[dict[str, str]],
     if len(inputs) != len(official):
         return "misaligned_outputs", f"{len(inputs)} inputs, {len(official)} outputs"
     for index, case in enumerate(official):
-        if " at 0x" in case["output"]:
+        if has_address(case["output"]):
             return "address", f"case {index}: {case['output'][:80]}"
     for index, case in enumerate(official):
         if case["outcome"] == "raised" and case["output"].startswith("NameError"):
@@ -232,7 +233,7 @@ def _flag(inputs: list[str], reason: str | None, official: list[dict[str, str]],
         if case["outcome"] == "nondeterministic":
             return "nondeterministic", f"case {index}"
     for index, case in enumerate(ours):
-        if case["outcome"] not in ("returned", "raised"):
+        if case["outcome"] not in KEPT_OUTCOMES:
             return "not_reproducible", f"case {index}: {case['outcome']} {case['output'][:80]}"
     for index, (theirs, mine) in enumerate(zip(official, ours)):
         if not case_matches(_canonical(theirs), mine):

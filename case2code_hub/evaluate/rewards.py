@@ -19,7 +19,7 @@ from typing import Any, Mapping, Sequence
 
 from ..utils.logging import get_logger
 from .grading import grade_programs, program_for
-from .scorer import EvalConfig
+from .grading import EvalConfig
 
 logger = get_logger(__name__)
 

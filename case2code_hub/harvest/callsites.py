@@ -38,7 +38,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from .. import __version__, literals
+from .. import literals
+from .._version import __version__
 from ..errors import LiteralSyntaxError
 from ..utils.files import atomic_open
 from ..utils.logging import get_logger, progress

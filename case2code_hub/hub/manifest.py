@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from .. import __version__
+from .._version import __version__
 from ..errors import DatasetError
 from ..dataset.plots import PLOTS_DIR, plots_section  # noqa: F401 - the release's plots, re-exported
 from ..schema import CONFIGS, DIFFICULTIES

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .. import __version__
+from .._version import __version__
 from ..dataset.plots import dataset_plots
 from ..errors import HubError, VersionError
 from ..utils.logging import get_logger

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from .. import __version__
+from .._version import __version__
 from ..errors import HubError
 from .manifest import MANIFEST
 from .versioning import _TAG, VersionInfo, _version_str

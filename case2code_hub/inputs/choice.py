@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..schema import Case, CaseCoverage
+from ..schema import KEPT_OUTCOMES, Case, CaseCoverage, exception_type, has_address
 
-USABLE = ("returned", "raised")
 
 
 @dataclass
@@ -47,7 +46,7 @@ def choose(trials: list[Trial], *, n: int = 10, max_raised_share: float = 0.3) -
     Returns:
         The chosen trials, sorted by ``index``.
     """
-    usable = [t for t in trials if t.case.outcome in USABLE and " at 0x" not in t.case.output]
+    usable = [t for t in trials if t.case.outcome in KEPT_OUTCOMES and not has_address(t.case.output)]
     max_raised = max(1, int(max_raised_share * n + 1e-9))
     # Raised calls over the share, each for lines no other call reaches: a small share overall
     # (the build's raised share is ~5%), and the coverage the data promises.
@@ -89,10 +88,10 @@ def choose(trials: list[Trial], *, n: int = 10, max_raised_share: float = 0.3) -
         take(best)
     if len(chosen) == n:  # every place taken: the fill below adds nothing, swaps may reach more
         _swap_in(chosen, usable, max_raised, max_raised + over_share)
-    exception_types = {t.case.output.split(":", 1)[0] for t in chosen if t.case.outcome == "raised"}
+    exception_types = {exception_type(t.case.output) for t in chosen if t.case.outcome == "raised"}
     tiers = (
         lambda t: t.case.outcome == "returned" and t.case.output not in outputs,
-        lambda t: t.case.outcome == "raised" and t.case.output.split(":", 1)[0] not in exception_types,
+        lambda t: t.case.outcome == "raised" and exception_type(t.case.output) not in exception_types,
         lambda t: t.case.outcome == "returned",
         lambda t: True,
     )
@@ -102,7 +101,7 @@ def choose(trials: list[Trial], *, n: int = 10, max_raised_share: float = 0.3) -
                 break
             if allowed(trial) and tier(trial):
                 if trial.case.outcome == "raised":
-                    exception_types.add(trial.case.output.split(":", 1)[0])
+                    exception_types.add(exception_type(trial.case.output))
                 take(trial)
     return sorted(chosen, key=lambda t: t.index)
 

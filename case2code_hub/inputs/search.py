@@ -50,10 +50,10 @@ from .. import literals
 from ..errors import ConfigError, LiteralSyntaxError
 from ..quality import FunctionQuality, measure
 from ..sandbox.coverage import EMPTY, CoverageMap, coverage_map
-from ..schema import Case, CaseCoverage, ExecutionTask, Function
+from ..schema import KEPT_OUTCOMES, Case, CaseCoverage, ExecutionTask, Function
 from ..utils.logging import get_logger
 from .analysis import FunctionAnalysis, analyse
-from .choice import USABLE, Trial, choose
+from .choice import Trial, choose
 from .offline import Candidate, _mutant, _reads_back, _slots, _small_source, seeds
 from .repair import Blame, error_shape, repaired
 from .target import TARGET_SHARE, Targets
@@ -387,7 +387,7 @@ class SearchingWriter:
                 continue
             new_units = not units <= state.covered
             output = error_shape(case.output) if case.outcome == "raised" else case.output
-            new_output = case.outcome in USABLE and output not in state.outputs
+            new_output = case.outcome in KEPT_OUTCOMES and output not in state.outputs
             candidate.reached = units
             if new_units or new_output:
                 if case.outcome == "raised":

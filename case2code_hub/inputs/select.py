@@ -6,18 +6,10 @@ rest; raised cases never exceed a set share. The chosen cases keep their origina
 
 from __future__ import annotations
 
-import re
 
 from ..errors import ConfigError
-from ..schema import Case
+from ..schema import KEPT_OUTCOMES, Case, exception_type, has_address
 
-USABLE_OUTCOMES = ("returned", "raised")
-# A memory address makes an output differ from run to run: such a case can never be reproduced.
-_ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]+")
-
-
-def _exception_type(output: str) -> str:
-    return output.split(":", 1)[0].strip()
 
 
 def select_cases(
@@ -58,7 +50,7 @@ def select_cases(
     seen_inputs: set[str] = set()
     for index, case in enumerate(cases):
         key = case.input.strip()
-        if case.outcome not in USABLE_OUTCOMES or key in seen_inputs or _ADDRESS.search(case.output):
+        if case.outcome not in KEPT_OUTCOMES or key in seen_inputs or has_address(case.output):
             continue
         seen_inputs.add(key)
         usable.append((index, case))
@@ -69,7 +61,7 @@ def select_cases(
 
     max_raised = _raised_allowance(len(returned), len(raised), n, max_raised_share)
     fresh_returned, repeated_returned = _tiers(returned, key=lambda c: c.output)
-    fresh_raised, repeated_raised = _tiers(raised, key=lambda c: _exception_type(c.output))
+    fresh_raised, repeated_raised = _tiers(raised, key=lambda c: exception_type(c.output))
     chosen: list[tuple[int, Case]] = []
     n_raised = 0
     for tier in (fresh_returned, fresh_raised, repeated_returned, repeated_raised):

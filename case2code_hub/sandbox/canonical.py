@@ -13,6 +13,8 @@ import builtins
 import itertools
 import types
 
+from ..schema import ADDRESS
+
 # Saved before any user code runs: a function may replace builtins.repr, len, sorted, ...
 _repr = builtins.repr
 _type = builtins.type
@@ -28,7 +30,7 @@ _list = builtins.list
 _chain = itertools.chain.from_iterable
 _namespace = _type(types.SimpleNamespace())
 
-ADDRESS_MARK = " at 0x"
+_shows_address = ADDRESS.search
 _LEAVES = frozenset({int, float, complex, bool, type(None), type(Ellipsis)})
 
 
@@ -185,6 +187,6 @@ def canonical_repr(value: object, *, cap: int = 10_000) -> str:
         raise Unserializable(f"<unserializable: repr raised {_type(exc).__name__}>") from None
     if _type(text) is not _str:
         raise Unserializable("<unserializable: repr did not return a str>")
-    if ADDRESS_MARK in text:
+    if _shows_address(text) is not None:
         raise Unserializable("<unserializable: repr shows a memory address>")
     return text

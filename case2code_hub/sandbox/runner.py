@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import builtins
 import os
-import re
 import resource
 import signal
 import sys
@@ -16,6 +15,7 @@ import time
 import types
 
 from .. import literals
+from ..schema import ADDRESS
 from . import landlock, protocol
 from .canonical import Unserializable, canonical_repr
 from .operands import HOOK, OperandLog, instrumented
@@ -33,7 +33,6 @@ _len = builtins.len
 _sorted = builtins.sorted
 _callable = builtins.callable
 _getattr = builtins.getattr
-_address = re.compile(r" at 0x[0-9a-fA-F]+")
 _INF = float("inf")
 
 PHASE_LOAD, PHASE_CALL, PHASE_REPR, PHASE_REPORT = 0, 1, 2, 3
@@ -120,7 +119,7 @@ def _exception_text(exc: BaseException) -> str:
         message = "<str() failed>"
     if _len(message) > MESSAGE_CAP:
         message = message[:MESSAGE_CAP] + "..."
-    message = _address.sub(" at 0x...", message)
+    message = ADDRESS.sub("at 0x...", message)
     return _clean_text(f"{name}: {message}" if message else name)
 
 

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from typing import TYPE_CHECKING, Any
+from collections import Counter
+from typing import Any
 
 from ...schema import Function
 from ...utils.logging import get_logger
 from .. import prompts
 from ..cache import ResponseCache, cache_key
 from ..parse import function_def, parse_answer, static_signature
-from .client import _GaveUp, _GrammarRefused, _Rejected
+from .client import EndpointInfo, _GaveUp, _GrammarRefused, _Rejected
+from .config import LLMWriterConfig
 from .endpoint import EndpointSession, request_body
-
-if TYPE_CHECKING:
-    from .writer import LLMInputWriter
 
 logger = get_logger(__name__)
 
@@ -52,12 +51,18 @@ def _rejection_reason(status: int | None, said: str) -> str:
     return f"http_{status}" if status else "other"
 
 
-class _Session(EndpointSession):
-    """The writer's part of the event loop: requests for functions, the cache, twins in flight."""
+def writer_label(info: EndpointInfo | None) -> str:
+    """What to record as each case's writer: ``llm:<model id>`` once the server is known."""
+    return f"llm:{info.model_id}" if info else "llm"
 
-    def __init__(self, writer: LLMInputWriter) -> None:
-        super().__init__(writer.config, writer.stats)
-        self.writer = writer
+
+class _Session(EndpointSession):
+    """The writer's part of the event loop: requests for functions, the cache, twins in flight.
+    It counts into the ``stats`` it is given (the writer's); after :meth:`open`, ``info`` and
+    ``concurrency`` say what the server is and how many requests it takes."""
+
+    def __init__(self, config: LLMWriterConfig, stats: Counter[str]) -> None:
+        super().__init__(config, stats)
         self.cache = ResponseCache(self.config.cache_dir) if self.config.cache_dir else None
         self.inflight: dict[str, asyncio.Future] = {}
         self.use_grammar = False
@@ -66,7 +71,6 @@ class _Session(EndpointSession):
     async def open(self) -> None:
         await super().open()
         config, info = self.config, self.info
-        self.writer.info, self.writer.concurrency = info, self.concurrency
         # TGI's /generate takes a grammar when /info says it can (or when told to); an OpenAI-style
         # chat route is asked for a JSON-schema answer unless told not to, and falls back to free
         # text the first time the server refuses it.
@@ -108,8 +112,8 @@ class _Session(EndpointSession):
         free lane (see :mod:`.lanes`).
         """
         info: dict[str, Any] = {
-            "writer": self.writer.writer,
-            "model": self.writer.info.model_id if self.writer.info else None,
+            "writer": writer_label(self.info),
+            "model": self.info.model_id if self.info else None,
             "cached": False,
             "finish_reason": None,
             "attempts": 0,
@@ -150,7 +154,7 @@ class _Session(EndpointSession):
         """The model's response for ``function``: from the cache, from a twin in flight, or asked."""
         while True:
             route, body = self._request(function, signature)
-            fields = {"prompt_version": prompts.PROMPT_VERSION, "model": self.writer.info.model_id, "route": route, "request": body}
+            fields = {"prompt_version": prompts.PROMPT_VERSION, "model": self.info.model_id, "route": route, "request": body}
             key = cache_key(fields)
             if self.cache is not None:
                 cached = self.cache.get(key)

@@ -16,7 +16,7 @@ from ...schema import Function
 from ...utils.logging import get_logger
 from .client import EndpointInfo
 from .config import LLMWriterConfig
-from .session import _Session
+from .session import _Session, writer_label
 
 logger = get_logger(__name__)
 
@@ -75,7 +75,7 @@ class LLMInputWriter:
     @property
     def writer(self) -> str:
         """What to record as each case's writer: ``llm:<model id>`` once the server is known."""
-        return f"llm:{self.info.model_id}" if self.info else "llm"
+        return writer_label(self.info)
 
     def write(self, function: Function) -> list[str]:
         """Inputs for one function (a convenience over ``write_many``)."""
@@ -99,10 +99,11 @@ class LLMInputWriter:
             InferenceServerError: the server is unreachable, refuses the token, or lacks the route.
         """
         runner = _LoopThread()
-        session = _Session(self)
+        session = _Session(self.config, self.stats)
         window: deque[tuple[Function, concurrent.futures.Future]] = deque()
         try:
             runner.call(session.open())
+            self.info, self.concurrency = session.info, session.concurrency
             limit = max(64, 4 * (self.concurrency or 1))
             source = iter(functions)
             exhausted = False
