@@ -140,31 +140,13 @@ def push(
     except Exception as exc:
         raise fail("reading the repo", exc, "nothing was changed") from None
     tags, branches, pr_heads = refs if refs is not None else ({}, {}, [])
-    if wanted in tags:
-        raise VersionError(f"{repo_id}: version {version} already exists (tag {tag}); choose a higher version", repo_id=repo_id, version=version)
-    latest = max(tags) if tags else None
-    if latest is not None and wanted < latest:
-        raise VersionError(
-            f"{repo_id}: version {version} is not above the latest version {_version_str(latest)}", repo_id=repo_id, version=version
-        )
-
+    latest = _check_above(repo_id, wanted, tags)
     try:
         history = _history(api, repo_id, tags) if tags else []
     except Exception as exc:
         raise fail("reading earlier versions", exc, "nothing was changed") from None
-    previous = _version_str(latest) if latest else None
     current = VersionInfo(version, tag, "", None, message, facts.rows, facts.difficulty, __version__)
-    # A folder built by this version has its plots (and their section in the card); an older one gets them here.
-    built_plots = any(name.startswith(PLOTS_DIR + "/") for name in facts.files)
-    plots = {} if built_plots else dataset_plots(folder, facts.difficulty, _config_files(facts, "raw"))
-    generated = {f"{PLOTS_DIR}/{name}": png for name, (_, png) in plots.items()}
-    # The builder names the dataset after its folder; on the Hub it is loaded by its repo id.
-    folder_card = facts.card_text.replace(f'load_dataset("{folder.resolve().name}"', f'load_dataset("{repo_id}"')
-    sections = plots_section(plots) + "\n\n" + changelog_section(history, current, repo_id=repo_id)
-    card_text = render_release_card(folder_card, sections)
-    generated[CARD] = card_text.encode("utf-8")
-    manifest = build_manifest(facts, version=version, message=message, previous=previous, card_text=card_text, generated=generated)
-    manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    generated, manifest = _release_files(folder, facts, repo_id, current, history, previous=_version_str(latest) if latest else None)
 
     head = branches.get("main")
     try:
@@ -180,27 +162,80 @@ def push(
     except Exception as exc:
         raise fail("reading the repo", exc, "nothing was changed") from None
 
-    local = facts.files
-    sources: dict[str, Path | bytes] = {name: folder / name for name in local}
+    sources: dict[str, Path | bytes] = {name: folder / name for name in facts.files}
     sources.update(generated)
-    uploads = [name for name in sorted(sources) if not _unchanged(sources[name], manifest["files"][name]["sha256"], remote.get(name))]
-    unchanged = [name for name in sorted(sources) if name not in uploads]
-    uploads.append(MANIFEST)
-    deleted = sorted(path for path in remote if _stale(path, sources))
+    uploads, unchanged, deleted = _upload_plan(sources, manifest, remote)
     logger.info("%s %s: %d file(s) to upload, %d unchanged, %d to delete", repo_id, tag, len(uploads), len(unchanged), len(deleted))
     if dry_run:
         return PushResult(repo_id, version, tag, None, sorted(uploads), unchanged, deleted, manifest, dry_run=True)
+    sources[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    if refs is None:  # no repo yet
+        head = _create_repo(api, repo_id, private=private, fail=fail)
+    info = _commit(api, repo_id, tag, sources, uploads, deleted, message=message, create_pr=create_pr, head=head, fail=fail)
+    _tag(api, repo_id, tag, info.oid, message, fail)
+    logger.info("%s: published %s as commit %s", repo_id, tag, info.oid[:12])
+    return PushResult(repo_id, version, tag, info.oid, sorted(uploads), unchanged, deleted, manifest, commit_url=info.commit_url, pr_url=info.pr_url)
 
+
+def _check_above(repo_id: str, wanted: tuple[int, int, int], tags: dict) -> tuple[int, int, int] | None:
+    """The latest published version, after checking ``wanted`` is new and above it."""
+    version = _version_str(wanted)
+    if wanted in tags:
+        raise VersionError(f"{repo_id}: version {version} already exists (tag v{version}); choose a higher version", repo_id=repo_id, version=version)
+    latest = max(tags) if tags else None
+    if latest is not None and wanted < latest:
+        raise VersionError(
+            f"{repo_id}: version {version} is not above the latest version {_version_str(latest)}", repo_id=repo_id, version=version
+        )
+    return latest
+
+
+def _release_files(folder: Path, facts: Any, repo_id: str, current: VersionInfo, history: list,
+                   *, previous: str | None) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """The files a release writes beside the folder's own (the card with its changelog, plots an
+    older folder lacks) and the manifest of it all."""
+    # A folder built by this version has its plots (and their section in the card); an older one gets them here.
+    built_plots = any(name.startswith(PLOTS_DIR + "/") for name in facts.files)
+    plots = {} if built_plots else dataset_plots(folder, facts.difficulty, _config_files(facts, "raw"))
+    generated = {f"{PLOTS_DIR}/{name}": png for name, (_, png) in plots.items()}
+    # The builder names the dataset after its folder; on the Hub it is loaded by its repo id.
+    folder_card = facts.card_text.replace(f'load_dataset("{folder.resolve().name}"', f'load_dataset("{repo_id}"')
+    sections = plots_section(plots) + "\n\n" + changelog_section(history, current, repo_id=repo_id)
+    card_text = render_release_card(folder_card, sections)
+    generated[CARD] = card_text.encode("utf-8")
+    manifest = build_manifest(facts, version=current.version, message=current.message, previous=previous,
+                              card_text=card_text, generated=generated)
+    return generated, manifest
+
+
+def _upload_plan(sources: dict[str, Path | bytes], manifest: dict[str, Any],
+                 remote: dict[str, tuple[str | None, str]]) -> tuple[list[str], list[str], list[str]]:
+    """``(uploads, unchanged, deleted)``: files whose content the Hub lacks (and the manifest),
+    files it has already, and remote files the new version drops."""
+    uploads = [name for name in sorted(sources) if not _unchanged(sources[name], manifest["files"][name]["sha256"], remote.get(name))]
+    unchanged = [name for name in sorted(sources) if name not in uploads]
+    deleted = sorted(path for path in remote if _stale(path, sources))
+    return [*uploads, MANIFEST], unchanged, deleted  # the manifest last, in the commit too
+
+
+def _create_repo(api: "HfApi", repo_id: str, *, private: bool, fail: Any) -> str:
+    """Create the dataset repo; its first commit, the parent of ours."""
+    try:
+        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        return api.list_repo_refs(repo_id, repo_type="dataset").branches[0].target_commit
+    except Exception as exc:
+        raise fail("uploading and committing", exc, "nothing was tagged; rerun the same command to finish it") from None
+
+
+def _commit(api: "HfApi", repo_id: str, tag: str, sources: dict[str, Path | bytes], uploads: list[str], deleted: list[str],
+            *, message: str, create_pr: bool, head: str | None, fail: Any) -> Any:
+    """One commit of the uploads and deletions on top of ``head`` (refused if someone committed since)."""
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
-    sources[MANIFEST] = manifest_bytes
     operations: list[Any] = [CommitOperationAdd(name, _payload(sources[name])) for name in uploads]
     operations += [CommitOperationDelete(path) for path in deleted]
     try:
-        if refs is None:
-            api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-            head = api.list_repo_refs(repo_id, repo_type="dataset").branches[0].target_commit
-        info = api.create_commit(
+        return api.create_commit(
             repo_id,
             operations,
             commit_message=message,
@@ -213,9 +248,6 @@ def push(
         if _status(exc) == 412:
             raise HubError(f"{repo_id}: someone committed to the repo during the push of {tag}; nothing was tagged; rerun to push on top of it", repo_id=repo_id) from None
         raise fail("uploading and committing", exc, "nothing was tagged; rerun the same command to finish it") from None
-    _tag(api, repo_id, tag, info.oid, message, fail)
-    logger.info("%s: published %s as commit %s", repo_id, tag, info.oid[:12])
-    return PushResult(repo_id, version, tag, info.oid, sorted(uploads), unchanged, deleted, manifest, commit_url=info.commit_url, pr_url=info.pr_url)
 
 
 def _tag(api: "HfApi", repo_id: str, tag: str, commit: str, message: str, fail: Any) -> None:
