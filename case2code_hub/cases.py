@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from ..errors import ConfigError
-from ..schema import Case
+from .errors import ConfigError
+from .schema import Case
 
 USABLE_OUTCOMES = ("returned", "raised")
 # A memory address makes an output differ from run to run: such a case can never be reproduced.

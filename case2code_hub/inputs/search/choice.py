@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..schema import Case, CaseCoverage
+from ...schema import Case, CaseCoverage
 
 USABLE = ("returned", "raised")
 
