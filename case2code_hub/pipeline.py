@@ -414,7 +414,7 @@ class SelectCasesStep(PipelineStep):
         self.config = config
 
     def run(self, data: Iterator[Item], rank: int = 0, world_size: int = 1) -> Iterator[Item]:
-        from .inputs.select import drop_reason, select_cases
+        from .cases import drop_reason, select_cases
         from .quality import measure
 
         for item in data:

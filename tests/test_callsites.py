@@ -8,8 +8,9 @@ import textwrap
 
 from case2code_hub.harvest.callsites import collect, is_code_corpus, read_index, write_index
 from case2code_hub.harvest.sources import iter_documents
-from case2code_hub.inputs.analysis import analyse
-from case2code_hub.inputs.search import SearchConfig, SearchingWriter, _call_site_examples
+from case2code_hub.inputs.reading.analysis import analyse
+from case2code_hub.inputs.search import SearchConfig, SearchingWriter
+from case2code_hub.inputs.search.writer import _call_site_examples
 from case2code_hub.schema import Function, Source, function_id
 
 MODULE = textwrap.dedent('''\

@@ -10,11 +10,12 @@ import pytest
 
 from case2code_hub import literals
 from case2code_hub.errors import ConfigError
-from case2code_hub.inputs import OfflineInputWriter, OfflineWriterConfig, drop_reason, select_cases
-from case2code_hub.inputs.analysis import TypeSpec, analyse, annotation_spec, name_kind, ranked_types
+from case2code_hub.cases import drop_reason, select_cases
+from case2code_hub.inputs import OfflineInputWriter, OfflineWriterConfig
+from case2code_hub.inputs.reading.analysis import TypeSpec, analyse, annotation_spec, name_kind, ranked_types
 from case2code_hub.inputs.offline import Candidate
-from case2code_hub.inputs.repair import Blame, converted, error_shape, repaired
-from case2code_hub.inputs.splice import Frontier, cross, switch_type
+from case2code_hub.inputs.search.repair import Blame, converted, error_shape, repaired
+from case2code_hub.inputs.search.splice import Frontier, cross, switch_type
 from case2code_hub.inputs.values import Context, Limits, mutate
 from case2code_hub.sandbox.coverage import coverage_map
 from case2code_hub.schema import Case, CaseCoverage, Function, Source, function_id
@@ -580,7 +581,7 @@ def test_frontier_and_usage_read_a_name_bound_once_to_a_constant_as_that_constan
 def test_helper_literals_are_spliced_even_when_the_entry_point_has_none():
     from case2code_hub.inputs.search import SearchConfig, SearchingWriter
     from case2code_hub.sandbox import Sandbox, SandboxConfig
-    from case2code_hub.inputs.splice import helper_constants, splice_constants
+    from case2code_hub.inputs.search.splice import helper_constants, splice_constants
 
     code = textwrap.dedent('''\
         def _kind(c):
@@ -609,7 +610,7 @@ def test_frontier_offers_the_keys_of_a_module_table_a_test_looks_up():
 
 
 def test_bytes_literals_are_spliced_into_bytes_arguments():
-    from case2code_hub.inputs.splice import splice, splice_constants
+    from case2code_hub.inputs.search.splice import splice, splice_constants
 
     code = 'def nts(s):\n    p = s.find(b"\\0")\n    if p != -1:\n        s = s[:p]\n    return s\n'
     analysis = analyse(make(code))
@@ -623,7 +624,7 @@ def test_bytes_literals_are_spliced_into_bytes_arguments():
 def test_splices_reach_into_objects_and_write_numbers_over_digits():
     import types
 
-    from case2code_hub.inputs.splice import splice
+    from case2code_hub.inputs.search.splice import splice
 
     rng = random.Random(0)
     frame = types.SimpleNamespace(f_back=None, f_code=types.SimpleNamespace(co_filename="a.py"))

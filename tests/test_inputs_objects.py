@@ -14,7 +14,7 @@ import types
 import pytest
 
 from case2code_hub import literals
-from case2code_hub.inputs.analysis import analyse, ranked_types
+from case2code_hub.inputs.reading.analysis import analyse, ranked_types
 from case2code_hub.inputs.values import Context, mutate, typical_values
 from case2code_hub.schema import Function, Source, function_id
 
@@ -169,8 +169,8 @@ def test_search_covers_functions_that_take_key_functions_classes_objects_and_ell
 
 def test_paths_reach_into_namespaces_and_repairs_give_objects_the_attributes_they_lack():
     from case2code_hub.inputs.offline import Candidate
-    from case2code_hub.inputs.repair import repaired
-    from case2code_hub.inputs.trees import nodes, replace_at
+    from case2code_hub.inputs.search.repair import repaired
+    from case2code_hub.inputs.search.trees import nodes, replace_at
 
     value = types.SimpleNamespace(a=[1, 2], b={"k": 3})
     assert dict(nodes(value))[(("attr", "a"), 1)] == 2

@@ -12,10 +12,10 @@ import types
 
 import pytest
 
-from case2code_hub.inputs.analysis import analyse
+from case2code_hub.inputs.reading.analysis import analyse
 from case2code_hub.inputs.offline import Candidate
-from case2code_hub.inputs.repair import Blame
-from case2code_hub.inputs.target import Targets
+from case2code_hub.inputs.search.repair import Blame
+from case2code_hub.inputs.search.target import Targets
 from case2code_hub.sandbox.coverage import coverage_map
 from case2code_hub.schema import Function, Source, function_id
 
@@ -184,7 +184,7 @@ def test_reads_special_floats_and_the_types_a_test_names_beyond_the_builtins():
     assert math.inf in tests[6].constants
     assert decimal.Decimal in tests[8].types  # ``isinstance(x, Decimal)``
     assert float in tests[10].types  # ``type(x) is float``
-    from case2code_hub.inputs.target import _as_type
+    from case2code_hub.inputs.search.target import _as_type
 
     made = _as_type(2, decimal.Decimal, random.Random(0))
     assert isinstance(made, decimal.Decimal)
@@ -244,7 +244,7 @@ def test_search_writes_nan_and_inf_that_no_constant_names(seed):
 
 
 def test_mutation_steps_to_the_special_floats_and_the_numeric_tower_and_back():
-    from case2code_hub.inputs.splice import switch_type
+    from case2code_hub.inputs.search.splice import switch_type
     from case2code_hub.inputs.values import mutate
 
     rng = random.Random(0)
@@ -254,7 +254,7 @@ def test_mutation_steps_to_the_special_floats_and_the_numeric_tower_and_back():
     decimals = {mutate(decimal.Decimal("1.5"), rng) for _ in range(200)}
     assert decimal.Decimal("-1.5") in decimals and any(d.is_nan() for d in decimals)
     assert all(isinstance(d, decimal.Decimal) for d in decimals)
-    from case2code_hub.inputs.trees import nodes
+    from case2code_hub.inputs.search.trees import nodes
 
     switched = {type(v) for _ in range(400) for _, v in nodes(switch_type(Candidate([[1, 2.5]]), rng).args)}
     assert {decimal.Decimal, fractions.Fraction} <= switched
@@ -335,7 +335,7 @@ FUNC_STD_STRING = textwrap.dedent('''\
 
 
 def test_a_slice_compared_with_a_tuple_display_places_its_items_there():
-    from case2code_hub.inputs.target import _run_placed
+    from case2code_hub.inputs.search.target import _run_placed
 
     tests = {p.first: t for p, t in targets_of(FUNC_STD_STRING, "func_std_string").tests.items()}
     test = tests[2]
@@ -353,7 +353,7 @@ def test_a_slice_compared_with_a_tuple_display_places_its_items_there():
 
 
 def test_havoc_stacks_the_body_tokens_in_order_often_enough_to_build_a_bracket_expression():
-    from case2code_hub.inputs.splice import havoc
+    from case2code_hub.inputs.search.splice import havoc
 
     rng = random.Random(0)
     parent = Candidate(["ab", 3], {"flag": True})
@@ -431,7 +431,7 @@ def test_a_test_on_a_name_unpacked_from_an_argument_reads_that_argument_and_its_
 
 
 def test_mix_takes_one_argument_from_another_call_of_the_pool():
-    from case2code_hub.inputs.splice import mix
+    from case2code_hub.inputs.search.splice import mix
 
     parent, other = Candidate(["echo %t", "audio/*"]), Candidate(["x", "audio/wav"], {"plist": ["a=1"]})
     children = {child.source() for seed in range(40) if (child := mix(parent, [parent, other], random.Random(seed)))}
@@ -481,7 +481,7 @@ ZEROS = textwrap.dedent('''\
 def test_a_test_on_an_element_s_truth_places_a_zero_or_a_one_there():
     tests = {p.first: t for p, t in targets_of(ZEROS, "width").tests.items()}
     assert (0, 0) in tests[3].placed and (1, 0) in tests[5].placed
-    from case2code_hub.inputs.target import _placed
+    from case2code_hub.inputs.search.target import _placed
 
     assert _placed(b"AB", 0, 0, random.Random(0)) == b"\x00B"
 
@@ -508,7 +508,7 @@ DOTTED = textwrap.dedent('''\
 
 
 def test_an_attribute_compared_with_a_constant_gives_an_object_that_has_it():
-    from case2code_hub.inputs.target import _value_for, _with_attr
+    from case2code_hub.inputs.search.target import _value_for, _with_attr
 
     tests = {p.first: t for p, t in targets_of(TYPING_ANNOTATION, "formatannotation").tests.items()}
     assert tests[5].attrs == ["__module__"] and "typing" in tests[5].constants

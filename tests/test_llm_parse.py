@@ -10,11 +10,11 @@ import random
 import pytest
 
 from case2code_hub import literals
-from case2code_hub.inputs.analysis import analyse  # noqa: F401  (imported before exec is forbidden)
+from case2code_hub.inputs.reading.analysis import analyse  # noqa: F401  (imported before exec is forbidden)
 from case2code_hub.inputs.llm import mix_with_mutations
 from case2code_hub.inputs.offline import propose  # noqa: F401
-from case2code_hub.inputs.parse import function_def, parse_answer, static_signature
-from case2code_hub.inputs.prompts import chat_messages, completion_prompt, grammar_schema
+from case2code_hub.inputs.llm.parse import function_def, parse_answer, static_signature
+from case2code_hub.inputs.llm.prompts import chat_messages, completion_prompt, grammar_schema
 from case2code_hub.schema import Function, Source, function_id
 
 
@@ -203,8 +203,8 @@ def test_schema_answers_map_argument_names_to_value_sources():
 
 
 def test_the_schema_follows_the_parameters():
-    from case2code_hub.inputs.parse import function_def, static_signature
-    from case2code_hub.inputs.prompts import grammar_schema
+    from case2code_hub.inputs.llm.parse import function_def, static_signature
+    from case2code_hub.inputs.llm.prompts import grammar_schema
 
     item = grammar_schema(4, static_signature(function_def(ADD)))["properties"]["inputs"]["items"]
     value = {"type": "string", "maxLength": 300}

@@ -190,7 +190,7 @@ def test_search_reaches_a_test_against_a_table_computed_at_import(seed):
 
 
 def test_the_frontier_takes_observed_values_of_its_open_tests_only_as_parsed_scalars():
-    from case2code_hub.inputs.splice import MAX_OBSERVED_PER_LINE, Frontier
+    from case2code_hub.inputs.search.splice import MAX_OBSERVED_PER_LINE, Frontier
 
     code = "def f(token, n):\n    if token in TABLE:\n        return 1\n    if n > 3:\n        return 2\n    return 0\n"
     cmap = coverage_map(code, "f")
@@ -227,9 +227,9 @@ NODE_KIND = textwrap.dedent('''\
 
 
 def test_an_observed_value_joins_the_constants_of_the_test_on_its_line():
-    from case2code_hub.inputs.analysis import analyse
-    from case2code_hub.inputs.repair import Blame
-    from case2code_hub.inputs.target import Targets
+    from case2code_hub.inputs.reading.analysis import analyse
+    from case2code_hub.inputs.search.repair import Blame
+    from case2code_hub.inputs.search.target import Targets
 
     function = Function(id=function_id(NODE_KIND), entry_point="find_params", code=NODE_KIND, source=Source("t", "t"))
     analysis = analyse(function)

@@ -14,7 +14,9 @@ from typer.testing import CliRunner
 from case2code_hub.cli import app
 from case2code_hub.dataset.card import quality_section, read_quality
 from case2code_hub.errors import ConfigError, DatasetError
-from case2code_hub.inputs.search import LINES_LEFT_PATIENCE, SearchConfig, SearchingWriter, Trial, choose
+from case2code_hub.inputs.search import SearchConfig, SearchingWriter
+from case2code_hub.inputs.search.choice import Trial, choose
+from case2code_hub.inputs.search.writer import LINES_LEFT_PATIENCE
 from case2code_hub.dataset.folder_stats import folder_quality
 from case2code_hub.quality import summarise
 from case2code_hub.sandbox import Sandbox, SandboxConfig
@@ -76,7 +78,7 @@ def test_search_reaches_branches_that_need_body_constants(sandbox):
 
 
 def test_a_mutation_that_fails_is_logged_and_the_search_goes_on(sandbox, monkeypatch, caplog):
-    from case2code_hub.inputs import search
+    from case2code_hub.inputs.search import writer as search
 
     real, failed = search._child, []
 

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from case2code_hub.inputs.regexgen import examples
+from case2code_hub.inputs.reading.regexgen import examples
 
 # (pattern, flags): the kind of regex guards that real stdlib-style functions test input with.
 PATTERNS = [
@@ -105,7 +105,7 @@ def test_nested_repeats_are_not_searched_here():
     # back without a search in this process (the sandbox tries them instead).
     import re._parser as sre_parse
 
-    from case2code_hub.inputs.regexgen import _nested_repeat
+    from case2code_hub.inputs.reading.regexgen import _nested_repeat
 
     assert _nested_repeat(list(sre_parse.parse(r"(a+)+$")), False, 0)
     assert _nested_repeat(list(sre_parse.parse(r"(x|(ab)*)+c")), False, 0)

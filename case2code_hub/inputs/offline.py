@@ -15,7 +15,7 @@ from .. import literals
 from ..errors import ConfigError, LiteralSyntaxError
 from ..schema import Function
 from ..utils.logging import get_logger
-from .analysis import FunctionAnalysis, ParamInfo, TypeSpec, analyse, ranked_types
+from .reading.analysis import FunctionAnalysis, ParamInfo, TypeSpec, analyse, ranked_types
 from .values import Context, Limits, mutate, typical_values
 
 logger = get_logger(__name__)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import literals
-from .analysis import TypeSpec
+from .reading.analysis import TypeSpec
 
 INT = TypeSpec("int")
 

@@ -4,13 +4,15 @@
 more requests in flight than its ``/info`` ``max_concurrent_requests``), retries what is
 transient (429, 5xx, timeouts, dropped connections, malformed bodies) with exponential backoff
 and jitter within bounds, caches every answer on disk so a rerun pays for none twice, and reads
-the answers with ``ast`` only (:mod:`..parse`). The token is never logged, cached or put in errors.
+the answers with ``ast`` only (:mod:`.parse`). The token is never logged, cached or put in errors.
 
 Modules: :mod:`.config` (:class:`LLMWriterConfig`), :mod:`.writer` (:class:`LLMInputWriter`,
 :func:`llm_writer_summary`), :mod:`.session` (one run on the event loop: prompts, cache,
 parsing), :mod:`.endpoint` (:class:`EndpointSession`: server discovery, requests and retries, also
 used by ``case2code eval``), :mod:`.lanes` (request slots, oldest first), :mod:`.client` (HTTP
-clients and failure types), :mod:`.mix` (:func:`mix_with_mutations`).
+clients and failure types), :mod:`.mix` (:func:`mix_with_mutations`), :mod:`.prompts` (the
+writer prompt and grammar), :mod:`.parse` (answers to argument lists) and :mod:`.cache` (answers
+on disk).
 """
 
 from .client import FATAL_STATUSES, LANES_PER_CLIENT, RETRIED_STATUSES, EndpointInfo

@@ -30,7 +30,7 @@ def mix_with_mutations(
     """
     from ... import literals
     from ...errors import LiteralSyntaxError
-    from ..analysis import analyse
+    from ..reading.analysis import analyse
     from ..offline import Candidate, propose
 
     out = [(source, writer) for source in inputs]

@@ -11,9 +11,9 @@ from typing import Any
 
 from ...schema import Function
 from ...utils.logging import get_logger
-from .. import prompts
-from ..cache import ResponseCache, cache_key
-from ..parse import function_def, parse_answer, static_signature
+from . import prompts
+from .cache import ResponseCache, cache_key
+from .parse import function_def, parse_answer, static_signature
 from .client import EndpointInfo, _GaveUp, _GrammarRefused, _Rejected
 from .config import LLMWriterConfig
 from .endpoint import EndpointSession, request_body

@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from ..schema import Function
+from ...schema import Function
 
 PROMPT_VERSION = "writer-v3"  # part of every cache key: a changed prompt is a new request
 

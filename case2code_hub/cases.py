@@ -7,8 +7,8 @@ rest; raised cases never exceed a set share. The chosen cases keep their origina
 from __future__ import annotations
 
 
-from ..errors import ConfigError
-from ..schema import KEPT_OUTCOMES, Case, exception_type, has_address
+from .errors import ConfigError
+from .schema import KEPT_OUTCOMES, Case, exception_type, has_address
 
 
 

@@ -16,10 +16,10 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .. import literals
-from ..errors import LiteralSyntaxError
-from ..schema import Function
-from ..utils.syntax import parse_ast
+from ... import literals
+from ...errors import LiteralSyntaxError
+from ...schema import Function
+from ...utils.syntax import parse_ast
 
 # Why an entry of the answer was dropped: the keys of ``ParsedAnswer.dropped``.
 DROP_SYNTAX = "syntax"  # looked like an entry but is not Python (often a truncated last line)

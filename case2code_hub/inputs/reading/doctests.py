@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from .. import literals
-from ..errors import LiteralSyntaxError
-from ..utils.syntax import parse_ast
+from ... import literals
+from ...errors import LiteralSyntaxError
+from ...utils.syntax import parse_ast
 from .annotations import _dotted_tail
 
 MAX_DOCTESTS = 8

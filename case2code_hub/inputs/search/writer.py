@@ -46,20 +46,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any, Iterable, Iterator, Mapping
 
-from .. import literals
-from ..errors import ConfigError, LiteralSyntaxError
-from ..quality import FunctionQuality, measure
-from ..sandbox.coverage import EMPTY, CoverageMap, coverage_map
-from ..schema import KEPT_OUTCOMES, Case, CaseCoverage, ExecutionTask, Function
-from ..utils.logging import get_logger
-from .analysis import FunctionAnalysis, analyse
+from ... import literals
+from ...errors import ConfigError, LiteralSyntaxError
+from ...quality import FunctionQuality, measure
+from ...sandbox.coverage import EMPTY, CoverageMap, coverage_map
+from ...schema import KEPT_OUTCOMES, Case, CaseCoverage, ExecutionTask, Function
+from ...utils.logging import get_logger
+from ..reading.analysis import FunctionAnalysis, analyse
 from .choice import Trial, choose
-from .offline import Candidate, _mutant, _reads_back, _slots, _small_source, seeds
+from ..offline import Candidate, _mutant, _reads_back, _slots, _small_source, seeds
 from .repair import Blame, error_shape, repaired
 from .target import TARGET_SHARE, Targets
 from .splice import (HAVOC_SHARE, SPLICE_SHARE, Frontier, cross, havoc, helper_constants, mix, splice, splice_constants,
                      switch_type)
-from .values import Limits
+from ..values import Limits
 
 logger = get_logger(__name__)
 
@@ -215,7 +215,7 @@ class SearchingWriter:
         Raises:
             SandboxError: the sandbox failed (never for a function's own misbehaviour).
         """
-        from ..sandbox import NOT_READY
+        from ...sandbox import NOT_READY
 
         cfg = self.config
         incoming = iter(functions)

@@ -18,15 +18,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .. import literals
-from ..errors import LiteralSyntaxError
-from ..schema import Function
+from ... import literals
+from ...errors import LiteralSyntaxError
+from ...schema import Function
 from . import regexgen
 from .annotations import _NAME_KINDS, ANY, TypeSpec, _dotted_tail, _union, annotation_spec  # noqa: F401
 from .doctests import MAX_DOCTESTS, _doctests, _literal_call  # noqa: F401
 from .names import _NAME_PATTERNS, _NAME_RULES, name_kind  # noqa: F401
 from .usage import _NO_CONSTANT, _constant, _kind_of_constant, _merge, _resolve, _Usage, _UsageCollector  # noqa: F401
-from ..utils.syntax import parse_ast
+from ...utils.syntax import parse_ast
 
 ParamKind = Literal["positional_only", "positional", "var_positional", "keyword_only", "var_keyword"]
 

@@ -41,18 +41,18 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import literals
-from ..sandbox.coverage import BranchPoint, CoverageMap
-from .analysis import FunctionAnalysis
-from .annotations import _dotted_tail
-from . import regexgen
-from .offline import Candidate
+from ... import literals
+from ...sandbox.coverage import BranchPoint, CoverageMap
+from ..reading.analysis import FunctionAnalysis
+from ..reading.annotations import _dotted_tail
+from ..reading import regexgen
+from ..offline import Candidate
 from .repair import Blame, converted
 from .splice import _all, splice_constants
 from .trees import nodes, replace_at
-from .usage import _constant, constant_names, folded, named_collections
-from .values import named_values
-from ..utils.syntax import parse_ast
+from ..reading.usage import _constant, constant_names, folded, named_collections
+from ..values import named_values
+from ...utils.syntax import parse_ast
 
 #: Share of a search's draws that aim at an open test (when there is one).
 TARGET_SHARE = 0.3

@@ -24,15 +24,15 @@ import re
 import types
 from typing import Any
 
-from .. import literals
-from ..errors import LiteralSyntaxError
-from ..sandbox.coverage import CoverageMap
-from ..utils.syntax import parse_ast
-from .analysis import FunctionAnalysis
-from .offline import Candidate
+from ... import literals
+from ...errors import LiteralSyntaxError
+from ...sandbox.coverage import CoverageMap
+from ...utils.syntax import parse_ast
+from ..reading.analysis import FunctionAnalysis
+from ..offline import Candidate
 from .repair import converted
 from .trees import alike, nodes, replace_at
-from .usage import constant_names, folded, named_collections
+from ..reading.usage import constant_names, folded, named_collections
 
 #: Share of mutants made by splicing a constant of the function's body into an argument.
 SPLICE_SHARE = 0.35

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..schema import KEPT_OUTCOMES, Case, CaseCoverage, exception_type, has_address
+from ...schema import KEPT_OUTCOMES, Case, CaseCoverage, exception_type, has_address
 
 
 

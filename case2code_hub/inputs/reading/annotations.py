@@ -10,9 +10,9 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
-from .. import literals
-from ..errors import LiteralSyntaxError
-from ..utils.syntax import parse_ast
+from ... import literals
+from ...errors import LiteralSyntaxError
+from ...utils.syntax import parse_ast
 
 
 @dataclass(frozen=True)

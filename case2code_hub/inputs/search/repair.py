@@ -26,14 +26,14 @@ import re
 import types
 from typing import Any, Callable
 
-from .. import literals
-from ..errors import LiteralSyntaxError
-from ..schema import CaseCoverage
-from ..utils.syntax import parse_ast
-from .analysis import FunctionAnalysis
-from .offline import Candidate
+from ... import literals
+from ...errors import LiteralSyntaxError
+from ...schema import CaseCoverage
+from ...utils.syntax import parse_ast
+from ..reading.analysis import FunctionAnalysis
+from ..offline import Candidate
 from .trees import alike, nodes, replace_at
-from .values import ATTRIBUTE_VALUES, _hashable
+from ..values import ATTRIBUTE_VALUES, _hashable
 
 _TYPES: dict[str, type] = {
     "int": int, "float": float, "str": str, "list": list, "dict": dict, "tuple": tuple, "set": set,
