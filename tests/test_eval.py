@@ -203,12 +203,12 @@ def test_eval_through_a_tgi_protocol_server_end_to_end(eval_folder, items, tmp_p
 def test_eval_generation_stays_within_the_servers_concurrency(items, monkeypatch):
     import tgi_server
 
-    from case2code_hub.evaluate.generate import GenerationConfig, generate_completions
+    from case2code_hub.evaluate.completions import CompletionConfig, generate_completions
 
     monkeypatch.setattr(tgi_server, "writer_answer", lambda prompt, **_: "def f(x):\n    return x\n")
     # /info says 3 at once; every fourth request past that would be a 429. Two 503s are retried.
     with tgi_server.FakeTGI(latency=0.05, max_concurrent=3, faults=tgi_server.Faults(script=["503", "ok", "503"])) as server:
-        completions = generate_completions(items, config=GenerationConfig(endpoint=server.url, n=3, temperature=0.5, backoff_base=0.01))
+        completions = generate_completions(items, config=CompletionConfig(endpoint=server.url, n=3, temperature=0.5, backoff_base=0.01))
         stats = server.snapshot()
     assert stats["stats"].get("429", 0) == 0
     assert stats["peak_active"] == 3
@@ -221,11 +221,11 @@ def test_eval_generation_keeps_what_arrived_and_a_rerun_asks_only_for_the_rest(i
     import tgi_server
 
     from case2code_hub.errors import InferenceServerError
-    from case2code_hub.evaluate.generate import GenerationConfig, generate_completions
+    from case2code_hub.evaluate.completions import CompletionConfig, generate_completions
 
     monkeypatch.setattr(tgi_server, "writer_answer", lambda prompt, **_: "def f(x):\n    return x\n")
     saved = tmp_path / "completions.jsonl"
-    config = GenerationConfig(endpoint="http://127.0.0.1:1", n=2, temperature=0.5, backoff_base=0.01)  # set below
+    config = CompletionConfig(endpoint="http://127.0.0.1:1", n=2, temperature=0.5, backoff_base=0.01)  # set below
     # The first request is refused (422): its item gets nothing, every other item's answers are kept.
     with tgi_server.FakeTGI(faults=tgi_server.Faults(script=["validation"])) as server:
         config.endpoint = server.url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from case2code_hub.inputs.llm.lanes import Lanes
+from case2code_hub.inference.lanes import Lanes
 
 
 def test_free_lane_goes_to_the_oldest_waiter_not_the_first_to_wait():

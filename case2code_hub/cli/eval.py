@@ -73,10 +73,10 @@ def eval_command(
         source: Any = predictions
         if endpoint is not None:
             from ..evaluate import load_items
-            from ..evaluate.generate import GenerationConfig, generate_completions
+            from ..evaluate.completions import CompletionConfig, generate_completions
 
             items = load_items(dataset, split=split, revision=revision)
-            gen = GenerationConfig(endpoint=endpoint, generator=protocol, model=model, n=n, temperature=temperature,
+            gen = CompletionConfig(endpoint=endpoint, generator=protocol, model=model, n=n, temperature=temperature,
                                    max_new_tokens=max_new_tokens, concurrency=concurrency)
             source = generate_completions(items, config=gen, out=save_predictions)
         report = evaluate(dataset, source, split=split, revision=revision, config=config, output=output, summary=summary)

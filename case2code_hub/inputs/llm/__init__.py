@@ -1,39 +1,20 @@
 """Inputs written by an LLM behind Text Generation Inference or any OpenAI-style server.
 
-``LLMInputWriter.write_many`` streams functions through the server at its full capacity (never
-more requests in flight than its ``/info`` ``max_concurrent_requests``), retries what is
-transient (429, 5xx, timeouts, dropped connections, malformed bodies) with exponential backoff
-and jitter within bounds, caches every answer on disk so a rerun pays for none twice, and reads
-the answers with ``ast`` only (:mod:`.parse`). The token is never logged, cached or put in errors.
+``LLMInputWriter.write_many`` streams functions through the server at its full capacity through
+:class:`case2code_hub.inference.EndpointSession` (discovery, lanes within the server's limit,
+retries), asks for answers in the shape of a JSON schema of the function's parameters where the
+server takes one, caches every answer on disk so a rerun pays for none twice, and reads the
+answers with ``ast`` only (:mod:`.parse`). The token is never logged, cached or put in errors.
 
 Modules: :mod:`.config` (:class:`LLMWriterConfig`), :mod:`.writer` (:class:`LLMInputWriter`,
-:func:`llm_writer_summary`), :mod:`.session` (one run on the event loop: prompts, cache,
-parsing), :mod:`.endpoint` (:class:`EndpointSession`: server discovery, requests and retries, also
-used by ``case2code eval``), :mod:`.lanes` (request slots, oldest first), :mod:`.client` (HTTP
-clients and failure types), :mod:`.mix` (:func:`mix_with_mutations`), :mod:`.prompts` (the
-writer prompt and grammar), :mod:`.parse` (answers to argument lists) and :mod:`.cache` (answers
-on disk).
+:func:`llm_writer_summary`), :mod:`.session` (one run on the event loop: prompts, cache, twins in
+flight, the structured-answer fallback, parsing), :mod:`.mix` (:func:`mix_with_mutations`),
+:mod:`.prompts` (the writer prompt and its schema), :mod:`.parse` (answers to argument lists) and
+:mod:`.cache` (answers on disk).
 """
 
-from .client import FATAL_STATUSES, LANES_PER_CLIENT, RETRIED_STATUSES, EndpointInfo
-from .config import DEFAULT_CONCURRENCY, GENERATORS, Generator, GrammarMode, LLMWriterConfig
+from .config import GrammarMode, LLMWriterConfig
 from .mix import mix_with_mutations
-from .endpoint import GRAMMAR_MIN_VERSION, EndpointSession
 from .writer import LLMInputWriter, llm_writer_summary
 
-__all__ = [
-    "DEFAULT_CONCURRENCY",
-    "FATAL_STATUSES",
-    "GENERATORS",
-    "GRAMMAR_MIN_VERSION",
-    "LANES_PER_CLIENT",
-    "RETRIED_STATUSES",
-    "EndpointInfo",
-    "EndpointSession",
-    "Generator",
-    "GrammarMode",
-    "LLMInputWriter",
-    "LLMWriterConfig",
-    "llm_writer_summary",
-    "mix_with_mutations",
-]
+__all__ = ["GrammarMode", "LLMInputWriter", "LLMWriterConfig", "llm_writer_summary", "mix_with_mutations"]

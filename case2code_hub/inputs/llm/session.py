@@ -1,6 +1,6 @@
-"""One run of the writer on its event loop (:class:`_Session`): the request per function, the
+"""One run of the writer on its event loop (:class:`_WriterSession`): the request per function, the
 answer cache, twin de-duplication, the grammar fallback and parsing, over the requests, lanes and
-retries of :class:`~.endpoint.EndpointSession`."""
+retries of :class:`~case2code_hub.inference.EndpointSession`."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ import hashlib
 from collections import Counter
 from typing import Any
 
+from ...inference import EndpointInfo, EndpointSession, RequestGaveUp, RequestRejected, request_body
 from ...schema import Function
 from ...utils.logging import get_logger
 from . import prompts
 from .cache import ResponseCache, cache_key
-from .parse import function_def, parse_answer, static_signature
-from .client import EndpointInfo, _GaveUp, _GrammarRefused, _Rejected
 from .config import LLMWriterConfig
-from .endpoint import EndpointSession, request_body
+from .parse import function_def, parse_answer, static_signature
 
 logger = get_logger(__name__)
 
@@ -51,12 +50,16 @@ def _rejection_reason(status: int | None, said: str) -> str:
     return f"http_{status}" if status else "other"
 
 
+class _GrammarRefused(Exception):
+    """The server rejected the structured-answer constraint: ask again without it (or in another form)."""
+
+
 def writer_label(info: EndpointInfo | None) -> str:
     """What to record as each case's writer: ``llm:<model id>`` once the server is known."""
     return f"llm:{info.model_id}" if info else "llm"
 
 
-class _Session(EndpointSession):
+class _WriterSession(EndpointSession):
     """The writer's part of the event loop: requests for functions, the cache, twins in flight.
     It counts into the ``stats`` it is given (the writer's); after :meth:`open`, ``info`` and
     ``concurrency`` say what the server is and how many requests it takes."""
@@ -188,7 +191,7 @@ class _Session(EndpointSession):
         """The server's response, or None (counted, with the reason in ``info``) when it is refused."""
         try:
             response = await self.request(route, body, info, order)
-        except _Rejected as exc:
+        except RequestRejected as exc:
             said = str(exc).lower()
             refused = (route == "generate" and "grammar" in body and "grammar" in said) or (
                 route == "chat" and "response_format" in body and any(w in said for w in ("response_format", "schema", "grammar", "json")))
@@ -216,7 +219,7 @@ class _Session(EndpointSession):
                 logger.warning("the server refused a request (%s): %s", reason, said)
             info["error"] = f"rejected ({exc.status}): {said}"
             return None
-        except _GaveUp as exc:
+        except RequestGaveUp as exc:
             # Unlike a refusal, worth asking again later: a rerun of the work dir reruns the rank.
             self.stats["unanswered"] += 1
             info["error"] = f"gave up: {self.redact(str(exc))[:300]}"

@@ -1,5 +1,5 @@
 """The LLM input writer itself (:class:`LLMInputWriter`): streams functions through a
-:class:`~.session._Session` running on an event loop thread of its own, and sums up a run."""
+:class:`~.session._WriterSession` running on an event loop thread of its own, and sums up a run."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from dataclasses import replace
 from typing import Any, Awaitable, Iterable, Iterator
 
 from ...errors import ConfigError
+from ...inference import EndpointInfo
 from ...schema import Function
 from ...utils.logging import get_logger
-from .client import EndpointInfo
 from .config import LLMWriterConfig
-from .session import _Session, writer_label
+from .session import _WriterSession, writer_label
 
 logger = get_logger(__name__)
 
@@ -99,7 +99,7 @@ class LLMInputWriter:
             InferenceServerError: the server is unreachable, refuses the token, or lacks the route.
         """
         runner = _LoopThread()
-        session = _Session(self.config, self.stats)
+        session = _WriterSession(self.config, self.stats)
         window: deque[tuple[Function, concurrent.futures.Future]] = deque()
         try:
             runner.call(session.open())

@@ -1,5 +1,10 @@
-"""Talking HTTP to the writer model's server: the pooled ``AsyncInferenceClient``, what the server
-says about itself, and the failures the retry policy in :mod:`.session` tells apart."""
+"""Talking HTTP to a model server: the pooled ``AsyncInferenceClient``, what the server says about
+itself, and the failures the retry policy of :class:`~.endpoint.EndpointSession` tells apart.
+
+The one place that reaches into ``huggingface_hub``'s privates: :class:`_EndpointClient` overrides
+``AsyncInferenceClient._get_async_client`` to hand it our pooled HTTP client (the user's server is
+not the Hub: ``HF_HUB_OFFLINE`` must not block it, and the pool is sized to our lanes). A
+``huggingface_hub`` release that renames it fails every protocol test at once."""
 
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ class EndpointInfo:
     protocol: str = "openai"
 
 
-class _Rejected(Exception):
+class RequestRejected(Exception):
     """The server refused this one request (4xx validation): retrying would not help."""
 
     def __init__(self, message: str, status: int | None):
@@ -35,8 +40,8 @@ class _Rejected(Exception):
         self.status = status
 
 
-class _GaveUp(Exception):
-    """Transient failures until the bound on attempts or on time."""
+class RequestGaveUp(Exception):
+    """Transient failures (timeouts, 429, 5xx, dropped connections) until the bound on attempts or on time."""
 
 
 class _Malformed(ValueError):
@@ -95,10 +100,6 @@ class _HTTPStatus(Exception):
         super().__init__(f"HTTP {status}" + (f": {detail}" if detail else ""))
         self.status = status
         self.retry_after = retry_after
-
-
-class _GrammarRefused(Exception):
-    """The server rejected the grammar parameter: ask again in free text."""
 
 
 def _seconds(value: str | None) -> float | None:

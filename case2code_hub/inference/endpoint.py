@@ -1,8 +1,8 @@
 """Requests to a model server on an event loop (:class:`EndpointSession`): what the server is,
 how many requests it takes at once, and retries with backoff and jitter within bounds.
 
-Shared by the LLM input writer (:mod:`.session` adds prompts, the answer cache and parsing) and
-by ``case2code eval``'s completions (:mod:`case2code_hub.evaluate.generate`): "a request body in,
+Shared by the LLM input writer (:mod:`case2code_hub.inputs.llm.session` adds prompts, the answer
+cache and parsing) and by ``case2code eval``'s completions (:mod:`case2code_hub.evaluate.completions`): "a request body in,
 the model's text out", never more requests in flight than the server's
 ``max_concurrent_requests``. ``AsyncInferenceClient`` itself retries nothing.
 """
@@ -19,24 +19,24 @@ import httpx2
 from huggingface_hub import get_token
 from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError, OverloadedError
 
-from ...errors import InferenceServerError
-from ...utils.logging import get_logger
+from ..errors import InferenceServerError
+from ..utils.logging import get_logger
 from .client import (
     _RESPONSE_META,
     FATAL_STATUSES,
     LANES_PER_CLIENT,
     RETRIED_STATUSES,
     EndpointInfo,
+    RequestGaveUp,
+    RequestRejected,
     _EndpointClient,
-    _GaveUp,
     _HTTPStatus,
     _http_client,
     _Malformed,
-    _Rejected,
     _seconds,
 )
-from .config import DEFAULT_CONCURRENCY
 from .lanes import Lanes
+from .settings import DEFAULT_CONCURRENCY, EndpointConfig
 
 logger = get_logger(__name__)
 
@@ -50,7 +50,7 @@ def _version_tuple(version: str | None) -> tuple[int, ...]:
     return tuple(int(p) for p in parts)
 
 
-def request_body(config: Any, seed: int, *, prompt: str | None = None, messages: list | None = None) -> tuple[str, dict[str, Any]]:
+def request_body(config: EndpointConfig, seed: int, *, prompt: str | None = None, messages: list | None = None) -> tuple[str, dict[str, Any]]:
     """The route and body fields of one request, as :meth:`EndpointSession.request` takes them.
 
     ``config`` gives ``generator``, ``max_new_tokens`` and ``temperature`` (0: greedy, no sampling
@@ -76,14 +76,12 @@ def _fatal_message(endpoint: str, status: int, token: str | None) -> str:
 class EndpointSession:
     """One run's requests to the server at ``config.endpoint``, on the running event loop.
 
-    ``config`` needs ``generator`` (``tgi`` or ``openai``), ``endpoint``, ``model``, ``token``,
-    ``concurrency``, ``parallel_writers``, ``request_timeout``, ``max_attempts``,
-    ``max_retry_seconds``, ``backoff_base``, ``backoff_max`` and ``seed`` (of the jitter only):
-    :class:`~.config.LLMWriterConfig` and eval's ``GenerationConfig`` have them. ``stats`` counts
-    ``requests``, ``answered``, ``retries``, each transient failure, and tokens.
+    ``config`` is an :class:`~.settings.EndpointConfig` (or a subclass: the writer's, eval's);
+    its ``seed`` seeds the retry jitter only. ``stats`` counts ``requests``, ``answered``,
+    ``retries``, each transient failure, and tokens.
     """
 
-    def __init__(self, config: Any, stats: Counter | None = None) -> None:
+    def __init__(self, config: EndpointConfig, stats: Counter | None = None) -> None:
         self.config = config
         self.stats: Counter[str] = stats if stats is not None else Counter()
         self.rng = random.Random(config.seed)  # backoff jitter only: timing, never content
@@ -163,12 +161,12 @@ class EndpointSession:
 
         try:
             return await self._with_retries(attempt, count_requests=False)
-        except _GaveUp as exc:
+        except RequestGaveUp as exc:
             raise InferenceServerError(
                 f"the model server at {self.config.endpoint} is not reachable: {self.redact(str(exc))}",
                 endpoint=self.config.endpoint,
             ) from None
-        except _Rejected:
+        except RequestRejected:
             return None
 
     async def _endpoint_info(self) -> EndpointInfo:
@@ -230,8 +228,8 @@ class EndpointSession:
             ``{"text", "finish_reason", "tokens_in", "tokens_out"}``.
 
         Raises:
-            _Rejected: a 4xx that would be answered the same way again.
-            _GaveUp: transient failures until ``max_attempts`` or ``max_retry_seconds``.
+            RequestRejected: a 4xx that would be answered the same way again.
+            RequestGaveUp: transient failures until ``max_attempts`` or ``max_retry_seconds``.
             InferenceServerError: the run cannot go on (401, 403, 404, 405).
         """
         info = info if info is not None else {}
@@ -297,8 +295,8 @@ class EndpointSession:
         """``await attempt(client)`` in a free lane, retrying transient failures with backoff.
 
         Raises:
-            _Rejected: a 4xx the server will answer again the same way (not retried).
-            _GaveUp: transient failures until ``max_attempts`` or ``max_retry_seconds``.
+            RequestRejected: a 4xx the server will answer again the same way (not retried).
+            RequestGaveUp: transient failures until ``max_attempts`` or ``max_retry_seconds``.
             InferenceServerError: a status that means this run cannot go on (401, 403, 404, 405).
         """
         config = self.config
@@ -332,13 +330,13 @@ class EndpointSession:
                 first_failure = loop.time()
             reason = f"{kind} after {tries} attempt(s)"
             if tries >= config.max_attempts:
-                raise _GaveUp(reason)
+                raise RequestGaveUp(reason)
             delay = min(config.backoff_max, config.backoff_base * 2 ** (tries - 1))
             delay = self.rng.uniform(delay / 2, delay)
             if retry_after is not None:
                 delay = max(delay, min(retry_after, config.backoff_max))
             if loop.time() - first_failure + delay > config.max_retry_seconds:
-                raise _GaveUp(reason + f" within {config.max_retry_seconds:g}s")
+                raise RequestGaveUp(reason + f" within {config.max_retry_seconds:g}s")
             self.stats["retries"] += 1
             logger.debug("retrying in %.2fs: %s", delay, kind)
             await asyncio.sleep(delay)
@@ -354,7 +352,7 @@ class EndpointSession:
             if "response_format" in detail:
                 # A refusal of the field, whatever the status: llama-cpp-python's server answers an
                 # unknown response_format type with a 500 that names it. Retrying would not help.
-                raise _Rejected(f"HTTP {response.status_code}: {detail}", response.status_code)
+                raise RequestRejected(f"HTTP {response.status_code}: {detail}", response.status_code)
             raise _HTTPStatus(response.status_code, response.headers.get("retry-after"), detail)
         try:
             data = response.json()
@@ -389,7 +387,7 @@ class EndpointSession:
 
     def _classify(self, exc: Exception) -> tuple[str, float | None]:
         """The stats key of a transient failure and the server's Retry-After; raises otherwise."""
-        if isinstance(exc, (InferenceServerError, _Rejected)):
+        if isinstance(exc, (InferenceServerError, RequestRejected)):
             raise exc
         if isinstance(exc, _HTTPStatus):
             status, retry_after = exc.status, exc.retry_after
@@ -408,7 +406,7 @@ class EndpointSession:
                     status=status,
                 ) from None
             if status not in RETRIED_STATUSES:
-                raise _Rejected(str(exc), status) from None
+                raise RequestRejected(str(exc), status) from None
             kind = {429: "http_429", 503: "http_503"}.get(status, "http_5xx")
             return kind, _seconds(retry_after)
         if isinstance(exc, (InferenceTimeoutError, asyncio.TimeoutError, httpx2.TimeoutException)):

@@ -1,92 +1,51 @@
 """Completions for eval items from a model behind Text Generation Inference or an OpenAI-style server.
 
-The requests go through the LLM input writer's :class:`~case2code_hub.inputs.llm.EndpointSession`:
-``AsyncInferenceClient`` on our own HTTP clients, never more requests in flight than the server's
-``/info`` ``max_concurrent_requests`` (or ``concurrency``), and 429, 5xx, timeouts and dropped
-connections retried with exponential backoff and jitter, bounded in attempts and in time. Sample
-``j`` of an item uses seed ``seed + j``, so a rerun asks the same questions.
+The requests go through :class:`case2code_hub.inference.EndpointSession`, as the LLM input
+writer's do: never more requests in flight than the server takes, and 429, 5xx, timeouts and
+dropped connections retried with exponential backoff and jitter, bounded in attempts and in time.
+Sample ``j`` of an item uses seed ``seed + j``, so a rerun asks the same questions.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Iterable, Mapping
 
-from ..errors import ConfigError, InferenceServerError
+from ..errors import InferenceServerError
+from ..inference import EndpointConfig, EndpointSession, RequestGaveUp, RequestRejected, request_body
+from ..inference.settings import at_least
 from ..utils.files import write_jsonl
 from ..utils.logging import get_logger, progress
 
 logger = get_logger(__name__)
 
-Generator = Literal["tgi", "openai"]
-
 
 @dataclass
-class GenerationConfig:
-    """Where the model is and how to sample it.
+class CompletionConfig(EndpointConfig):
+    """Where the model is and how to sample it (see :class:`~case2code_hub.inference.EndpointConfig`):
+    ``n`` completions per item, greedy by default (``temperature`` 0), sample ``j`` with seed
+    ``seed + j`` (TGI refuses seed 0, so ``seed`` starts at 1)."""
 
-    Attributes:
-        endpoint: the server's base URL. generator: ``tgi`` (``/generate``) or ``openai``
-            (``/v1/chat/completions``). model: the model name sent to OpenAI-style servers
-            (default: what the server names).
-        n: completions per item. temperature: 0 is greedy. max_new_tokens: per completion.
-        concurrency: most requests in flight (default: the server's ``max_concurrent_requests``).
-        max_attempts / max_retry_seconds: bounds on the retries of one request.
-        backoff_base / backoff_max: the exponential backoff's first and largest delay.
-        seed: of sample 0. token: bearer token; None takes the usual Hugging Face token.
-    """
-
-    endpoint: str = "http://127.0.0.1:8080"
-    generator: Generator = "tgi"
-    model: str | None = None
-    n: int = 1
-    temperature: float = 0.0
-    max_new_tokens: int = 1024
-    concurrency: int | None = None
-    max_attempts: int = 6
-    max_retry_seconds: float = 120.0
-    request_timeout: float = 300.0
     seed: int = 1
-    backoff_base: float = 0.25
-    backoff_max: float = 20.0
-    token: str | None = field(default=None, repr=False)
-    parallel_writers: int = 1  # processes sharing the server's limit (eval runs in one)
+    n: int = 1
 
     def __post_init__(self) -> None:
-        if not isinstance(self.endpoint, str) or not re.match(r"^https?://[^/\s]+", self.endpoint):
-            raise ConfigError(f"endpoint must be an http(s) URL, got {self.endpoint!r}", field="endpoint")
-        if self.generator not in ("tgi", "openai"):
-            raise ConfigError(f"generator must be 'tgi' or 'openai', got {self.generator!r}", field="generator")
-        for name in ("n", "max_new_tokens", "max_attempts"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)!r}", field=name)
-        if self.concurrency is not None and (not isinstance(self.concurrency, int) or self.concurrency < 1):
-            raise ConfigError(f"concurrency must be a positive integer, got {self.concurrency!r}", field="concurrency")
-        if not isinstance(self.seed, int) or self.seed < 1:
-            raise ConfigError(f"seed must be a positive integer (TGI refuses 0), got {self.seed!r}", field="seed")
-        if not isinstance(self.temperature, (int, float)) or self.temperature < 0:
-            raise ConfigError(f"temperature must be >= 0, got {self.temperature!r}", field="temperature")
-        for name in ("max_retry_seconds", "request_timeout", "backoff_base", "backoff_max"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}", field=name)
+        super().__post_init__()
+        at_least(self, "n", 1)
+        at_least(self, "seed", 1)
         if self.n > 1 and self.temperature == 0:
             logger.warning("n=%d with temperature 0: greedy decoding gives the same completion every time", self.n)
 
 
-async def _generate_all(items: list[Mapping[str, Any]], cfg: GenerationConfig, stats: Counter, bar, task,
+async def _generate_all(items: list[Mapping[str, Any]], cfg: CompletionConfig, stats: Counter, bar, task,
                         on_item) -> dict[str, str]:
     """Ask for every item's completions; ``on_item(id, completions)`` as each item's arrive. An item
     whose request was refused or kept failing is left out (its reason returned); a failure that
     ends the run (401, wrong route) is raised."""
-    from ..inputs.llm import EndpointSession
-    from ..inputs.llm.client import _GaveUp, _Rejected
-    from ..inputs.llm.endpoint import request_body
-
     session = EndpointSession(cfg, stats)
     await session.open()
     failed: dict[str, str] = {}
@@ -98,9 +57,9 @@ async def _generate_all(items: list[Mapping[str, Any]], cfg: GenerationConfig, s
     async def item_completions(index: int, item: Mapping[str, Any]) -> None:
         try:
             out = await asyncio.gather(*(one(item["prompt"], cfg.seed + j, index * cfg.n + j) for j in range(cfg.n)))
-        except _Rejected as exc:
+        except RequestRejected as exc:
             failed[item["id"]] = f"refused ({exc.status}): {session.redact(str(exc))}"[:300]
-        except _GaveUp as exc:
+        except RequestGaveUp as exc:
             failed[item["id"]] = f"kept failing: {exc}"[:300]
         else:
             on_item(item["id"], list(out))
@@ -131,7 +90,7 @@ def _answered(path: Path, n: int) -> dict[str, list[str]]:
     return done
 
 
-def completions_file(items: list[Mapping[str, Any]], cfg: GenerationConfig) -> Path | None:
+def completions_file(items: list[Mapping[str, Any]], cfg: CompletionConfig) -> Path | None:
     """Where completions are kept when no file is named: the user's cache, under a digest of what
     decides them (model, sampling, the items' prompts), so the same command resumes; None when
     caching is off."""
@@ -153,7 +112,7 @@ def completions_file(items: list[Mapping[str, Any]], cfg: GenerationConfig) -> P
 def generate_completions(
     items: Iterable[Mapping[str, Any]],
     *,
-    config: GenerationConfig | None = None,
+    config: CompletionConfig | None = None,
     out: str | os.PathLike | None = None,
 ) -> dict[str, list[str]]:
     """``config.n`` completions of each item's ``prompt`` from the server.
@@ -177,7 +136,7 @@ def generate_completions(
     """
     import json
 
-    cfg = config or GenerationConfig()
+    cfg = config or CompletionConfig()
     rows = list(items)
     path = Path(out) if out is not None else completions_file(rows, cfg)
     done = _answered(path, cfg.n) if path is not None else {}
