@@ -3,7 +3,7 @@ run them in a sandbox, build a dataset folder that stock ``datasets.load_dataset
 
 from ._version import __version__
 
-__all__ = ["CaseReward", "__version__", "grade", "load"]
+__all__ = ["CaseReward", "__version__", "assemble", "build", "generate", "grade", "load"]
 
 
 def __getattr__(name: str):
@@ -13,6 +13,14 @@ def __getattr__(name: str):
         from .hub import load
 
         return load
+    if name in ("build", "assemble"):
+        from . import builder
+
+        return getattr(builder, name)
+    if name == "generate":
+        from .generation import generate
+
+        return generate
     if name in ("CaseReward", "grade"):
         from . import evaluate
 

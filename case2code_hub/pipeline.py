@@ -1,12 +1,12 @@
 """The generation stages as datatrove ``PipelineStep``s, and the executor that runs them.
 
 corpus --HarvestStep--> Function --WriteInputsStep--> inputs --ExecuteStep (sandbox)--> cases
-      --SelectCasesStep--> kept cases --ShardWriter--> ``<work_dir>/shards/<rank>.jsonl``
+      --SelectCasesStep--> kept cases --WriteShardStep--> ``<work_dir>/shards/<rank>.jsonl``
 
 Each rank reads its own share of the corpus and writes one shard, atomically (write, then
 rename), so datatrove's ``completions/`` markers and our shards agree after any crash: a rerun
 skips finished ranks. Global work that needs every shard (cross-shard dedup, the train/eval
-split, difficulty thresholds) happens afterwards in :mod:`case2code_hub.build`.
+split, difficulty thresholds) happens afterwards in :mod:`case2code_hub.builder`.
 """
 
 from __future__ import annotations
@@ -440,7 +440,7 @@ class SelectCasesStep(PipelineStep):
             yield item
 
 
-class ShardWriter(PipelineStep):
+class WriteShardStep(PipelineStep):
     """Writes this rank's functions with their cases to ``<shards_dir>/<rank>.jsonl``, atomically."""
 
     name = "shard writer"
@@ -502,7 +502,7 @@ def generation_steps(
                         workers=workers, call_sites=str(call_sites) if call_sites else None),
         ExecuteStep(config, workers=workers),
         SelectCasesStep(config),
-        ShardWriter(str(shards_dir), generator=config.generator),
+        WriteShardStep(str(shards_dir), generator=config.generator),
     ]
 
 

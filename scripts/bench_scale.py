@@ -141,9 +141,9 @@ def write_corpus(folder: Path, n_functions: int) -> Path:
 def run_one(args: argparse.Namespace) -> None:
     """In the child: what ``build()`` does (generate, then assemble), with the bench's settings;
     report seconds and counts as one JSON line."""
-    from case2code_hub.build import assemble
+    from case2code_hub.builder import assemble
     from case2code_hub.executors import ExecutorConfig
-    from case2code_hub.generate import generate
+    from case2code_hub.generation import generate
     from case2code_hub.pipeline import GenerationConfig
 
     started = time.monotonic()

@@ -81,7 +81,7 @@ def run(args: argparse.Namespace, p_503: float) -> dict:
 def run_build(functions: int, latency: float, max_concurrent: int) -> dict:
     """A whole build through the stub (the model's inputs seeding the coverage search): how busy it
     keeps a server of C slots and L seconds per answer, from its first request to its last answer."""
-    from case2code_hub.build import build
+    from case2code_hub.builder import build
 
     command = [sys.executable, str(ROOT / "tests/tgi_server.py"), "--no-schema", "--latency", str(latency),
                "--max-concurrent", str(max_concurrent)]  # fmt: skip

@@ -122,7 +122,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1)
     args = parser.parse_args()
 
-    from case2code_hub.build import build
+    from case2code_hub.builder import build
 
     args.work.mkdir(parents=True, exist_ok=True)
     model = args.model_file or fetch_model(args.work)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from datasets import load_dataset
 
-from case2code_hub.build import build
+from case2code_hub.builder import build
 from case2code_hub.errors import ConfigError, CorpusError
 from case2code_hub.schema import features
 
@@ -165,7 +165,7 @@ def test_functions_that_copy_humaneval_are_dropped(tmp_path):
 
 
 def test_summary_lists_only_drop_reasons():
-    from case2code_hub.build import BuildSummary
+    from case2code_hub.builder import BuildSummary
 
     summary = BuildSummary(
         out_dir="x", functions=1, cases=5, eval_items=0, prompted_rows=3, seconds=0.1,

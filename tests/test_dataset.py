@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from case2code_hub import schema
-from case2code_hub.dataset import build as build_mod
+from case2code_hub.dataset import folder as build_mod
 from case2code_hub.dataset import build_dataset
 from case2code_hub.dataset.card import CARD_MARKER, configs_metadata, is_case2code_folder
 from case2code_hub.errors import ConfigError, DatasetError

@@ -18,7 +18,7 @@ import pytest
 
 from case2code_hub import quality as quality_mod
 from case2code_hub import schema
-from case2code_hub.dataset import build as build_mod
+from case2code_hub.dataset import folder as build_mod
 from case2code_hub.dataset import build_dataset, shards, templates
 from case2code_hub.dataset.external import SortedRuns
 from case2code_hub.quality import QualityTally
@@ -268,7 +268,7 @@ import sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2])
 from test_dataset import make_records
-from case2code_hub.dataset import build as build_mod
+from case2code_hub.dataset import folder as build_mod
 
 build_mod._RUN_BYTES = 2_000  # spill runs into the staging folder before the kill
 records = make_records()

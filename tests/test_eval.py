@@ -10,7 +10,7 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from case2code_hub.build import build
+from case2code_hub.builder import build
 from case2code_hub.cli import app
 from case2code_hub.evaluate import EvalConfig, evaluate, load_items, score
 

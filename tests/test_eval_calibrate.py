@@ -9,10 +9,10 @@ import pytest
 from datasets import load_dataset
 from typer.testing import CliRunner
 
-from case2code_hub.build import build
+from case2code_hub.builder import build
 from case2code_hub.cli import app
 from case2code_hub.errors import DatasetError
-from case2code_hub.evaluate.calibrate import calibrate, level_for
+from case2code_hub.evaluate.calibration import calibrate, level_for
 
 from sample_corpus import write_corpus
 

@@ -20,7 +20,7 @@ import pytest
 from case2code_hub.errors import ConfigError, CorpusError
 from case2code_hub.harvest import harvest, harvest_module, iter_documents
 from case2code_hub.harvest.dedup import Deduplicator, fingerprint
-from case2code_hub.harvest.extract import BUILTIN_NAMES
+from case2code_hub.harvest.functions import BUILTIN_NAMES
 from case2code_hub.harvest.scopes import statement_names
 from case2code_hub.schema import Function, Source, function_id
 

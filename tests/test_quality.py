@@ -191,7 +191,7 @@ def test_summarise_means_shares_and_yield():
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    from case2code_hub.build import build
+    from case2code_hub.builder import build
 
     root = tmp_path_factory.mktemp("quality")
     out = root / "ds"

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from case2code_hub.build import assemble, build
+from case2code_hub.builder import assemble, build
 from case2code_hub.errors import ConfigError, CorpusError, DatasetError
 from case2code_hub.executors import ExecutorConfig, require_ray
-from case2code_hub.generate import generate
+from case2code_hub.generation import generate
 from case2code_hub.harvest import sources
 from case2code_hub.pipeline import GenerationConfig
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from case2code_hub.build import assemble, build
+from case2code_hub.builder import assemble, build
 from case2code_hub.executors import ExecutorConfig
-from case2code_hub.generate import generate
+from case2code_hub.generation import generate
 from case2code_hub.pipeline import GenerationConfig
 
 from sample_corpus import write_corpus

@@ -34,7 +34,7 @@ def build(
     verbose: Verbose = False,
 ) -> None:
     """Harvest functions, write inputs, run them in the sandbox, and write a dataset folder."""
-    from ..build import build as run_build
+    from ..builder import build as run_build
 
     setup_logging(verbose)
     with user_errors():

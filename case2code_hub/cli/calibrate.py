@@ -19,7 +19,7 @@ def calibrate_command(
     verbose: Verbose = False,
 ) -> None:
     """Relabel difficulty from measured pass rates (KodCode-style) and rewrite the eval splits."""
-    from ..evaluate.calibrate import calibrate
+    from ..evaluate.calibration import calibrate
 
     setup_logging(verbose)
     with user_errors():

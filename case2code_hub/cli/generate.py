@@ -55,7 +55,7 @@ def generate(
     A writer model's token comes from HF_TOKEN (or the saved login) on the machines that run the
     ranks: it is never written into a job script or the work dir."""
     from ..executors import ExecutorConfig
-    from ..generate import generate as run_generate
+    from ..generation import generate as run_generate
     from ..pipeline import GenerationConfig
 
     setup_logging(verbose)
@@ -89,7 +89,7 @@ def assemble(
     verbose: Verbose = False,
 ) -> None:
     """Write the dataset folder from a work dir's shards (cross-shard dedup, split, difficulty, card)."""
-    from ..build import assemble as run_assemble
+    from ..builder import assemble as run_assemble
 
     setup_logging(verbose)
     with user_errors():

@@ -1,5 +1,5 @@
 """Dataset building: difficulty, train/eval split, prompt templates, the card, and the folder build."""
 
-from .build import BuildConfig, BuildReport, build_dataset
+from .folder import BuildConfig, BuildReport, build_dataset
 
 __all__ = ["BuildConfig", "BuildReport", "build_dataset"]

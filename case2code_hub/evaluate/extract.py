@@ -7,7 +7,7 @@ for the whole completion, started at its first ``def``/``import`` line.
 
 Which function: the module-level ``def`` named like the entry point, else the only module-level
 ``def``. What comes with it: the imports, helpers and constants it reads, transitively, as the
-harvester carries them (:class:`case2code_hub.harvest.extract.ModuleIndex`). When a name it
+harvester carries them (:class:`case2code_hub.harvest.functions.ModuleIndex`). When a name it
 reads is bound nowhere, the definitions and imports of the block are all kept (no top-level
 calls, prints or asserts), and the sandbox decides.
 """
@@ -18,7 +18,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from ..harvest.extract import ModuleIndex
+from ..harvest.functions import ModuleIndex
 from ..utils.syntax import parse_ast
 
 _FENCE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)^[ \t]*```", re.DOTALL | re.MULTILINE)

@@ -16,7 +16,7 @@ from ..errors import ConfigError
 from ..schema import Function, Source, function_id
 from ..utils.logging import get_logger
 from .dedup import Deduplicator, fingerprint
-from .extract import ModuleIndex, SelfContained, parameter_names
+from .functions import ModuleIndex, SelfContained, parameter_names
 from .filters import FilterConfig, compile_reason, count_drop, length_reason, side_effect_reason, signature_reason
 from .sources import SourceDocument, iter_documents
 from ..utils.syntax import parse_ast

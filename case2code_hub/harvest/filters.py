@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..errors import ConfigError
-from .extract import SelfContained
+from .functions import SelfContained
 
 ALLOWED_DECORATORS = frozenset({"lru_cache", "cache"})
 

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from .errors import ConfigError, DatasetError
 from .executors import ExecutorConfig
-from .generate import check_corpus, generate, incomplete_ranks, read_work_dir
+from .generation import check_corpus, generate, incomplete_ranks, read_work_dir
 from .dataset.decontaminate import load_checkers, parse_benchmarks
 from .harvest.sources import corpus_name, source_datasets
 from .pipeline import GenerationConfig, read_rank_stats
@@ -224,7 +224,7 @@ def build(
         ConfigError: a bad option. CorpusError: an unreadable corpus. DatasetError: an unsafe
             ``out_dir`` or a broken shard.
     """
-    from .dataset.build import check_target as check_out_dir
+    from .dataset.folder import check_target as check_out_dir
 
     started = time.monotonic()
     if tasks < 1:
@@ -313,7 +313,7 @@ def assemble(
         DatasetError: not a work dir, unfinished ranks, a missing or corrupt shard, or an unsafe
             ``out_dir``. ConfigError: a bad option.
     """
-    from .dataset.build import check_target as check_out_dir
+    from .dataset.folder import check_target as check_out_dir
 
     started = time.monotonic()
     if not 0 < eval_share < 1:
@@ -338,7 +338,7 @@ def _assemble(
     samples_per_function: int,
     decontaminate: bool | str,
 ) -> tuple[Any, Counter[str]]:
-    from .dataset.build import build_dataset
+    from .dataset.folder import build_dataset
 
     pending = incomplete_ranks(work, tasks)
     if pending:

@@ -2,7 +2,7 @@
 datatrove executor (local, Slurm, Ray: :mod:`.executors`).
 
 ``generate()`` leaves ``<work_dir>/shards/<rank>.jsonl`` plus datatrove's ``logs/completions/<rank>``;
-:func:`case2code_hub.build.assemble` then runs, once, the steps that need every shard. A rerun after
+:func:`case2code_hub.builder.assemble` then runs, once, the steps that need every shard. A rerun after
 a crash (even ``kill -9``) redoes only the unfinished ranks, and the dataset comes out
 byte-identical: ids are content hashes, seeds are per function, and shards, completion markers and
 the dataset folder are each written whole and renamed into place.
