@@ -41,7 +41,7 @@ from ..dataset.staging import check_target, swap_into_place
 from ..dataset.templates import render_eval_prompt
 from ..errors import ConfigError, DatasetError, InputFileError, LiteralSyntaxError
 from ..sandbox.canonical import Unserializable, canonical_repr
-from ..schema import DIFFICULTIES, ExecutionTask, features
+from ..schema import DIFFICULTIES, ExecutionTask, difficulty_code, features
 from ..utils.logging import get_logger, progress
 from ..utils.syntax import parse_ast
 from .compare import case_matches
@@ -380,7 +380,8 @@ def _write_folder(items: list[dict[str, Any]], out: Path, report: ImportReport, 
         os.chmod(staged, 0o755)
         (staged / "eval").mkdir()
         for level in levels:
-            part = [item for item in items if item["difficulty"] == level]
+            code = difficulty_code(level)  # the ClassLabel's code in the file; items keep the name
+            part = [{**item, "difficulty": code} for item in items if item["difficulty"] == level]
             table = pa.Table.from_pylist(part, schema=arrow_schema)
             pq.write_table(table, staged / "eval" / f"{level}-00000-of-00001.parquet", compression="zstd")
         (staged / "README.md").write_text(_card(report, levels, source=source, prompt=prompt), encoding="utf-8")
