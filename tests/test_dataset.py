@@ -220,11 +220,13 @@ def test_card_parses_and_declares_the_configs(built):
             want.update({level: report.counts["eval"]["test"][level] for level in present["eval"]})
         assert {name: split.num_examples for name, split in builder.info.splits.items()} == want, config
         assert all(split.num_bytes > 0 for split in builder.info.splits.values())
-    # The YAML itself: difficulty is a class_label with its names, in every config.
+    # The YAML itself: difficulty is a class_label with its names, in every config; the text says
+    # how to get a name back.
     assert sorted(info["config_name"] for info in data["dataset_info"]) == sorted(present)
     for info in data["dataset_info"]:
         (difficulty,) = [f for f in info["features"] if f["name"] == "difficulty"]
         assert difficulty["dtype"] == {"class_label": {"names": {"0": "easy", "1": "medium", "2": "hard"}}}, info["config_name"]
+    assert 'ds.features["difficulty"].int2str(row["difficulty"])' in card.text
     assert data["license"] == "other" and data["task_categories"] == ["text-generation"]
     assert data["language"] == ["en", "code"] and data["size_categories"] == ["n<1K"]
     assert {"code", "synthetic", "case2code"} <= set(data["tags"])

@@ -117,6 +117,7 @@ def test_cases_hold_our_outputs_with_the_official_ones_beside(imported):
     assert raised["outcome"] == "raised" and raised["output"].startswith("ZeroDivisionError")
     assert rows["ok"]["prompt"].startswith("Function: double")  # the official prompt, kept as is
     assert loaded.features["difficulty"].names == ["easy", "medium", "hard"]  # a ClassLabel, as a build writes
+    assert 'ds.features["difficulty"].int2str(row["difficulty"])' in (out / "README.md").read_text(encoding="utf-8")
     assert {loaded.features["difficulty"].int2str(row["difficulty"]) for row in rows.values()} <= {"easy", "medium", "hard"}
 
 

@@ -423,7 +423,9 @@ skips them unless `--include-flagged` is given. Kept: {report.kept}.
 | --- | ---: |
 {flags}
 
-Difficulty is the builder's static score, cut at the tertiles of the kept items.
+Difficulty is the builder's static score, cut at the tertiles of the kept items. `difficulty` is a
+`ClassLabel` (easy=0, medium=1, hard=2): `ds.features["difficulty"].int2str(row["difficulty"])`
+gives the name.
 """
     card_mod.validate_card(text, splits=splits)
     return text
