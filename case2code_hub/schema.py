@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import operator
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from .errors import DatasetError
 from .utils.syntax import parse_ast
 
 Outcome = Literal["returned", "raised", "timeout", "memory", "crashed", "unserializable", "nondeterministic"]
@@ -36,6 +38,39 @@ def exception_type(output: str) -> str:
     return output.split(":", 1)[0].strip()
 Difficulty = Literal["easy", "medium", "hard"]
 DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
+
+
+# ``difficulty`` is a ``ClassLabel`` in every config: our rows carry the level's name, the Parquet
+# files its int code (the index in DIFFICULTIES). Writers encode, readers decode.
+def difficulty_code(name: str) -> int:
+    """The ``difficulty`` ClassLabel code of a level name (``easy`` 0, ``medium`` 1, ``hard`` 2).
+
+    Raises:
+        DatasetError: not a level name.
+    """
+    try:
+        return DIFFICULTIES.index(name)
+    except ValueError:
+        raise DatasetError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {name!r}") from None
+
+
+def difficulty_name(value: int | str) -> str:
+    """The level name of a ``difficulty`` value read back: a ClassLabel code, or a string (a folder
+    written before the column was a ClassLabel), returned unchanged.
+
+    Raises:
+        DatasetError: an int that is no level's code, or neither an int nor a string.
+    """
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, bool):
+        try:
+            code = operator.index(value)
+        except TypeError:
+            code = -1
+        if 0 <= code < len(DIFFICULTIES):
+            return DIFFICULTIES[code]
+    raise DatasetError(f"not a difficulty code (0 to {len(DIFFICULTIES) - 1}): {value!r}")
 
 
 def normalise_source(code: str) -> str:
@@ -163,8 +198,10 @@ CONFIGS: tuple[str, ...] = ("raw", *TRAINING_CONFIGS, "rl", "eval")
 
 def _features():
     # Imported lazily: the sandbox's zygote imports this module and must stay light.
-    from datasets import Features, List, Value
+    from datasets import ClassLabel, Features, List, Value
 
+    # Stored as int64 codes; ``features["difficulty"].int2str(code)`` gives the name.
+    difficulty = ClassLabel(names=list(DIFFICULTIES))
     case = {"input": Value("string"), "output": Value("string"), "outcome": Value("string"), "writer": Value("string")}
     source = {"corpus": Value("string"), "path": Value("string"), "repo": Value("string"), "license": Value("string")}
     raw = Features(
@@ -175,7 +212,7 @@ def _features():
             "cases": List(case),
             "source": source,
             "generator": Value("string"),
-            "difficulty": Value("string"),
+            "difficulty": difficulty,
             "stats": {
                 "difficulty_score": Value("float64"),
                 "ast_nodes": Value("int64"),
@@ -197,9 +234,9 @@ def _features():
     # must never carry two of them.
     sample = {"id": Value("string"), "function_id": Value("string"), "template": Value("string")}
     message = List({"role": Value("string"), "content": Value("string")})
-    prompted = Features({**sample, "prompt": Value("string"), "completion": Value("string"), "difficulty": Value("string")})
-    chat = Features({**sample, "messages": message, "difficulty": Value("string")})
-    text = Features({**sample, "text": Value("string"), "difficulty": Value("string")})
+    prompted = Features({**sample, "prompt": Value("string"), "completion": Value("string"), "difficulty": difficulty})
+    chat = Features({**sample, "messages": message, "difficulty": difficulty})
+    text = Features({**sample, "text": Value("string"), "difficulty": difficulty})
     # RL with verifiable rewards: a conversational prompt showing the observed cases; the hidden
     # cases (and the entry point) reach a reward function as keyword columns.
     rl = Features(
@@ -209,7 +246,7 @@ def _features():
             "prompt": message,
             "observed_cases": List(case),
             "hidden_cases": List(case),
-            "difficulty": Value("string"),
+            "difficulty": difficulty,
         }
     )
     eval_ = Features(
@@ -222,7 +259,7 @@ def _features():
             "reference_code": Value("string"),
             # Where the function came from, its license included (as in raw).
             "source": source,
-            "difficulty": Value("string"),
+            "difficulty": difficulty,
         }
     )
     return {"raw": raw, "prompted": prompted, "chat": chat, "text": text, "rl": rl, "eval": eval_}

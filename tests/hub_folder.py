@@ -12,12 +12,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
+from datasets import Features
 
 from case2code_hub.dataset.card import configs_metadata
 
 # The configs this fixture writes (a real build has more; the hub code reads whatever the card declares).
 SPLITS = {"raw": ["train"], "prompted": ["train"], "eval": ["easy", "medium", "hard"]}
-from case2code_hub.schema import DIFFICULTIES
+from case2code_hub.schema import DIFFICULTIES, difficulty_code, features
 
 
 def card_text(pretty_name: str = "Case2Code test") -> str:
@@ -31,13 +32,15 @@ def card_text(pretty_name: str = "Case2Code test") -> str:
     )
 
 
-def _rows(prefix: str, count: int, level_of: int | None = None, *, with_cases: bool = False) -> pa.Table:
+def _rows(prefix: str, count: int, level_of: int | None = None, *, with_cases: bool = False,
+          class_label: bool = True) -> pa.Table:
     levels = [DIFFICULTIES[(i if level_of is None else level_of) % 3] for i in range(count)]
     columns = {
         "id": [f"{prefix}-{i:06d}" for i in range(count)],
         "entry_point": [f"f{i}" for i in range(count)],
         "text": [f"def f{i}(x):\n    return x + {i}\n" for i in range(count)],
-        "difficulty": levels,
+        # As a build writes it: the ClassLabel's int64 code (the feature in the schema's metadata).
+        "difficulty": pa.array([difficulty_code(level) for level in levels], pa.int64()) if class_label else levels,
     }
     if with_cases:  # the raw config's case list and source, as the data contract has them
         columns["cases"] = [
@@ -45,7 +48,12 @@ def _rows(prefix: str, count: int, level_of: int | None = None, *, with_cases: b
             for i in range(count)
         ]
         columns["source"] = [{"corpus": "stdlib" if i % 3 else "folder", "path": f"m{i}.py", "license": "PSF-2.0"} for i in range(count)]
-    return pa.table(columns)
+    table = pa.table(columns)
+    if not class_label:
+        return table
+    written = Features.from_arrow_schema(table.schema)
+    written["difficulty"] = features("raw")["difficulty"]
+    return table.cast(written.arrow_schema)
 
 
 def write_dataset_folder(
@@ -56,21 +64,23 @@ def write_dataset_folder(
     prompted_rows: int = 24,
     eval_rows: dict[str, int] | None = None,
     raw_shards: int = 1,
+    class_label: bool = True,
 ) -> Path:
-    """Write a dataset folder under ``root``; ``tag`` goes into every id, so builds differ by tag."""
+    """Write a dataset folder under ``root``; ``tag`` goes into every id, so builds differ by tag.
+    ``class_label=False``: difficulty as the names, as releases before the ClassLabel have it."""
     eval_rows = eval_rows or {"easy": 2, "medium": 3, "hard": 4}
     root.mkdir(parents=True, exist_ok=True)
     per_shard = raw_rows // raw_shards
     for shard in range(raw_shards):
         (root / "raw").mkdir(exist_ok=True)
         count = per_shard if shard < raw_shards - 1 else raw_rows - per_shard * (raw_shards - 1)
-        table = _rows(f"{tag}-raw{shard}", count, with_cases=True)
+        table = _rows(f"{tag}-raw{shard}", count, with_cases=True, class_label=class_label)
         pq.write_table(table, root / "raw" / f"train-{shard:05d}-of-{raw_shards:05d}.parquet")
     (root / "prompted").mkdir(exist_ok=True)
-    pq.write_table(_rows(f"{tag}-prompted", prompted_rows), root / "prompted" / "train-00000-of-00001.parquet")
+    pq.write_table(_rows(f"{tag}-prompted", prompted_rows, class_label=class_label), root / "prompted" / "train-00000-of-00001.parquet")
     (root / "eval").mkdir(exist_ok=True)
     for index, level in enumerate(DIFFICULTIES):
-        pq.write_table(_rows(f"{tag}-eval-{level}", eval_rows[level], level_of=index), root / "eval" / f"{level}-00000-of-00001.parquet")
+        pq.write_table(_rows(f"{tag}-eval-{level}", eval_rows[level], level_of=index, class_label=class_label), root / "eval" / f"{level}-00000-of-00001.parquet")
     (root / "README.md").write_text(card_text(), encoding="utf-8")
     (root / "build.json").write_text(json.dumps({"corpus": "stdlib", "seed": 0, "writer": "offline"}), encoding="utf-8")
     return root

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from datasets import load_dataset
+from datasets import ClassLabel, load_dataset
 
 from case2code_hub.builder import build
 from case2code_hub.errors import ConfigError, CorpusError
@@ -63,12 +63,16 @@ def test_all_configs_load_offline(built):
     assert len(evals["test"]) == summary.eval_items
     # A level with no eval item has no split (datasets refuses empty splits); the others add up.
     assert len(evals["test"]) == sum(len(evals[s]) for s in ("easy", "medium", "hard") if s in evals)
-    assert set(hard["difficulty"]) <= {"hard"}
+    # difficulty is a ClassLabel everywhere: int codes in the rows, the names in the features.
+    for ds in (raw, prompted, default, *training.values(), *evals.values()):
+        assert isinstance(ds.features["difficulty"], ClassLabel)
+        assert ds.features["difficulty"].names == ["easy", "medium", "hard"]
+    assert len(hard) and {hard.features["difficulty"].int2str(code) for code in hard["difficulty"]} == {"hard"}
     raw_ids = set(raw["id"])
     assert not raw_ids & set(evals["test"]["id"]), "a function is in both train and eval"
     assert set(prompted["function_id"]) <= raw_ids
     for row in raw:
-        assert row["difficulty"] in {"easy", "medium", "hard"}
+        assert raw.features["difficulty"].int2str(row["difficulty"]) in {"easy", "medium", "hard"}
         returned = [c for c in row["cases"] if c["outcome"] == "returned"]
         assert len(returned) >= 3
         assert len({c["output"] for c in row["cases"]}) > 1

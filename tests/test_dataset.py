@@ -58,13 +58,23 @@ def test_report_counts(built, records):
 
 
 def test_load_every_config_with_contract_features(built):
+    import pyarrow.parquet as pq
+    from datasets import ClassLabel
+
     out, report = built
-    for config in ("raw", "prompted", "eval"):
+    for config in schema.CONFIGS:
         dataset = _load(str(out), config)
         for split in dataset:
             assert dataset[split].features == schema.features(config), (config, split)
-            assert set(dataset[split]["difficulty"]) <= set(schema.DIFFICULTIES)
-            assert all(dataset[split]["difficulty"])
+            label = dataset[split].features["difficulty"]
+            assert isinstance(label, ClassLabel) and label.names == ["easy", "medium", "hard"], (config, split)
+            codes = dataset[split]["difficulty"]
+            assert codes and set(codes) <= {0, 1, 2}, (config, split)
+            assert {label.int2str(code) for code in codes} <= set(schema.DIFFICULTIES)
+        # The file holds the ClassLabel's int64 codes, and its schema says so without the card.
+        arrow = pq.read_schema(next((out / config).glob("*.parquet")))
+        assert str(arrow.field("difficulty").type) == "int64"
+        assert b'"_type": "ClassLabel"' in arrow.metadata[b"huggingface"], config
     default = _load(str(out))
     assert list(default) == ["train"] and default["train"].num_rows == report.n_train
     assert default["train"].features == schema.features("raw")
@@ -75,7 +85,8 @@ def test_eval_difficulty_splits_share_files_with_test(built):
     test = _load(str(out), "eval", split="test")
     hard = _load(str(out), "eval", split="hard")
     assert hard.num_rows == report.counts["eval"]["test"]["hard"] > 0
-    assert set(hard["difficulty"]) == {"hard"}
+    assert {hard.features["difficulty"].int2str(code) for code in hard["difficulty"]} == {"hard"}
+    assert set(hard["difficulty"]) == {schema.difficulty_code("hard")} == {2}
     assert set(hard["id"]) <= set(test["id"])
     by_level = sum(_load(str(out), "eval", split=level).num_rows for level in report.counts["eval"]["test"]
                    if report.counts["eval"]["test"][level])
@@ -209,6 +220,13 @@ def test_card_parses_and_declares_the_configs(built):
             want.update({level: report.counts["eval"]["test"][level] for level in present["eval"]})
         assert {name: split.num_examples for name, split in builder.info.splits.items()} == want, config
         assert all(split.num_bytes > 0 for split in builder.info.splits.values())
+    # The YAML itself: difficulty is a class_label with its names, in every config; the text says
+    # how to get a name back.
+    assert sorted(info["config_name"] for info in data["dataset_info"]) == sorted(present)
+    for info in data["dataset_info"]:
+        (difficulty,) = [f for f in info["features"] if f["name"] == "difficulty"]
+        assert difficulty["dtype"] == {"class_label": {"names": {"0": "easy", "1": "medium", "2": "hard"}}}, info["config_name"]
+    assert 'ds.features["difficulty"].int2str(row["difficulty"])' in card.text
     assert data["license"] == "other" and data["task_categories"] == ["text-generation"]
     assert data["language"] == ["en", "code"] and data["size_categories"] == ["n<1K"]
     assert {"code", "synthetic", "case2code"} <= set(data["tags"])

@@ -156,11 +156,13 @@ def test_quality_tally_equals_the_summary_of_all_at_once(seed):
 
 
 def _one_shot(rows: list[dict], folder: Path, name: str, config: str, shard_rows: int, group_rows: int) -> None:
-    """The builder's former writer, the reference: every row of a split at once."""
+    """The builder's former writer, the reference: every row of a split at once (difficulty as
+    its ClassLabel code)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     arrow_schema = schema.features(config).arrow_schema
+    rows = [{**row, "difficulty": schema.difficulty_code(row["difficulty"])} for row in rows]
     n_shards = max(1, -(-len(rows) // shard_rows))
     folder.mkdir(parents=True, exist_ok=True)
     for shard in range(n_shards):
@@ -178,9 +180,11 @@ def _one_shot(rows: list[dict], folder: Path, name: str, config: str, shard_rows
 def test_shard_writer_writes_the_bytes_of_the_one_shot_writer(
     records, tmp_path, n_functions, shard_rows, group_rows, batch_rows
 ):
+    import pyarrow.parquet as pq
+
     rows = []
-    for record in records[:n_functions]:
-        function = dict(record, difficulty="medium")
+    for index, record in enumerate(records[:n_functions]):
+        function = dict(record, difficulty=schema.DIFFICULTIES[index % 3])
         rows += templates.render_samples(function, n=3, seed=0)
     _one_shot(rows, tmp_path / "reference", "train", "prompted", shard_rows, group_rows)
     writer = shards.ShardWriter(tmp_path / "streamed", "train", "prompted", shard_rows, row_group_rows=group_rows, batch_rows=batch_rows)
@@ -189,6 +193,10 @@ def test_shard_writer_writes_the_bytes_of_the_one_shot_writer(
     paths = writer.close()
     assert [p.name for p in paths] == sorted(p.name for p in (tmp_path / "reference").iterdir())
     assert _digests(tmp_path / "streamed") == _digests(tmp_path / "reference")
+    # The files hold the codes, in row order; the rows given keep the name.
+    codes = [code for path in paths for code in pq.read_table(path, columns=["difficulty"]).column("difficulty").to_pylist()]
+    assert [schema.difficulty_name(code) for code in codes] == [row["difficulty"] for row in rows]
+    assert {row["difficulty"] for row in rows} == set(schema.DIFFICULTIES)
 
 
 def test_an_empty_split_writes_no_file(tmp_path):

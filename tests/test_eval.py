@@ -55,8 +55,21 @@ def test_references_score_one_and_wrong_solutions_zero(items):
     assert report.summary["pass@k"] == {"1": 0.5, "2": 1.0}
     assert report.summary["items"] == len(items)
     levels = {item["difficulty"] for item in items}
+    assert levels <= {"easy", "medium", "hard"}  # load_items gives the ClassLabel's names
     assert set(report.summary["by_difficulty"]) == levels
     assert sum(b["items"] for b in report.summary["by_difficulty"].values()) == len(items)
+
+
+def test_rows_straight_from_load_dataset_are_reported_by_name(eval_folder, items):
+    from datasets import load_dataset
+
+    rows = load_dataset(str(eval_folder), "eval", split="test")
+    assert set(rows["difficulty"]) <= {0, 1, 2}
+    predictions = {item["id"]: [_fenced(item["reference_code"])] for item in items}
+    report = score(rows, predictions, config=EvalConfig(ks=[1], **FAST))
+    names = {item["id"]: item["difficulty"] for item in items}
+    assert [row["difficulty"] for row in report.items] == [names[row["id"]] for row in report.items]
+    assert set(report.summary["by_difficulty"]) == set(names.values())
 
 
 def test_a_solution_broken_on_one_hidden_case_fails_and_names_it(items):

@@ -106,7 +106,8 @@ def test_references_pass_every_item_not_flagged(imported):
 
 def test_cases_hold_our_outputs_with_the_official_ones_beside(imported):
     _, out, _ = imported
-    rows = {row["id"]: row for row in load_dataset(str(out), "eval", split="test")}
+    loaded = load_dataset(str(out), "eval", split="test")
+    rows = {row["id"]: row for row in loaded}
     sets = rows["sets"]
     assert [c["input"] for c in sets["observed_cases"]] == ["xs=[8, 6]", "xs=[1]", "xs=[40, 30, 3]"]
     assert sets["observed_cases"][0]["output"] == "{6, 8}"
@@ -115,7 +116,9 @@ def test_cases_hold_our_outputs_with_the_official_ones_beside(imported):
     raised = rows["raises"]["observed_cases"][1]
     assert raised["outcome"] == "raised" and raised["output"].startswith("ZeroDivisionError")
     assert rows["ok"]["prompt"].startswith("Function: double")  # the official prompt, kept as is
-    assert {row["difficulty"] for row in rows.values()} <= {"easy", "medium", "hard"}
+    assert loaded.features["difficulty"].names == ["easy", "medium", "hard"]  # a ClassLabel, as a build writes
+    assert 'ds.features["difficulty"].int2str(row["difficulty"])' in (out / "README.md").read_text(encoding="utf-8")
+    assert {loaded.features["difficulty"].int2str(row["difficulty"]) for row in rows.values()} <= {"easy", "medium", "hard"}
 
 
 def test_eval_skips_flagged_items_unless_asked(imported):

@@ -61,7 +61,8 @@ def test_two_versions_load_each_their_own_rows(server, tmp_path):
     assert len(old_test) == 9 and all(i.startswith("a-") for i in old_test["id"])
     assert len(new_test) == 11 and all(i.startswith("b-") for i in new_test["id"])
     raw_hard = hub.load(REPO, "raw", version="1.0.0", difficulty="hard", split="train")
-    assert len(raw_hard) == 4 and set(raw_hard["difficulty"]) == {"hard"}
+    assert len(raw_hard) == 4 and set(raw_hard["difficulty"]) == {2}  # the ClassLabel's code
+    assert {raw_hard.features["difficulty"].int2str(code) for code in raw_hard["difficulty"]} == {"hard"}
 
     manifest = json.loads(server.state.read_file(REPO, "v1.1.0", "case2code.json"))
     assert manifest["version"] == "1.1.0" and manifest["previous_version"] == "1.0.0"
@@ -133,7 +134,16 @@ def test_files_a_version_no_longer_has_are_deleted(server, tmp_path):
 def test_load_reads_a_local_folder(tmp_path):
     folder = write_dataset_folder(tmp_path / "local", tag="a")
     assert len(hub.load(folder, "eval", difficulty="medium")) == 3
-    assert set(hub.load(folder, "prompted", split="train", difficulty="easy")["difficulty"]) == {"easy"}
+    easy = hub.load(folder, "prompted", split="train", difficulty="easy")
+    assert len(easy) == 8 and {easy.features["difficulty"].int2str(code) for code in easy["difficulty"]} == {"easy"}
+
+
+def test_a_release_from_before_the_class_label_loads_and_counts_by_name(tmp_path):
+    folder = write_dataset_folder(tmp_path / "old", tag="a", class_label=False)
+    hard = hub.load(folder, "raw", split="train", difficulty="hard")
+    assert len(hard) == 4 and set(hard["difficulty"]) == {"hard"}
+    assert hub.read_folder(folder).difficulty == hub.read_folder(write_dataset_folder(tmp_path / "new", tag="a")).difficulty
+    assert hub.read_folder(folder).difficulty["raw"]["train"] == {"easy": 4, "medium": 4, "hard": 4}
 
 
 def test_manifest_is_deterministic(tmp_path):
@@ -173,6 +183,6 @@ def test_load_defaults_as_load_dataset_does_and_passes_its_options_through(tmp_p
     assert list(everything) == ["train"] and len(everything["train"]) == 12
     streamed = hub.load(folder, "eval", difficulty="hard", streaming=True)
     assert type(streamed).__name__ == "IterableDataset"
-    assert [row["difficulty"] for row in streamed] == ["hard"] * 4
+    assert [streamed.features["difficulty"].int2str(row["difficulty"]) for row in streamed] == ["hard"] * 4
     easy = hub.load(folder, "raw", split="train", difficulty="easy", streaming=True)
-    assert {row["difficulty"] for row in easy} == {"easy"}
+    assert [easy.features["difficulty"].int2str(row["difficulty"]) for row in easy] == ["easy"] * 4

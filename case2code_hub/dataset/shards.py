@@ -44,6 +44,8 @@ class ShardWriter:
         self.folder, self.name, self.shard_rows = folder, name, shard_rows
         self.row_group_rows, self.batch_rows = row_group_rows, batch_rows
         self.arrow_schema = schema.features(config).arrow_schema
+        # Rows carry the difficulty's name; the file its ClassLabel code.
+        self._encode_difficulty = "difficulty" in self.arrow_schema.names
         self.rows = 0
         # Arrow bytes of the rows written: what ``datasets`` records as a split's ``num_bytes``.
         self.nbytes = 0
@@ -75,7 +77,10 @@ class ShardWriter:
 
     def _convert(self) -> None:
         if self._pending:
-            self._batches.append(self._pa.Table.from_pylist(self._pending, schema=self.arrow_schema))
+            rows = self._pending
+            if self._encode_difficulty:  # a shallow copy: the caller's row keeps the name
+                rows = [{**row, "difficulty": schema.difficulty_code(row["difficulty"])} for row in rows]
+            self._batches.append(self._pa.Table.from_pylist(rows, schema=self.arrow_schema))
             self._pending = []
 
     def _flush(self) -> None:

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Sequence
 
 from ..dataset import card as card_mod
 from ..errors import DatasetError, InputFileError
-from ..schema import CONFIGS, DIFFICULTIES
+from ..schema import CONFIGS, DIFFICULTIES, difficulty_code, difficulty_name, features
 from ..utils.files import atomic_open, iter_jsonl
 from ..utils.logging import get_logger
 
@@ -92,7 +92,7 @@ def calibrate(
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from datasets import Features
+    from datasets import Features, Value
 
     folder = Path(dataset)
     if not card_mod.is_case2code_folder(folder):
@@ -109,6 +109,8 @@ def calibrate(
 
     table = pa.concat_tables([pq.read_table(path) for path in files], promote_options="default")
     rows = table.to_pylist()
+    for row in rows:  # the ClassLabel code (or, in a folder from before it, the name) as the name
+        row["difficulty"] = difficulty_name(row["difficulty"])
     before = Counter(row["difficulty"] for row in rows)
     measured = moved = 0
     for row in rows:
@@ -125,10 +127,13 @@ def calibrate(
         else:
             row["pass_rate"] = -1.0
     rows.sort(key=lambda r: r["id"])
-    schema = table.schema
-    for name, kind in (("static_difficulty", pa.string()), ("pass_rate", pa.float64())):
-        if schema.get_field_index(name) < 0:
-            schema = schema.append(pa.field(name, kind))
+    written = Features.from_arrow_schema(table.schema)
+    # A ClassLabel as a build writes it, also where the folder predates it.
+    written["difficulty"] = features("eval")["difficulty"]
+    for name, kind in (("static_difficulty", "string"), ("pass_rate", "float64")):
+        if name not in written:
+            written[name] = Value(kind)
+    schema = written.arrow_schema
 
     staged = folder / ".eval.calibrating"
     shutil.rmtree(staged, ignore_errors=True)
@@ -136,12 +141,13 @@ def calibrate(
     levels = [level for level in DIFFICULTIES if any(r["difficulty"] == level for r in rows)]
     sizes: dict[str, tuple[int, int]] = {}
     for level in levels:
-        part = pa.Table.from_pylist([r for r in rows if r["difficulty"] == level], schema=schema)
+        code = difficulty_code(level)
+        part = pa.Table.from_pylist([{**r, "difficulty": code} for r in rows if r["difficulty"] == level], schema=schema)
         pq.write_table(part, staged / f"{level}-00000-of-00001.parquet", compression="zstd")
         sizes[level] = (part.num_rows, part.nbytes)
     download = sum(path.stat().st_size for path in staged.glob("*.parquet"))
     info = card_mod.dataset_info_metadata({"eval": sizes}, {"eval": download},
-                                          features_of={"eval": Features.from_arrow_schema(schema)})[0]
+                                          features_of={"eval": written})[0]
     _rewrite_card(folder, levels, names, measured, len(rows), Counter(r["difficulty"] for r in rows), info)
     old = folder / ".eval.previous"
     shutil.rmtree(old, ignore_errors=True)

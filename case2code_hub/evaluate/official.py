@@ -41,7 +41,7 @@ from ..dataset.staging import check_target, swap_into_place
 from ..dataset.templates import render_eval_prompt
 from ..errors import ConfigError, DatasetError, InputFileError, LiteralSyntaxError
 from ..sandbox.canonical import Unserializable, canonical_repr
-from ..schema import DIFFICULTIES, KEPT_OUTCOMES, ExecutionTask, features, has_address
+from ..schema import DIFFICULTIES, KEPT_OUTCOMES, ExecutionTask, difficulty_code, features, has_address
 from ..utils.logging import get_logger, progress
 from ..utils.syntax import parse_ast
 from .compare import case_matches
@@ -381,7 +381,8 @@ def _write_folder(items: list[dict[str, Any]], out: Path, report: ImportReport, 
         os.chmod(staged, 0o755)
         (staged / "eval").mkdir()
         for level in levels:
-            part = [item for item in items if item["difficulty"] == level]
+            code = difficulty_code(level)  # the ClassLabel's code in the file; items keep the name
+            part = [{**item, "difficulty": code} for item in items if item["difficulty"] == level]
             table = pa.Table.from_pylist(part, schema=arrow_schema)
             pq.write_table(table, staged / "eval" / f"{level}-00000-of-00001.parquet", compression="zstd")
         (staged / "README.md").write_text(_card(report, levels, source=source, prompt=prompt), encoding="utf-8")
@@ -423,7 +424,9 @@ skips them unless `--include-flagged` is given. Kept: {report.kept}.
 | --- | ---: |
 {flags}
 
-Difficulty is the builder's static score, cut at the tertiles of the kept items.
+Difficulty is the builder's static score, cut at the tertiles of the kept items. `difficulty` is a
+`ClassLabel` (easy=0, medium=1, hard=2): `ds.features["difficulty"].int2str(row["difficulty"])`
+gives the name.
 """
     card_mod.validate_card(text, splits=splits)
     return text

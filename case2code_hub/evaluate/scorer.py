@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..errors import ConfigError, DatasetError, InputFileError
-from ..schema import DIFFICULTIES
+from ..schema import DIFFICULTIES, difficulty_name
 from ..utils.files import atomic_open, iter_jsonl, write_jsonl
 from ..utils.logging import get_logger, progress
 from . import grading
@@ -66,7 +66,11 @@ def load_items(dataset: str | os.PathLike, *, split: str = "test", revision: str
         rows = load_dataset(str(dataset), "eval", split=split, revision=revision)
     except (ValueError, FileNotFoundError, KeyError) as exc:
         raise DatasetError(f"cannot read the eval config of {dataset} (split {split}): {exc}", path=str(dataset)) from None
-    return [dict(row) for row in rows]
+    items = [dict(row) for row in rows]
+    for item in items:  # read back as its ClassLabel code; our rows carry the name
+        if item.get("difficulty") is not None:
+            item["difficulty"] = difficulty_name(item["difficulty"])
+    return items
 
 
 def load_predictions(path: str | os.PathLike) -> dict[str, list[str]]:
@@ -193,7 +197,7 @@ def score(
         item = plan.item
         rows.append({
             "id": item["id"],
-            "difficulty": item.get("difficulty") or "unknown",
+            "difficulty": _level(item.get("difficulty")),
             "n": len(results),
             "passed": sum(1 for r in results if r["passed"]),
             "passed_exact": sum(1 for r in results if r["exact"]),
@@ -207,6 +211,11 @@ def score(
     logger.info("scored %d items (%d completions, %d distinct programs) in %.1f s",
                 len(rows), sum(r["n"] for r in rows), len({p.key() for p in programs}), seconds)
     return EvalReport(items=rows, summary=summary, seconds=seconds, skipped=dict(skipped))
+
+
+def _level(value: Any) -> str:
+    """An item's difficulty name (rows straight from ``load_dataset`` carry the ClassLabel code)."""
+    return "unknown" if value is None or value == "" else difficulty_name(value)
 
 
 def summarise(rows: Sequence[Mapping[str, Any]], ks: Sequence[int]) -> dict[str, Any]:

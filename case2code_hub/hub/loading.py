@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..schema import DIFFICULTIES
+from ..schema import DIFFICULTIES, difficulty_name
 from .versioning import _version_str, parse_version
 
 
@@ -70,5 +70,6 @@ def load(
         where = f"{repo_or_folder}@{revision}" if revision else str(repo_or_folder)
         raise ConfigError(f"{where}: config {config!r} has no split {split!r} (no rows of it in this build)", field="split") from None
     if filter_difficulty is not None:
-        dataset = dataset.filter(lambda level: level == filter_difficulty, input_columns="difficulty")
+        # A ClassLabel code, or the name in a release from before the column was a ClassLabel.
+        dataset = dataset.filter(lambda level: difficulty_name(level) == filter_difficulty, input_columns="difficulty")
     return dataset

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from .._version import __version__
 from ..errors import DatasetError
 from ..dataset.plots import PLOTS_DIR, plots_section  # noqa: F401 - the release's plots, re-exported
-from ..schema import CONFIGS, DIFFICULTIES
+from ..schema import CONFIGS, DIFFICULTIES, difficulty_name
 from ..utils.logging import get_logger
 from .versioning import VersionInfo, _version_str, parse_version
 
@@ -71,6 +71,7 @@ def _count_rows(folder: Path, files: list[str], card_data: Mapping[str, Any]) ->
 
     Reads Parquet footers and the ``difficulty`` column only, never the whole data.
     """
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     per_file: dict[str, tuple[int, dict[str, int]]] = {}
@@ -80,9 +81,10 @@ def _count_rows(folder: Path, files: list[str], card_data: Mapping[str, Any]) ->
         meta = pq.ParquetFile(folder / name)
         levels: dict[str, int] = {}
         if "difficulty" in meta.schema_arrow.names:
-            column = pq.read_table(folder / name, columns=["difficulty"]).column("difficulty").to_pylist()
-            for level in column:
-                levels[str(level)] = levels.get(str(level), 0) + 1
+            column = pq.read_table(folder / name, columns=["difficulty"]).column("difficulty")
+            for entry in pc.value_counts(column).to_pylist():
+                level = _level_name(entry["values"])
+                levels[level] = levels.get(level, 0) + entry["counts"]
         per_file[name] = (meta.metadata.num_rows, levels)
 
     specs = _card_configs(card_data)
@@ -101,6 +103,15 @@ def _count_rows(folder: Path, files: list[str], card_data: Mapping[str, Any]) ->
             ordered = [lvl for lvl in DIFFICULTIES if lvl in levels] + sorted(set(levels) - set(DIFFICULTIES))
             difficulty.setdefault(config, {})[split] = {lvl: levels[lvl] for lvl in ordered}
     return rows, difficulty
+
+
+def _level_name(value: Any) -> str:
+    """A difficulty value as the manifest counts it: a ClassLabel code's name, a name as it is
+    (a folder from before the ClassLabel), anything else as its text."""
+    try:
+        return difficulty_name(value)
+    except DatasetError:
+        return str(value)
 
 
 def _folder_metadata(folder: Path) -> dict[str, Any]:
