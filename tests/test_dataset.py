@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -235,8 +236,9 @@ def test_card_parses_and_declares_the_configs(built):
     assert data["annotations_creators"] == ["machine-generated"] and data["source_datasets"] == ["original"]
     for section in ("## Training with TRL", "## Grading", "## Example rows", "## Lengths", "## Limitations"):
         assert section in card.text, section
-    for config in present:  # an example of every config
+    for config in present:  # an example of every config, difficulty as load_dataset gives it (a code)
         assert f"`{config}`:\n\n```json\n{{" in card.text, config
+    assert re.search(r'"difficulty": [012],?\n', card.text) and '"difficulty": "' not in card.text
     assert "| prompted: completion (characters) |" in card.text
     # Plots drawn at build time, linked from the card.
     for name in ("difficulty.png", "lengths.png", "outcomes.png"):

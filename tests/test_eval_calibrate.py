@@ -56,7 +56,8 @@ def test_levels_follow_pass_rates_and_the_folder_still_loads(built, tmp_path):
     assert rows[ids[2]]["difficulty"] == "hard"
     for ident in ids[3:]:
         assert rows[ident]["difficulty"] == static[ident] and rows[ident]["pass_rate"] == -1.0
-    assert all(rows[i]["static_difficulty"] == static[i] for i in ids)
+    assert after.features["static_difficulty"] == features("eval")["difficulty"]  # a ClassLabel too
+    assert all(after.features["static_difficulty"].int2str(rows[i]["static_difficulty"]) == static[i] for i in ids)
     for level in {r["difficulty"] for r in rows.values()}:
         split = load_dataset(str(folder), "eval", split=level, cache_dir=str(tmp_path / "c2"))
         assert {split.features["difficulty"].int2str(r["difficulty"]) for r in split} == {level}
@@ -76,7 +77,8 @@ def test_calibrating_twice_keeps_the_first_static_level_and_one_section(built, t
     report = calibrate(folder, [_results(tmp_path / "m2.jsonl", [(first["id"], 1, 1)])], models=["second"])
     assert report.measured == 1
     rows = {r["id"]: r for r in load_dataset(str(folder), "eval", split="test", cache_dir=str(tmp_path / "c1"))}
-    assert rows[first["id"]]["static_difficulty"] == first["difficulty"] and rows[first["id"]]["difficulty"] == difficulty_code("easy")
+    assert rows[first["id"]]["static_difficulty"] == difficulty_code(first["difficulty"])
+    assert rows[first["id"]]["difficulty"] == difficulty_code("easy")
     assert (folder / "README.md").read_text().count("## Difficulty calibration") == 1
 
 
@@ -108,7 +110,7 @@ def test_a_folder_from_before_the_class_label_is_calibrated_into_one(built, tmp_
     for row in rows:
         want = "hard" if row["id"] == first else names[row["id"]]
         assert rows.features["difficulty"].int2str(row["difficulty"]) == want
-        assert row["static_difficulty"] == names[row["id"]]
+        assert rows.features["static_difficulty"].int2str(row["static_difficulty"]) == names[row["id"]]
 
 
 def test_thresholds_and_refusals(tmp_path):

@@ -168,12 +168,18 @@ def _shorten(value: Any, width: int = 200, items: int = 2) -> Any:
 
 
 def example_rows(first_rows: Mapping[str, Mapping[str, Any]]) -> str:
-    """The card's "Example rows": the first row of each config as JSON, long texts and lists cut."""
+    """The card's "Example rows": the first row of each config as JSON, long texts and lists cut,
+    ``difficulty`` as ``load_dataset`` gives it (the ClassLabel's code)."""
     import json
+
+    from ..schema import difficulty_code
 
     parts = []
     for config, row in first_rows.items():
-        text = json.dumps(_shorten(dict(row)), indent=2, ensure_ascii=False)
+        shown = dict(row)
+        if isinstance(shown.get("difficulty"), str):
+            shown["difficulty"] = difficulty_code(shown["difficulty"])
+        text = json.dumps(_shorten(shown), indent=2, ensure_ascii=False)
         parts.append(f"`{config}`:\n\n```json\n{text}\n```")
     return "\n\n".join(parts) if parts else "No rows."
 

@@ -109,8 +109,10 @@ def calibrate(
 
     table = pa.concat_tables([pq.read_table(path) for path in files], promote_options="default")
     rows = table.to_pylist()
-    for row in rows:  # the ClassLabel code (or, in a folder from before it, the name) as the name
+    for row in rows:  # the ClassLabel codes (or, in a folder from before them, the names) as names
         row["difficulty"] = difficulty_name(row["difficulty"])
+        if row.get("static_difficulty") is not None:
+            row["static_difficulty"] = difficulty_name(row["static_difficulty"])
     before = Counter(row["difficulty"] for row in rows)
     measured = moved = 0
     for row in rows:
@@ -129,10 +131,9 @@ def calibrate(
     rows.sort(key=lambda r: r["id"])
     written = Features.from_arrow_schema(table.schema)
     # A ClassLabel as a build writes it, also where the folder predates it.
-    written["difficulty"] = features("eval")["difficulty"]
-    for name, kind in (("static_difficulty", "string"), ("pass_rate", "float64")):
-        if name not in written:
-            written[name] = Value(kind)
+    written["difficulty"] = written["static_difficulty"] = features("eval")["difficulty"]
+    if "pass_rate" not in written:
+        written["pass_rate"] = Value("float64")
     schema = written.arrow_schema
 
     staged = folder / ".eval.calibrating"
@@ -142,7 +143,8 @@ def calibrate(
     sizes: dict[str, tuple[int, int]] = {}
     for level in levels:
         code = difficulty_code(level)
-        part = pa.Table.from_pylist([{**r, "difficulty": code} for r in rows if r["difficulty"] == level], schema=schema)
+        part = pa.Table.from_pylist([{**r, "difficulty": code, "static_difficulty": difficulty_code(r["static_difficulty"])}
+                                     for r in rows if r["difficulty"] == level], schema=schema)
         pq.write_table(part, staged / f"{level}-00000-of-00001.parquet", compression="zstd")
         sizes[level] = (part.num_rows, part.nbytes)
     download = sum(path.stat().st_size for path in staged.glob("*.parquet"))
