@@ -10,14 +10,15 @@ Modules: :mod:`.config` (:class:`LLMWriterConfig`), :mod:`.writer` (:class:`LLMI
 :func:`llm_writer_summary`), :mod:`.session` (one run on the event loop: prompts, cache,
 parsing), :mod:`.endpoint` (:class:`EndpointSession`: server discovery, requests and retries, also
 used by ``case2code eval``), :mod:`.lanes` (request slots, oldest first), :mod:`.client` (HTTP
-clients and failure types), :mod:`.mix` (:func:`mix_with_mutations`), :mod:`.prompts` (the
+clients and failure types), :mod:`.mix` (the model's inputs widened by the offline writer:
+:func:`mix_with_mutations`, :class:`LLMWithMutations`, :class:`LLMSeededSearch`), :mod:`.prompts` (the
 writer prompt and grammar), :mod:`.parse` (answers to argument lists) and :mod:`.cache` (answers
 on disk).
 """
 
 from .client import FATAL_STATUSES, LANES_PER_CLIENT, RETRIED_STATUSES, EndpointInfo
 from .config import DEFAULT_CONCURRENCY, GENERATORS, Generator, GrammarMode, LLMWriterConfig
-from .mix import mix_with_mutations
+from .mix import LLMSeededSearch, LLMWithMutations, mix_with_mutations
 from .endpoint import GRAMMAR_MIN_VERSION, EndpointSession
 from .writer import LLMInputWriter, llm_writer_summary
 
@@ -33,6 +34,8 @@ __all__ = [
     "Generator",
     "GrammarMode",
     "LLMInputWriter",
+    "LLMSeededSearch",
+    "LLMWithMutations",
     "LLMWriterConfig",
     "llm_writer_summary",
     "mix_with_mutations",

@@ -52,6 +52,7 @@ from ...quality import FunctionQuality, measure
 from ...sandbox.coverage import EMPTY, CoverageMap, coverage_map
 from ...schema import Case, CaseCoverage, ExecutionTask, Function
 from ...utils.logging import get_logger
+from ..base import OFFLINE, WrittenInputs
 from ..reading.analysis import FunctionAnalysis, analyse
 from .choice import USABLE, Trial, choose
 from ..offline import Candidate, _mutant, _reads_back, _slots, _small_source, seeds
@@ -315,6 +316,17 @@ class SearchingWriter:
     def write(self, function: Function) -> list[str]:
         """The chosen inputs of one function (searches it alone)."""
         return next(iter(self.search([function]))).inputs
+
+    def write_many(self, functions: Iterable[Function]) -> Iterator[WrittenInputs]:
+        """``search`` as the :class:`~..base.InputWriter` interface: each function's chosen inputs,
+        counted by ``search/stop/<why>`` and ``search/calls``."""
+        for result in self.search(functions):
+            yield WrittenInputs(result.function, result.inputs, [OFFLINE] * len(result.inputs),
+                                counters={f"search/stop/{result.stop}": 1, "search/calls": result.calls})
+
+    def counters(self) -> dict[str, int]:
+        """Nothing is counted over the writer's life (each function's counters come with it)."""
+        return {}
 
     def _start(self, function: Function) -> _State:
         try:
