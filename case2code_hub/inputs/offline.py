@@ -1,8 +1,10 @@
-"""The offline input writer: candidate argument lists for a function without any model.
+"""The one-shot offline input writer: candidate argument lists for a function without any model,
+from its source alone, nothing run (``--search none``).
 
 Seeds come first (doctest calls, defaults, type-driven typical and edge values), then mutations of
-earlier candidates. ``propose`` is an endless generator over a caller-owned parent pool, so a
-coverage-guided search can later feed back which candidates were interesting and mutate those.
+earlier candidates. ``propose`` is an endless generator over a caller-owned parent pool, so the
+coverage-guided search (:mod:`.search`, the default writer) starts from the same seeds, feeds back
+which candidates were interesting and mutates those; the LLM writer's mutants come from it too.
 """
 
 from __future__ import annotations
