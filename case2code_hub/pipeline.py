@@ -15,17 +15,18 @@ import json
 import os
 import sys
 from collections import Counter, deque
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal
 
 from datatrove.pipeline.base import PipelineStep
 
 from .errors import Case2CodeError, ConfigError, CorpusError
 from .schema import Case, ExecutionTask, Function, has_address
-from .utils.logging import get_logger
 
-logger = get_logger(__name__)
+if TYPE_CHECKING:
+    from .inputs import InputWriter
 
 
 
@@ -78,7 +79,8 @@ class Item:
 
     function: Function
     inputs: list[str] = field(default_factory=list)
-    # Which writer proposed each input (parallel to ``inputs``); empty means the offline writer.
+    # Which writer proposed each input (parallel to ``inputs``: ``WrittenInputs.writers``); empty
+    # means the offline writer.
     input_writers: list[str] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
     status: str = ""
@@ -149,6 +151,22 @@ class GenerationConfig:
         return {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("endpoint", "concurrency", "strict")}
 
 
+def _paired(items: Iterator[Item], request: Callable[[Item], Any],
+            answer: Callable[[Iterator[Any]], Iterator[Any]]) -> Iterator[tuple[Item, Any]]:
+    """Each item with its answer: ``answer`` gets ``request(item)`` for every item, reads them
+    ahead of what it has answered (a window of functions in flight) and answers in order; the
+    items, which carry more than the request, wait here meanwhile."""
+    pending: deque[Item] = deque()
+
+    def requests() -> Iterator[Any]:
+        for item in items:
+            pending.append(item)
+            yield request(item)
+
+    for answered in answer(requests()):
+        yield pending.popleft(), answered
+
+
 class HarvestStep(PipelineStep):
     """Reads this rank's share of the corpus and yields self-contained, filtered functions."""
 
@@ -193,10 +211,12 @@ class HarvestStep(PipelineStep):
 
 
 class WriteInputsStep(PipelineStep):
-    """Proposes candidate argument lists for each function: the offline writer's coverage search
-    (``search="coverage"``, seeded by an LLM's inputs when there is one) or one shot (``"none"``),
-    with an LLM behind TGI / an OpenAI-style server (its answers cached under ``cache_dir``, so a resumed rank pays
-    for no request twice). The token is never stored here: the client resolves it at run time
+    """Proposes candidate argument lists for each function with one input writer
+    (``inputs.InputWriter``, built by ``_writer``): the coverage-guided search against the sandbox
+    (``search="coverage"``, seeded by an LLM's inputs when there is one) or one shot (``"none"``:
+    the offline writer, or the LLM's inputs and mutants of them), with an LLM behind TGI / an
+    OpenAI-style server (its answers cached under ``cache_dir``, so a resumed rank pays for no
+    request twice). The token is never stored here: the client resolves it at run time
     (``HF_TOKEN``, the saved login), so a pickled pipeline (Slurm) never holds it."""
 
     name = "write inputs"
@@ -212,108 +232,55 @@ class WriteInputsStep(PipelineStep):
         self.workers = workers
 
     def run(self, data: Iterator[Item], rank: int = 0, world_size: int = 1) -> Iterator[Item]:
-        if self.config.generator == "offline" and self.config.search == "coverage":
-            yield from self._search(data)
-        elif self.config.generator == "offline":
-            yield from self._offline(data)
-        elif self.config.search == "coverage":
-            yield from self._llm_seeded_search(data)
-        else:
-            yield from self._llm(data)
-
-    def _offline(self, data: Iterator[Item]) -> Iterator[Item]:
-        from .inputs import OfflineInputWriter, OfflineWriterConfig
-
-        writer = OfflineInputWriter(OfflineWriterConfig(n_candidates=self.config.n_candidates, seed=self.config.seed))
-        for item in data:
+        with ExitStack() as stack:
+            writer = self._writer(stack)
             try:
-                item.inputs = writer.write(item.function)
-            except Exception:  # static analysis of odd code must cost one function, not the run
-                logger.debug("input writer failed on %s", item.function.id, exc_info=True)
-                self.stat_update("dropped/writer_error")
-                continue
-            if not item.inputs:
-                self.stat_update("dropped/no_inputs")
-                continue
-            self.stat_update("inputs", value=len(item.inputs))
-            yield item
+                for item, written in _paired(data, lambda item: item.function, writer.write_many):
+                    for key, value in written.counters.items():
+                        self.stat_update(key, value=value)
+                    if not written.inputs:
+                        self.stat_update(f"dropped/{written.dropped or 'no_inputs'}")
+                        continue
+                    item.inputs = written.inputs
+                    item.input_writers = written.writers
+                    self.stat_update("inputs", value=len(item.inputs))
+                    yield item
+            finally:
+                for key, value in writer.counters().items():
+                    self.stat_update(key, value=value)
 
-    def _search(self, data: Iterator[Item], seeds: dict[str, list[str]] | None = None,
-                writer_of: Any = None) -> Iterator[Item]:
-        """The coverage-guided search; ``seeds`` (argument lists by function id, filled as the
-        functions are pulled) start it, and ``writer_of(function, source)`` labels each chosen input."""
+    def _writer(self, stack: ExitStack) -> InputWriter:
+        """The input writer this configuration asks for (an ``inputs.InputWriter``); the sandbox
+        the search runs in is closed with ``stack``."""
+        cfg = self.config
+        if cfg.generator == "offline" and cfg.search == "none":
+            from .inputs import OfflineInputWriter, OfflineWriterConfig
+
+            return OfflineInputWriter(OfflineWriterConfig(n_candidates=cfg.n_candidates, seed=cfg.seed))
+        llm = None
+        if cfg.generator != "offline":
+            from .inputs.llm import LLMInputWriter
+
+            llm = LLMInputWriter(self._llm_config())
+        if cfg.search == "none":  # a writer model alone: its inputs (and mutants of them), run once
+            from .inputs.llm import LLMWithMutations
+
+            return LLMWithMutations(llm, n_candidates=cfg.n_candidates, seed=cfg.seed) if cfg.mix_mutations else llm
+        from .harvest.callsites import read_index
         from .inputs.search import SearchConfig, SearchingWriter
         from .sandbox import Sandbox, SandboxConfig
 
-        cfg = self.config
         search_config = SearchConfig(n_cases=cfg.n_cases, seed=cfg.seed, max_calls=cfg.search_calls)
         # One run per case while searching: ExecuteStep runs the chosen inputs again under every
         # hash seed, so the determinism check still applies to what is kept.
         sandbox_config = SandboxConfig(workers=self.workers, timeout=cfg.timeout, memory_mb=cfg.memory_mb, runs=1)
-        pending: deque[Item] = deque()
-
-        def functions() -> Iterator[Function]:
-            for item in data:
-                pending.append(item)
-                yield item.function
-
-        from .harvest.callsites import read_index
-
         call_sites = read_index(self.call_sites)
-        with Sandbox(sandbox_config) as sandbox:
-            writer = SearchingWriter(sandbox, search_config, call_sites=call_sites, seeds=seeds)
-            for result in writer.search(functions()):
-                item = pending.popleft()
-                self.stat_update(f"search/stop/{result.stop}")
-                self.stat_update("search/calls", value=result.calls)
-                if not result.inputs:
-                    self.stat_update("dropped/no_inputs")
-                    continue
-                item.inputs = result.inputs
-                if writer_of is not None:
-                    item.input_writers = [writer_of(item.function, source) for source in result.inputs]
-                self.stat_update("inputs", value=len(item.inputs))
-                yield item
+        sandbox = stack.enter_context(Sandbox(sandbox_config))
+        if llm is None:
+            return SearchingWriter(sandbox, search_config, call_sites=call_sites)
+        from .inputs.llm import LLMSeededSearch
 
-    def _llm_seeded_search(self, data: Iterator[Item]) -> Iterator[Item]:
-        """The writer model's inputs as seeds of the coverage-guided search: the model adds
-        inputs, never takes a function away (one it gives nothing usable for is searched from the
-        offline writer's own seeds). A chosen input the model wrote is labelled with the model."""
-        from .inputs.llm import LLMInputWriter
-        from .literals import format_arguments, parse_arguments
-
-        writer = LLMInputWriter(self._llm_config())
-        seeds: dict[str, list[str]] = {}
-        written: dict[str, set[str]] = {}
-
-        def normal(source: str) -> str | None:
-            try:
-                return format_arguments(*parse_arguments(source))
-            except Exception:  # noqa: BLE001 - not in the grammar: matches no chosen input
-                return None
-
-        def answered(items: Iterator[Item]) -> Iterator[Item]:
-            pending: deque[Item] = deque()
-
-            def functions() -> Iterator[Function]:
-                for item in items:
-                    pending.append(item)
-                    yield item.function
-
-            for function, inputs, _info in writer.write_many(functions()):  # in order
-                seeds[function.id] = inputs
-                written[function.id] = {n for n in map(normal, inputs) if n is not None}
-                self.stat_update("llm/functions_with_inputs" if inputs else "llm/functions_without_inputs")
-                yield pending.popleft()
-
-        def writer_of(function: Function, source: str) -> str:
-            return writer.writer if normal(source) in written.get(function.id, ()) else "offline"
-
-        try:
-            yield from self._search(answered(data), seeds=seeds, writer_of=writer_of)
-        finally:
-            for key, value in writer.stats.items():
-                self.stat_update(f"llm/{key}", value=int(value))
+        return LLMSeededSearch(llm, sandbox, search_config, call_sites=call_sites)
 
     def _llm_config(self):
         from .inputs.llm import LLMWriterConfig
@@ -330,38 +297,6 @@ class WriteInputsStep(PipelineStep):
             parallel_writers=self.parallel_writers,
         )
 
-    def _llm(self, data: Iterator[Item]) -> Iterator[Item]:
-        """``--search none`` with a writer model: its inputs and mutants of them, run once."""
-        from .inputs.llm import LLMInputWriter, mix_with_mutations
-
-        cfg = self.config
-        writer = LLMInputWriter(self._llm_config())
-        pending: deque[Item] = deque()
-
-        def functions() -> Iterator[Function]:
-            for item in data:
-                pending.append(item)
-                yield item.function
-
-        try:
-            for function, inputs, info in writer.write_many(functions()):
-                item = pending.popleft()
-                label = info.get("writer") or writer.writer
-                if cfg.mix_mutations and inputs:
-                    pairs = mix_with_mutations(function, inputs, n_mutants=cfg.n_candidates - len(inputs), seed=cfg.seed, writer=label)
-                else:
-                    pairs = [(source, label) for source in inputs]
-                if not pairs:
-                    self.stat_update("dropped/no_inputs")
-                    continue
-                item.inputs = [source for source, _ in pairs]
-                item.input_writers = [who for _, who in pairs]
-                self.stat_update("inputs", value=len(item.inputs))
-                yield item
-        finally:
-            for key, value in writer.stats.items():
-                self.stat_update(f"llm/{key}", value=int(value))
-
 
 class ExecuteStep(PipelineStep):
     """Runs every function on its inputs in the sandbox; streams, keeping order."""
@@ -377,22 +312,17 @@ class ExecuteStep(PipelineStep):
     def run(self, data: Iterator[Item], rank: int = 0, world_size: int = 1) -> Iterator[Item]:
         from .sandbox import Sandbox, SandboxConfig
 
-        pending: deque[Item] = deque()
-
-        def tasks() -> Iterator[ExecutionTask]:
-            for item in data:
-                pending.append(item)
-                fn = item.function
-                yield ExecutionTask(id=fn.id, code=fn.code, entry_point=fn.entry_point, inputs=item.inputs, coverage=True)
+        def task_of(item: Item) -> ExecutionTask:
+            fn = item.function
+            return ExecutionTask(id=fn.id, code=fn.code, entry_point=fn.entry_point, inputs=item.inputs, coverage=True)
 
         from .utils.logging import progress
 
         sandbox_config = SandboxConfig(workers=self.workers, timeout=self.config.timeout, memory_mb=self.config.memory_mb)
         with Sandbox(sandbox_config) as sandbox, progress() as bar:
             task = bar.add_task(f"rank {rank}: executing functions", total=None)
-            for result in sandbox.run(tasks()):
+            for item, result in _paired(data, task_of, sandbox.run):
                 bar.advance(task)
-                item = pending.popleft()
                 item.status = result.status
                 item.cases = result.cases
                 item.coverage = result.coverage

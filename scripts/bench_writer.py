@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, p_503: float) -> dict:
         writer = LLMInputWriter(config)
         fns = functions(args.functions)
         started, cpu_started = time.perf_counter(), time.process_time()
-        answered = sum(1 for _, inputs, info in writer.write_many(fns) if info["error"] is None and inputs)
+        answered = sum(1 for written in writer.write_many(fns) if written.info["error"] is None and written.inputs)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         with urllib.request.urlopen(url + "/_stats") as response:
             server_stats = json.loads(response.read())

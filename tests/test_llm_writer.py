@@ -38,6 +38,15 @@ def functions(n: int, *, offset: int = 0) -> list[Function]:
     return out
 
 
+def answers(writer: LLMInputWriter, fns: list[Function]) -> list[tuple[Function, list[str], dict]]:
+    """``(function, inputs, info)`` of every written function, in order."""
+    out = []
+    for written in writer.write_many(fns):
+        assert written.writers == [written.info.get("writer") or writer.writer] * len(written.inputs)
+        out.append((written.function, written.inputs, written.info))
+    return out
+
+
 def checked(server: FakeTGI) -> None:
     assert not [k for k in server.stats if k.startswith("handler_error/")]
     if server.contract is None:  # the test claims the bodies follow TGI's contract: say it could not check
@@ -75,7 +84,7 @@ def test_tgi_route_with_grammar_keeps_order_and_records_writer():
     fns = functions(12)
     with FakeTGI(latency=0.01, max_concurrent=4) as server:
         writer = LLMInputWriter(endpoint=server.url, n_inputs=6, **FAST)
-        results = list(writer.write_many(fns))
+        results = answers(writer, fns)
         checked(server)
         assert server.stats["GET /info"] == 1
         assert server.stats["requests"] == 12
@@ -97,14 +106,14 @@ def test_openai_route_and_a_server_without_info():
     fns = functions(5)
     with FakeTGI(latency=0.0, openai_only=True) as server:
         writer = LLMInputWriter(generator="openai", endpoint=server.url + "/", n_inputs=4, **FAST)
-        results = list(writer.write_many(fns))
+        results = answers(writer, fns)
         checked(server)
         assert server.stats["GET /v1/models"] == 1
     assert all(len(inputs) == 4 for _, inputs, _ in results)
     assert writer.info.model_id == MODEL_ID and writer.stats["tokens_in"] > 0
     with FakeTGI(latency=0.0) as server:  # TGI serves the chat route too
         writer = LLMInputWriter(generator="openai", endpoint=server.url, model="my-model", n_inputs=3, **FAST)
-        assert all(len(inputs) == 3 for _, inputs, _ in writer.write_many(fns))
+        assert all(len(inputs) == 3 for _, inputs, _ in answers(writer, fns))
         checked(server)
     assert writer.writer == "llm:my-model"
 
@@ -112,7 +121,7 @@ def test_openai_route_and_a_server_without_info():
 def test_grammar_refused_falls_back_to_free_text():
     with FakeTGI(grammar_support=False) as server:
         writer = LLMInputWriter(endpoint=server.url, n_inputs=5, **FAST)
-        results = list(writer.write_many(functions(4)))
+        results = answers(writer, functions(4))
         checked(server)
     assert all(len(inputs) == 5 for _, inputs, _ in results)
     assert writer.stats["grammar_fallbacks"] >= 1 and writer.stats["rejected"] == 0
@@ -121,14 +130,14 @@ def test_grammar_refused_falls_back_to_free_text():
 def test_never_more_in_flight_than_the_server_allows():
     with FakeTGI(latency=0.05, max_concurrent=3) as server:
         writer = LLMInputWriter(endpoint=server.url, concurrency=50, **FAST)
-        results = list(writer.write_many(functions(30)))
+        results = answers(writer, functions(30))
         checked(server)
         assert server.peak_active == 3 and server.stats["429"] == 0
     assert writer.concurrency == 3
     assert all(inputs for _, inputs, _ in results)
     with FakeTGI(latency=0.02, max_concurrent=8) as server:  # two processes share the server
         writer = LLMInputWriter(endpoint=server.url, parallel_writers=2, **FAST)
-        list(writer.write_many(functions(10)))
+        answers(writer, functions(10))
         assert writer.concurrency == 4 and server.peak_active <= 4
 
 
@@ -138,7 +147,7 @@ def test_faults_never_crash_a_run_and_drops_are_counted():
     for generator in ("tgi", "openai"):
         with FakeTGI(latency=0.0, max_concurrent=8, faults=faults, seed=3) as server:
             writer = LLMInputWriter(generator=generator, grammar="off", endpoint=server.url, max_attempts=8, **FAST)
-            results = list(writer.write_many(fns))
+            results = answers(writer, fns)
             checked(server)
         assert [fn.id for fn, _, _ in results] == [fn.id for fn in fns]
         assert all(info["error"] is None for _, _, info in results), [i["error"] for _, _, i in results]
@@ -155,7 +164,7 @@ def test_faults_never_crash_a_run_and_drops_are_counted():
 def test_retries_are_bounded_by_attempts_and_by_time():
     with FakeTGI(faults=Faults(script=["503"] * 10)) as server:
         writer = LLMInputWriter(endpoint=server.url, max_attempts=3, **FAST)
-        ((_, inputs, info),) = list(writer.write_many(functions(1)))
+        ((_, inputs, info),) = answers(writer, functions(1))
         assert server.stats["requests"] == 3
     assert inputs == [] and info["error"].startswith("gave up") and info["attempts"] == 3
     assert writer.stats["http_503"] == 3 and writer.stats["retries"] == 2 and writer.stats["failed_functions"] == 1
@@ -163,7 +172,7 @@ def test_retries_are_bounded_by_attempts_and_by_time():
     with FakeTGI(faults=Faults(script=["503"] * 50)) as server:
         writer = LLMInputWriter(endpoint=server.url, max_attempts=50, max_retry_seconds=0.5, backoff_base=0.2, backoff_max=0.2)
         started = time.monotonic()
-        ((_, inputs, info),) = list(writer.write_many(functions(1)))
+        ((_, inputs, info),) = answers(writer, functions(1))
         assert time.monotonic() - started < 2.0
         assert 2 <= server.stats["requests"] <= 5
     assert inputs == [] and "within" in info["error"]
@@ -172,7 +181,7 @@ def test_retries_are_bounded_by_attempts_and_by_time():
 def test_validation_errors_are_not_retried():
     with FakeTGI(faults=Faults(script=["validation"])) as server:
         writer = LLMInputWriter(endpoint=server.url, **FAST)
-        results = list(writer.write_many(functions(2)))
+        results = answers(writer, functions(2))
         checked(server)
         assert server.stats["requests"] == 2
     # The scripted 422 goes to whichever request reaches the server first: either function.
@@ -188,17 +197,17 @@ def test_validation_errors_are_not_retried():
 def test_slow_answers_time_out_and_are_retried():
     with FakeTGI(faults=Faults(script=["slow"], slow_seconds=2.0)) as server:
         writer = LLMInputWriter(endpoint=server.url, request_timeout=0.3, **FAST)
-        ((_, inputs, info),) = list(writer.write_many(functions(1)))
+        ((_, inputs, info),) = answers(writer, functions(1))
     assert inputs and info["attempts"] == 2 and writer.stats["timeouts"] == 1
 
 
 def test_cache_answers_a_rerun_and_twins_share_a_request(tmp_path):
     fns = functions(6)
     with FakeTGI() as server:
-        first = list(LLMInputWriter(endpoint=server.url, cache_dir=str(tmp_path), **FAST).write_many(fns + fns[:2]))
+        first = answers(LLMInputWriter(endpoint=server.url, cache_dir=str(tmp_path), **FAST), fns + fns[:2])
         assert server.stats["requests"] == 6  # the two twins waited for the first asking
         writer = LLMInputWriter(endpoint=server.url, cache_dir=str(tmp_path), **FAST)
-        second = list(writer.write_many(fns))
+        second = answers(writer, fns)
         assert server.stats["requests"] == 6
     assert writer.stats["cached"] == 6 and writer.stats["requests"] == 0
     assert [i for _, i, _ in second] == [i for _, i, _ in first[:6]]
@@ -211,7 +220,7 @@ def test_same_seed_same_requests_and_inputs():
     for _ in range(2):
         with FakeTGI(latency=0.0) as server:
             writer = LLMInputWriter(endpoint=server.url, seed=7, **FAST)
-            runs.append([inputs for _, inputs, _ in writer.write_many(fns)])
+            runs.append([inputs for _, inputs, _ in answers(writer, fns)])
             runs.append(sorted(server.received))
     assert runs[0] == runs[2] and runs[1] == runs[3]
 
@@ -222,11 +231,11 @@ def test_token_never_leaks(tmp_path, caplog):
     with FakeTGI(require_token=canary, faults=Faults(script=["503", "validation"])) as server:
         config = LLMWriterConfig(endpoint=server.url, token=canary, cache_dir=str(tmp_path / "cache"), **FAST)
         writer = LLMInputWriter(config)
-        results = list(writer.write_many(functions(3)))
+        results = answers(writer, functions(3))
         assert server.authorizations == {f"Bearer {canary}"}
         assert sum(1 for _, inputs, _ in results if inputs) == 2
         with pytest.raises(InferenceServerError) as refused:
-            list(LLMInputWriter(endpoint=server.url, token="hf_wrong", **FAST).write_many(functions(1)))
+            answers(LLMInputWriter(endpoint=server.url, token="hf_wrong", **FAST), functions(1))
         assert refused.value.status == 401 and "hf_wrong" not in str(refused.value)
     texts = [caplog.text, repr(config), str(config.to_json()), str(writer.summary()), str(results)]
     texts += [p.read_text() for p in (tmp_path / "cache").rglob("*") if p.is_file()]
@@ -247,7 +256,7 @@ def test_unreachable_server_is_one_clear_error():
         url = server.url
     writer = LLMInputWriter(endpoint=url, max_attempts=2, **FAST)
     with pytest.raises(InferenceServerError, match="not reachable"):
-        list(writer.write_many(functions(1)))
+        answers(writer, functions(1))
 
 
 KILLED_RUN = textwrap.dedent(
@@ -258,8 +267,8 @@ KILLED_RUN = textwrap.dedent(
     from case2code_hub.inputs.llm import LLMInputWriter
 
     writer = LLMInputWriter(endpoint=sys.argv[1], cache_dir=sys.argv[2], concurrency=3, backoff_base=0.01)
-    for function, inputs, info in writer.write_many(functions(int(sys.argv[3]))):
-        print(function.entry_point, len(inputs), info["cached"], flush=True)
+    for written in writer.write_many(functions(int(sys.argv[3]))):
+        print(written.function.entry_point, len(written.inputs), written.info["cached"], flush=True)
     """
 )
 
@@ -316,7 +325,7 @@ def test_openai_route_asks_for_answers_in_a_schema_of_the_functions_parameters()
     fns = functions(4)
     with FakeTGI(openai_only=True) as server:  # vLLM / llama.cpp: OpenAI's response_format
         writer = LLMInputWriter(generator="openai", endpoint=server.url, model="m", n_inputs=4, **FAST)
-        results = list(writer.write_many(fns))
+        results = answers(writer, fns)
         checked(server)
         forms = list(server.response_formats)
     assert len(forms) == 4 and all(f["type"] == "json_schema" for f in forms)
@@ -329,7 +338,7 @@ def test_openai_route_asks_for_answers_in_a_schema_of_the_functions_parameters()
     assert writer.stats["grammar_fallbacks"] == 0
     with FakeTGI(openai_only=True, grammar_support=False) as server:  # a server that refuses the schema
         writer = LLMInputWriter(generator="openai", endpoint=server.url, model="m", n_inputs=4, **FAST)
-        results = list(writer.write_many(fns))
+        results = answers(writer, fns)
     assert all(len(inputs) == 4 for _, inputs, _ in results)
     assert writer.stats["grammar_fallbacks"] == 1 and writer.stats["rejected"] == 0
 
@@ -337,7 +346,7 @@ def test_openai_route_asks_for_answers_in_a_schema_of_the_functions_parameters()
 def test_a_llama_cpp_server_is_sent_no_more_requests_than_its_slots():
     with FakeTGI(openai_only=True, slots=2, max_concurrent=2, latency=0.02) as server:
         writer = LLMInputWriter(generator="openai", endpoint=server.url, model="m", n_inputs=3, **FAST)
-        results = list(writer.write_many(functions(8)))
+        results = answers(writer, functions(8))
         checked(server)
         assert server.stats["GET /props"] == 1 and server.stats.get("429", 0) == 0 and server.peak_active <= 2
     assert writer.concurrency == 2 and all(len(inputs) == 3 for _, inputs, _ in results)
@@ -347,7 +356,7 @@ def test_a_request_that_ran_into_its_timeout_is_retried_even_past_the_retry_wind
     # A retry window far shorter than the request timeout: the timed-out request is still retried.
     with FakeTGI(faults=Faults(script=["slow", "ok"], slow_seconds=0.6)) as server:
         writer = LLMInputWriter(endpoint=server.url, request_timeout=0.3, max_retry_seconds=0.1, n_inputs=3, **FAST)
-        [(_, inputs, info)] = list(writer.write_many(functions(1)))
+        [(_, inputs, info)] = answers(writer, functions(1))
     assert len(inputs) == 3 and info["attempts"] == 2 and writer.stats["timeouts"] == 1
 
 
@@ -356,7 +365,7 @@ def test_a_server_that_takes_only_json_object_gets_the_schema_in_that_form():
     # that names the field for anything else; the schema is still sent, in the form it takes.
     with FakeTGI(openai_only=True, response_forms=("json_object",)) as server:
         writer = LLMInputWriter(generator="openai", endpoint=server.url, model="m", n_inputs=4, concurrency=1, **FAST)
-        results = list(writer.write_many(functions(3)))
+        results = answers(writer, functions(3))
         forms = [f["type"] for f in server.response_formats]
     # Each function is answered once, in the form the server takes; a request built before the
     # switch may still be refused once, never retried as an outage.
@@ -370,7 +379,7 @@ def test_a_server_that_states_no_limit_gets_an_adaptive_number_of_requests():
     # each waits longer, so the client stays near where it started.
     with FakeTGI(openai_only=True, serial=True, max_concurrent=64, latency=0.1) as server:
         writer = LLMInputWriter(generator="openai", endpoint=server.url, model="m", n_inputs=3, **FAST)
-        results = list(writer.write_many(functions(12)))
+        results = answers(writer, functions(12))
         serial_peak = server.peak_active
     assert all(len(inputs) == 3 for _, inputs, _ in results)
     assert serial_peak <= 3, serial_peak
@@ -378,12 +387,12 @@ def test_a_server_that_states_no_limit_gets_an_adaptive_number_of_requests():
     # (L = 0.1 s: a busy machine's milliseconds of overhead stay well inside the 1.5x margin.)
     with FakeTGI(openai_only=True, max_concurrent=64, latency=0.1) as server:
         writer = LLMInputWriter(generator="openai", endpoint=server.url, model="m", n_inputs=3, **FAST)
-        results = list(writer.write_many(functions(40)))
+        results = answers(writer, functions(40))
         parallel_peak = server.peak_active
     assert all(len(inputs) == 3 for _, inputs, _ in results)
     assert parallel_peak >= 4 and writer.stats["concurrency_reached"] >= 4, (parallel_peak, dict(writer.stats))
     # Told how many: no adaptation.
     with FakeTGI(openai_only=True, serial=True, max_concurrent=64, latency=0.01) as server:
         writer = LLMInputWriter(generator="openai", endpoint=server.url, model="m", n_inputs=3, concurrency=5, **FAST)
-        list(writer.write_many(functions(12)))
+        answers(writer, functions(12))
         assert server.peak_active == 5

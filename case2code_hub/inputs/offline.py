@@ -1,20 +1,23 @@
-"""The offline input writer: candidate argument lists for a function without any model.
+"""The one-shot offline input writer: candidate argument lists for a function without any model,
+from its source alone, nothing run (``--search none``).
 
 Seeds come first (doctest calls, defaults, type-driven typical and edge values), then mutations of
-earlier candidates. ``propose`` is an endless generator over a caller-owned parent pool, so a
-coverage-guided search can later feed back which candidates were interesting and mutate those.
+earlier candidates. ``propose`` is an endless generator over a caller-owned parent pool, so the
+coverage-guided search (:mod:`.search`, the default writer) starts from the same seeds, feeds back
+which candidates were interesting and mutates those; the LLM writer's mutants come from it too.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from .. import literals
 from ..errors import ConfigError, LiteralSyntaxError
 from ..schema import Function
 from ..utils.logging import get_logger
+from .base import OFFLINE, WrittenInputs
 from .reading.analysis import FunctionAnalysis, ParamInfo, TypeSpec, analyse, ranked_types
 from .values import Context, Limits, mutate, typical_values
 
@@ -332,6 +335,22 @@ class OfflineInputWriter:
                 seen.add(source)
                 out.append(source)
         return out
+
+    def write_many(self, functions: Iterable[Function]) -> Iterator[WrittenInputs]:
+        """``write`` for each function, in order (the :class:`~.base.InputWriter` interface); a
+        function the writer fails on is yielded with no inputs, ``dropped="writer_error"``."""
+        for function in functions:
+            try:
+                inputs = self.write(function)
+            except Exception:  # static analysis of odd code must cost one function, not the run
+                logger.debug("input writer failed on %s", function.id, exc_info=True)
+                yield WrittenInputs(function, [], [], dropped="writer_error")
+                continue
+            yield WrittenInputs(function, inputs, [OFFLINE] * len(inputs))
+
+    def counters(self) -> dict[str, int]:
+        """Nothing is counted over the writer's life."""
+        return {}
 
 
 def _checked_source(candidate: Candidate) -> str | None:

@@ -1,4 +1,4 @@
-"""Values of a TypeSpec for the offline writer: typical and edge values, and type-aware mutation.
+"""Values of a TypeSpec for the offline writers (one-shot and search): typical and edge values, and type-aware mutation.
 
 Mutation follows EvalPlus's type-aware operators: grow and shrink containers, flip signs, step to
 boundaries (for ints: 2 ** 64 and +-2 ** 1024 too; for floats: inf, -inf and nan; a Decimal steps to

@@ -8,13 +8,15 @@ answers with ``ast`` only (:mod:`.parse`). The token is never logged, cached or 
 
 Modules: :mod:`.config` (:class:`LLMWriterConfig`), :mod:`.writer` (:class:`LLMInputWriter`,
 :func:`llm_writer_summary`), :mod:`.session` (one run on the event loop: prompts, cache, twins in
-flight, the structured-answer fallback, parsing), :mod:`.mix` (:func:`mix_with_mutations`),
+flight, the structured-answer fallback, parsing), :mod:`.mix` (the model's inputs widened by the
+offline writer: :func:`mix_with_mutations`, :class:`LLMWithMutations`, :class:`LLMSeededSearch`),
 :mod:`.prompts` (the writer prompt and its schema), :mod:`.parse` (answers to argument lists) and
 :mod:`.cache` (answers on disk).
 """
 
 from .config import GrammarMode, LLMWriterConfig
-from .mix import mix_with_mutations
+from .mix import LLMSeededSearch, LLMWithMutations, mix_with_mutations
 from .writer import LLMInputWriter, llm_writer_summary
 
-__all__ = ["GrammarMode", "LLMInputWriter", "LLMWriterConfig", "llm_writer_summary", "mix_with_mutations"]
+__all__ = ["GrammarMode", "LLMInputWriter", "LLMSeededSearch", "LLMWithMutations", "LLMWriterConfig", "llm_writer_summary",
+           "mix_with_mutations"]

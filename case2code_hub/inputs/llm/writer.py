@@ -15,6 +15,7 @@ from ...errors import ConfigError
 from ...inference import EndpointInfo
 from ...schema import Function
 from ...utils.logging import get_logger
+from ..base import WrittenInputs
 from .config import LLMWriterConfig
 from .session import _WriterSession, writer_label
 
@@ -79,21 +80,23 @@ class LLMInputWriter:
 
     def write(self, function: Function) -> list[str]:
         """Inputs for one function (a convenience over ``write_many``)."""
-        for _, inputs, _ in self.write_many([function]):
-            return inputs
+        for written in self.write_many([function]):
+            return written.inputs
         return []
 
-    def write_many(self, functions: Iterable[Function]) -> Iterator[tuple[Function, list[str], dict[str, Any]]]:
-        """Inputs for each function, streamed in input order with bounded requests in flight.
+    def write_many(self, functions: Iterable[Function]) -> Iterator[WrittenInputs]:
+        """Inputs for each function, streamed in input order with bounded requests in flight
+        (the :class:`~..base.InputWriter` interface).
 
         Args:
             functions: the functions; read lazily, a window of them ahead of what was yielded.
 
         Yields:
-            ``(function, inputs, info)``: ``inputs`` are argument-list sources that round-trip
+            :class:`~..base.WrittenInputs`: ``inputs`` are argument-list sources that round-trip
             through ``literals.parse_arguments`` (empty when the model gave nothing usable or the
-            request failed); ``info`` has ``writer``, ``model``, ``cached``, ``finish_reason``,
-            ``attempts``, ``tokens_in``, ``tokens_out``, ``dropped`` (by reason) and ``error``.
+            request failed), each labelled with the model (``writers``: ``llm:<model id>``);
+            ``info`` has ``writer``, ``model``, ``cached``, ``finish_reason``, ``attempts``,
+            ``tokens_in``, ``tokens_out``, ``dropped`` (by reason) and ``error``.
 
         Raises:
             InferenceServerError: the server is unreachable, refuses the token, or lacks the route.
@@ -121,7 +124,8 @@ class LLMInputWriter:
                     break
                 function, future = window.popleft()
                 inputs, info = future.result()
-                yield function, inputs, info
+                label = info.get("writer") or self.writer
+                yield WrittenInputs(function, inputs, [label] * len(inputs), info=info)
         finally:
             for _, future in window:
                 future.cancel()
@@ -134,6 +138,10 @@ class LLMInputWriter:
     def summary(self) -> dict[str, int]:
         """``stats`` as a plain dict with sorted keys, for a run summary."""
         return {k: int(v) for k, v in sorted(self.stats.items())}
+
+    def counters(self) -> dict[str, int]:
+        """``stats`` as the run's ``llm/<key>`` counters."""
+        return {f"llm/{key}": int(value) for key, value in self.stats.items()}
 
 
 def _summary_line(stats: Counter) -> str:

@@ -3,8 +3,8 @@
 Greedy over the executed trials: while some trial adds coverage, the one adding most lines (then
 most lines and branch outcomes); then returned trials with new outputs, raised ones with new
 exception types, then repeats. Raised trials stay under a set share, except raised calls that alone
-reach lines (``raise ValueError('bad padding')`` has no returning call that runs it): those may
-fill up to half of the cases, so a validator with five checks keeps its five raising lines. When
+reach lines (a ``raise`` statement runs in no returning call): those may fill up to half of the
+cases, so a validator with five checks keeps its five raising lines. When
 the greedy picks fill every place, swaps of one pick for another trial follow while they reach
 more lines (the greedy's first pick can shadow two that reach more together).
 """

@@ -3,7 +3,7 @@
 ``KeyError: 'pos'`` adds the key to the input's dicts; ``'int' object is not subscriptable`` or
 ``'list' object has no attribute 'keys'`` turns values of the named type into a type that has what
 the body used (into a ``types.SimpleNamespace`` holding the value when no builtin type has the
-attribute, ``e.errcode``; a namespace that lacks one gains it); unpacking errors resize containers
+attribute, ``item.weight``; a namespace that lacks one gains it); unpacking errors resize containers
 to the expected length; index errors grow them; ``substring not found`` puts one of the body's
 strings in.
 Random mutation finds such structure only by luck, and a chain of them (a dict of lists of pairs)

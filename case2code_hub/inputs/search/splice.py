@@ -8,10 +8,11 @@ checks two places (``s[0] == 4 and s[1] == 4``); a cross splice copies a value, 
 one place of the call to another (or into a string there); a mix takes one argument from another
 call of the pool; a type switch replaces a value with one of another type made from it, for
 ``isinstance`` branches. The frontier's constants include what the sandbox saw its tests compare
-(``xid in xids`` with ``xid`` read out of bytes: ``Frontier.observe``); a splice from the frontier
-may write one of its ints over a string's digits (``'&#1;'`` read as ``num in _invalid_charrefs``).
-Splices reach into lists, tuples, dicts and the attributes of ``types.SimpleNamespace`` objects
-(``frame.f_code.co_filename``).
+(``Frontier.observe``: the operands of a comparison whose value the code computed, say a key
+decoded from the input and looked up in a table); a splice from the frontier may write one of its
+ints over a string's digits (a number the code parses out of a string and then compares: ``'#12;'``
+becomes ``'#7;'`` when 7 was seen compared). Splices reach into lists, tuples, dicts and the
+attributes of ``types.SimpleNamespace`` objects, nested ones too (``obj.inner.name``).
 """
 
 from __future__ import annotations

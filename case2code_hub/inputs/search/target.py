@@ -10,8 +10,9 @@ then passed). That argument, or a value nested in it, becomes a value made for t
   names it tests back to their bindings, or a neighbour of a numeric one (``n > 5``); the keys of a
   module table it looks in; nan and inf for ``isnan`` / ``isinf``; characters that have the
   ``unicodedata`` property value it compares (``category(c) == 'Cf'``); strings its regex matches; the
-  values the running calls were seen comparing on its lines (``observe``: a number a module
-  computes at import, ``node.type == syms.vfpdef``);
+  values the running calls were seen comparing on its lines (``Frontier.observe``: what the test
+  compares with is a value computed at import or another module's constant, which no literal in
+  the code names);
 - ``None`` where the test asks ``is None``, and one of the function's literals where an omitted
   argument must not be ``None``;
 - a string that starts and ends as the test wants (``s.startswith('<') and s.endswith('>')``),
@@ -19,7 +20,7 @@ then passed). That argument, or a value nested in it, becomes a value made for t
   (``s[4] == '-'``), or a tuple display's items from where a slice starts (``t[:2] == ('~', 0)``);
 - a value of a type the test's ``isinstance`` or ``type(x) is`` names;
 - an object whose attribute the test compares, set to one of its constants
-  (``getattr(annotation, '__module__', None) == 'typing'``), in place of None, a class or an object.
+  (``getattr(node, 'kind', None) == 'leaf'``), in place of None, a class or an object.
 
 Tests are tried in turn, the least tried first, so one that cannot be opened does not take every
 aimed child. Read statically from the code, never run (the observed values come from the

@@ -1,29 +1,9 @@
-"""Coverage-guided search for inputs, against the sandbox, without any model.
+"""The search loop (:class:`SearchingWriter`): rounds of candidates per function, run with coverage.
 
-Per function: the offline writer's seeds (doctests, defaults, annotated / usage-inferred types,
-body literals) are executed with coverage on; candidates that reach new lines or branch outcomes,
-or give a new output (errors count by their shape), join the parent pool. The next round's
-candidates are made from the pool: a parent that raised is mostly repaired as its error says
-(``repair``: a missing key added, a wrong type switched, a container resized, a value that lacks
-an attribute made an object that has it, changing first the arguments the raising line names);
-otherwise a child may be aimed at one open test (``target``: a parent that reached a test seen to
-go one way only, the argument the test reads (two of them now and then), a value made for it: its
-folded constants, ``None``, a prefix and suffix, a type, a class or named object it compares with,
-a string its regex matches, a constant at the index it reads), or a body constant is spliced in
-(half the time one of the frontier's, the tests reached but not yet seen go both ways: their
-constants, and the scalars the sandbox saw them compare, ``sandbox.operands``), a string is
-edited several times over with the body's short literals (``havoc``), a value is copied between
-arguments, a value's type is switched (``splice``), or a type-aware mutation is made.
-Values are plain data, or the grammar's objects where the body asks for them (``values``: a key
-function such as ``abs`` for a parameter it calls, a class such as ``int`` for one it treats as a
-class, a ``types.SimpleNamespace`` with the attributes it reads).
-The search stops at a budget of calls, when every line and branch outcome is covered and there
-are enough distinct outputs, or after ``patience`` rounds without progress (new coverage, a new
-returned output, or one of the first few distinct errors; eight times that while a line is
-unreached).
-Then the final ``n_cases`` inputs are chosen greedily (``choice``): most new lines first, then new
-outputs, with at most ``max_raised_share`` raised calls (up to half the cases when each extra
-raised call alone reaches some lines).
+Per function: the seeds are executed with coverage on; a candidate that reaches a new line or
+branch outcome, or gives a new output (errors count by their shape), joins the parent pool; the
+next round's candidates are made from the pool (:func:`_candidates`, :func:`_child`) until the
+search stops, then :mod:`.choice` picks the cases. See :mod:`case2code_hub.inputs.search`.
 
 Many functions are searched at the same time, as a pipeline: a function's next round is proposed
 as soon as its last one's results are read and goes to the sandbox behind the other functions'
@@ -52,6 +32,7 @@ from ...quality import FunctionQuality, measure
 from ...sandbox.coverage import EMPTY, CoverageMap, coverage_map
 from ...schema import KEPT_OUTCOMES, Case, CaseCoverage, ExecutionTask, Function
 from ...utils.logging import get_logger
+from ..base import OFFLINE, WrittenInputs
 from ..reading.analysis import FunctionAnalysis, analyse
 from .choice import Trial, choose
 from ..offline import Candidate, _mutant, _reads_back, _slots, _small_source, seeds
@@ -315,6 +296,17 @@ class SearchingWriter:
     def write(self, function: Function) -> list[str]:
         """The chosen inputs of one function (searches it alone)."""
         return next(iter(self.search([function]))).inputs
+
+    def write_many(self, functions: Iterable[Function]) -> Iterator[WrittenInputs]:
+        """``search`` as the :class:`~..base.InputWriter` interface: each function's chosen inputs,
+        counted by ``search/stop/<why>`` and ``search/calls``."""
+        for result in self.search(functions):
+            yield WrittenInputs(result.function, result.inputs, [OFFLINE] * len(result.inputs),
+                                counters={f"search/stop/{result.stop}": 1, "search/calls": result.calls})
+
+    def counters(self) -> dict[str, int]:
+        """Nothing is counted over the writer's life (each function's counters come with it)."""
+        return {}
 
     def _start(self, function: Function) -> _State:
         try:
