@@ -10,7 +10,7 @@ from case2code_hub.harvest.callsites import collect, is_code_corpus, read_index,
 from case2code_hub.harvest.sources import iter_documents
 from case2code_hub.inputs.reading.analysis import analyse
 from case2code_hub.inputs.search import SearchConfig, SearchingWriter
-from case2code_hub.inputs.search.writer import _call_site_examples
+from case2code_hub.inputs.search.searcher import _call_site_examples
 from case2code_hub.schema import Function, Source, function_id
 
 MODULE = textwrap.dedent('''\

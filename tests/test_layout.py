@@ -118,3 +118,21 @@ def test_the_contract_helpers_live_in_schema_only():
     assert offenders == []
     schema_text = (PACKAGE / "schema.py").read_text(encoding="utf-8")
     assert all(form.search(schema_text) for what, form in _CONTRACT_FORMS.items() if what != "exception type")
+
+
+def test_no_two_modules_or_classes_share_a_name():
+    """A name says one thing: no two modules of the package (``__init__`` aside) and no two
+    top-level classes share a name, so a traceback or an import names one place."""
+    from collections import defaultdict
+
+    modules, classes = defaultdict(list), defaultdict(list)
+    for path in sorted(PACKAGE.rglob("*.py")):
+        where = str(path.relative_to(PACKAGE))
+        if path.name not in ("__init__.py", "__main__.py"):
+            modules[path.stem].append(where)
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef):
+                classes[node.name].append(where)
+    assert len(modules) > 50 and len(classes) > 50  # the tree was read
+    assert {name: places for name, places in modules.items() if len(places) > 1} == {}
+    assert {name: places for name, places in classes.items() if len(places) > 1} == {}

@@ -16,7 +16,7 @@ from case2code_hub.dataset.card import quality_section, read_quality
 from case2code_hub.errors import ConfigError, DatasetError
 from case2code_hub.inputs.search import SearchConfig, SearchingWriter
 from case2code_hub.inputs.search.choice import Trial, choose
-from case2code_hub.inputs.search.writer import LINES_LEFT_PATIENCE
+from case2code_hub.inputs.search.searcher import LINES_LEFT_PATIENCE
 from case2code_hub.dataset.folder_stats import folder_quality
 from case2code_hub.quality import summarise
 from case2code_hub.sandbox import Sandbox, SandboxConfig

@@ -13,8 +13,8 @@ from ...inference import EndpointInfo, EndpointSession, RequestGaveUp, RequestRe
 from ...schema import Function
 from ...utils.logging import get_logger
 from . import prompts
-from .cache import ResponseCache, cache_key
-from .config import LLMWriterConfig
+from .answer_cache import ResponseCache, cache_key
+from .writer_config import LLMWriterConfig
 from .parse import function_def, parse_answer, static_signature
 
 logger = get_logger(__name__)

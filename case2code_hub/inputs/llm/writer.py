@@ -16,7 +16,7 @@ from ...inference import EndpointInfo
 from ...schema import Function
 from ...utils.logging import get_logger
 from ..base import WrittenInputs
-from .config import LLMWriterConfig
+from .writer_config import LLMWriterConfig
 from .session import _WriterSession, writer_label
 
 logger = get_logger(__name__)

@@ -26,7 +26,7 @@ Then the final ``n_cases`` inputs are chosen greedily (``choice``): most new lin
 outputs, with at most ``max_raised_share`` raised calls (up to half the cases when each extra
 raised call alone reaches some lines).
 
-Modules: :mod:`.writer` (:class:`SearchingWriter`, the loop), :mod:`.repair` (error-guided
+Modules: :mod:`.searcher` (:class:`SearchingWriter`, the loop), :mod:`.repair` (error-guided
 repair), :mod:`.target` (children aimed at one open test), :mod:`.splice` (known values spliced
 in, havoc edits, type switches), :mod:`.trees` (paths into argument values) and :mod:`.choice`
 (the final choice of cases by coverage). The seeds and type-aware mutations are the one-shot
@@ -34,6 +34,6 @@ writer's (:mod:`..offline`, :mod:`..values`); what a function's source says come
 :mod:`..reading`.
 """
 
-from .writer import SearchConfig, SearchingWriter, SearchResult
+from .searcher import SearchConfig, SearchingWriter, SearchResult
 
 __all__ = ["SearchConfig", "SearchResult", "SearchingWriter"]
