@@ -78,7 +78,7 @@ def test_search_reaches_branches_that_need_body_constants(sandbox):
 
 
 def test_a_mutation_that_fails_is_logged_and_the_search_goes_on(sandbox, monkeypatch, caplog):
-    from case2code_hub.inputs.search import writer as search
+    from case2code_hub.inputs.search import searcher as search
 
     real, failed = search._child, []
 
