@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 TEXT_UTILS = '''
@@ -232,3 +233,24 @@ def write_corpus(root: Path) -> Path:
     (root / "latin1.py").write_bytes("def f(x):\n    return 'caf\xe9' + x\n".encode("latin-1"))
     (root / "broken.py").write_text("def broken(:\n    return 1\n")
     return root
+
+
+def digest(folder: Path) -> dict[str, str]:
+    """sha256 of every file under ``folder``, by relative path: two folders with equal digests are
+    byte-identical."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def numbered_functions(n: int, *, offset: int = 0) -> list:
+    """``n`` distinct small functions ``f<i>(xs, k, name)`` as harvested records, for the writers."""
+    from case2code_hub.schema import Function, Source, function_id
+
+    out = []
+    for i in range(offset, offset + n):
+        code = f"def f{i}(xs: list, k: int, name: str = 'a'):\n    return [x * k + {i} for x in xs], name\n"
+        out.append(Function(id=function_id(code), entry_point=f"f{i}", code=code, source=Source("test", f"f{i}.py")))
+    return out

@@ -336,7 +336,7 @@ def test_large_builds_are_sharded(records, tmp_path):
 def test_builds_do_not_depend_on_the_hash_seed(tmp_path):
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2]);"
-        "from test_dataset import make_records; from case2code_hub.dataset import build_dataset;"
+        "from synthetic_records import make_records; from case2code_hub.dataset import build_dataset;"
         "build_dataset(make_records(3), sys.argv[3], eval_share=0.3)"
     )
     for hash_seed in ("1", "2"):

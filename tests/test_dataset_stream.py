@@ -22,7 +22,7 @@ from case2code_hub.dataset import folder as build_mod
 from case2code_hub.dataset import build_dataset, shards, templates
 from case2code_hub.dataset.external import SortedRuns
 from case2code_hub.quality import QualityTally
-from test_dataset import make_records
+from synthetic_records import make_records
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -275,7 +275,7 @@ _KILLED_BUILD = """
 import sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2])
-from test_dataset import make_records
+from synthetic_records import make_records
 from case2code_hub.dataset import folder as build_mod
 
 build_mod._RUN_BYTES = 2_000  # spill runs into the staging folder before the kill

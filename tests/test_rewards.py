@@ -5,7 +5,6 @@ TRL's ``GRPOTrainer`` calls reward functions (``trl/trainer/grpo_trainer.py``,
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -31,6 +30,21 @@ def rl_rows(tmp_path_factory) -> list[dict]:
     return rows
 
 
+def _count_timeouts(reward: CaseReward) -> list:
+    """The timed-out cases of every sandbox run the reward makes from now on (a spy on its sandbox)."""
+    timeouts: list = []
+    sandbox = reward.sandbox
+    run = sandbox.run
+
+    def counting_run(tasks, *args, **kwargs):
+        for result in run(tasks, *args, **kwargs):
+            timeouts.extend(case for case in result.cases if case.outcome == "timeout")
+            yield result
+
+    sandbox.run = counting_run
+    return timeouts
+
+
 def _answer(code: str) -> str:
     return f"Here is the function:\n\n```python\n{code.strip()}\n```"
 
@@ -49,16 +63,17 @@ def test_reward_scores_a_batch_as_grpo_calls_it(rl_rows):
         ]
         wanted += ["one", "zero", "zero", "zero"]
     with CaseReward(config=EvalConfig(timeout=0.3, workers=2)) as reward:
-        began = time.monotonic()
+        timeouts = _count_timeouts(reward)
         rewards = _trl_call(reward, rows, completions, num_generations=4)
         assert reward.calls == 1
         assert len(rewards) == len(completions)
         assert [{"one": 1.0, "zero": 0.0}[w] for w in wanted] == rewards
+        # The hanging completions are stopped at their first case: one timeout each, not one per case.
+        hanging = sum("while True" in c for c in completions)
+        assert hanging == len(rows) and len(timeouts) == hanging
         # Conversational completions (lists of messages) score as their last message's text.
         chat = [[{"role": "assistant", "content": c}] for c in completions]
         assert _trl_call(reward, rows, chat, num_generations=4) == rewards
-        # The hanging completions are stopped at their first case: six timeouts, not one per case.
-        assert time.monotonic() - began < 60
 
 
 def test_partial_credit_is_the_share_of_hidden_cases_passed(rl_rows):

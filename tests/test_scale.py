@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -21,17 +19,9 @@ from case2code_hub.generation import generate
 from case2code_hub.harvest import sources
 from case2code_hub.pipeline import GenerationConfig
 
-from sample_corpus import write_corpus
+from sample_corpus import digest, write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def digest(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def write_generated(root: Path, files: int, per_file: int, *, offset: int = 0) -> None:
@@ -114,7 +104,9 @@ def test_kill9_of_the_whole_run_then_rerun_gives_identical_bytes(tmp_path):
         assert process.poll() is None, process.stderr.read().decode()
         assert time.monotonic() < deadline, "no rank finished in 120 s"
         time.sleep(0.02)
-    delay = random.uniform(0.0, 1.2)  # sometimes mid-rank, sometimes later (assembly)
+    # A fixed moment, so that every run kills the same way: the other ranks are mid-flight (two run
+    # at once, four in all), the first rank's shard and marker are written.
+    delay = 0.3
     print(f"killing {delay:.2f} s after the first rank finished")
     time.sleep(delay)
     tree = _descendants(process.pid)

@@ -9,8 +9,7 @@ from case2code_hub.executors import ExecutorConfig
 from case2code_hub.generation import generate
 from case2code_hub.pipeline import GenerationConfig
 
-from sample_corpus import write_corpus
-from test_scale import digest
+from sample_corpus import digest, write_corpus
 
 ray = pytest.importorskip("ray", reason='Ray is an optional extra: pip install "case2code-hub[ray]"')
 
