@@ -136,3 +136,13 @@ def test_no_two_modules_or_classes_share_a_name():
     assert len(modules) > 50 and len(classes) > 50  # the tree was read
     assert {name: places for name, places in modules.items() if len(places) > 1} == {}
     assert {name: places for name, places in classes.items() if len(places) > 1} == {}
+
+
+def test_the_readme_module_table_names_every_part_of_the_package():
+    """The README's module table is the house plan: every module and folder of the package is in it."""
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    table = "\n".join(line for line in readme.splitlines() if line.startswith("| `case2code_hub/"))
+    parts = [p.name for p in PACKAGE.iterdir() if not p.name.startswith("__") and p.name != "py.typed"]
+    assert len(parts) > 15
+    missing = [name for name in parts if f"case2code_hub/{name}" not in table and f"`{name}`" not in table]
+    assert missing == []

@@ -32,13 +32,14 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from .. import literals, schema
 from ..errors import ConfigError, DatasetError
-from ..utils.logging import get_logger, progress
+from ..quality import QualityTally
+from ..utils.logging import get_logger
 from . import card as card_mod
 from . import difficulty, shards, split, templates
 from .external import SortedRuns
 from .plots import PLOTS_DIR, build_plots, plots_section
+from .rows import RowsWritten, SplitPlan, write_rows
 from .staging import _cleanup_on_sigterm, _Terminated, check_target, swap_into_place  # noqa: F401
-from ..quality import QualityTally
 
 logger = get_logger(__name__)
 
@@ -205,44 +206,6 @@ def _corpus_phrase(provenance: Mapping[str, Any], summary: Mapping[str, Any]) ->
     if corpus == "stdlib":
         return "the Python standard library"
     return f"the corpus `{corpus}`" if corpus else "the input records"
-
-
-def _observed_hidden(row: Mapping[str, Any], cfg: BuildConfig) -> tuple[list, list]:
-    """A function's cases cut into the ones a prompt shows and the ones graded on (seeded by its id)."""
-    cases = row["cases"]
-    rng = templates.rng_for(cfg.seed, row["id"], "eval")
-    most = min(cfg.max_observed, len(cases) - cfg.split_config.min_hidden)
-    k = rng.randint(cfg.split_config.min_observed, max(most, cfg.split_config.min_observed))
-    return cases[:k], cases[k:]
-
-
-def _eval_row(row: dict[str, Any], cfg: BuildConfig) -> dict[str, Any]:
-    observed, hidden = _observed_hidden(row, cfg)
-    return {
-        "id": row["id"],
-        "entry_point": row["entry_point"],
-        "prompt": templates.render_eval_prompt(row["entry_point"], observed),
-        "observed_cases": observed,
-        "hidden_cases": hidden,
-        "reference_code": row["code"],
-        "source": row["source"],
-        "difficulty": row["difficulty"],
-    }
-
-
-def _rl_row(row: dict[str, Any], cfg: BuildConfig) -> dict[str, Any]:
-    """A training function as an RL prompt (TRL's conversational prompt-only format) with the
-    hidden cases its reward grades on; no reference code (the reward needs none)."""
-    observed, hidden = _observed_hidden(row, cfg)
-    prompt = templates.render_eval_prompt(row["entry_point"], observed)
-    return {
-        "id": row["id"],
-        "entry_point": row["entry_point"],
-        "prompt": [{"role": "user", "content": prompt}],
-        "observed_cases": observed,
-        "hidden_cases": hidden,
-        "difficulty": row["difficulty"],
-    }
 
 
 def build_dataset(
@@ -420,8 +383,83 @@ def _build_into(
     runs = SortedRuns(staged / ".spill", run_bytes=_RUN_BYTES)
     n_input, crashes = _spill_records(records, runs, drops)
     runs.finish()
+    folded = _fold(runs, drops, crashes, cfg)
+    dropped = drops.ordered()
+    if not folded.n_functions:
+        reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(dropped.items())) or "the input was empty"
+        raise DatasetError(f"no functions to build a dataset from ({n_input} records; {reasons})", path=str(out))
+    plan = _plan_split(folded, cfg)
+    written = write_rows(_kept(runs), staged, writers, plan, cfg)
+    runs.cleanup()
+    files, splits, sizes, download_sizes = written.close()
 
-    # Pass 2, in id order: dedupe, and keep a few numbers per function.
+    counts = {config: {"train": written.by_level(config)} for config in written.train_out}
+    counts["eval"] = {"test": written.by_level("eval")}
+    facts = {
+        **(summary or {}),
+        "build": {
+            "seed": cfg.seed,
+            "eval share": cfg.eval_share,
+            "eval share used": plan.share,
+            "samples per function": cfg.samples_per_function,
+            "records in": n_input,
+            "functions": folded.n_functions,
+            "train functions": written.n_train,
+            "eval functions": written.n_eval,
+            "eval candidates with too few cases (to train)": written.demoted,
+            "difficulty thresholds": f"easy < {plan.cuts[0]:g} <= medium < {plan.cuts[1]:g} <= hard",
+            "dropped": dict(dropped),
+        },
+    }
+    quality = _quality(folded.tally, summary or {}, dropped)
+    plots = build_plots(
+        {config: written.by_level(config) for config in ("raw", "rl", "eval")},
+        {"prompt": written.lengths["prompted: prompt (characters)"], "completion": written.lengths["prompted: completion (characters)"]},
+        written.coverage,
+        dict(sorted(written.outcomes.items())),
+    )
+    text = _card_text(out, cfg, summary or {}, provenance, folded, plan, written, counts, facts, splits,
+                      card_mod.dataset_info_metadata(sizes, download_sizes), extra=plots_section(plots) + "\n\n" + card_mod.quality_section(quality))
+    (staged / "README.md").write_text(text, encoding="utf-8")
+    for name, (_, png) in plots.items():
+        (staged / PLOTS_DIR).mkdir(exist_ok=True)
+        (staged / PLOTS_DIR / name).write_bytes(png)
+    made_by = {**provenance, "dataset": {**asdict(cfg), "eval_share_used": plan.share}}
+    (staged / "build.json").write_text(json.dumps(made_by, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    check_target(out)  # it may have changed while we were writing
+    swap_into_place(staged, out)
+
+    return BuildReport(
+        out_dir=out,
+        n_input=n_input,
+        n_train=written.n_train,
+        n_eval=written.n_eval,
+        eval_demoted=written.demoted,
+        thresholds=plan.cuts,
+        counts=counts,
+        dropped=dict(dropped),
+        files=[path.relative_to(staged).as_posix() for path in files] + ["README.md", "build.json"]
+        + [f"{PLOTS_DIR}/{name}" for name in plots],
+        cases=folded.n_cases,
+        quality=quality,
+    )
+
+
+@dataclass
+class _Folded:
+    """Pass 2's few numbers per kept function, in id order, and what it summed."""
+
+    n_functions: int = 0
+    n_cases: int = 0
+    scores: array = field(default_factory=lambda: array("d"))  # difficulty score
+    eval_buckets: array = field(default_factory=lambda: array("H"))  # of the gradable functions only
+    gradable: array = field(default_factory=lambda: array("b"))  # enough cases to be an eval item
+    licenses: set[str] = field(default_factory=set)
+    tally: QualityTally = field(default_factory=QualityTally)
+
+
+def _fold(runs: SortedRuns, drops: _Drops, crashes: dict[int, BaseException], cfg: BuildConfig) -> _Folded:
+    """Pass 2, in id order: dedupe, and keep a few numbers per function."""
     reached: list[int] = []
 
     def on_drop(reason: str, function_id: str, index: int, kind: int, detail: Any) -> None:
@@ -432,191 +470,66 @@ def _build_into(
             logger.warning("dropping function %s: %s", function_id, detail)
         drops.add(reason, (index, _AFTER_CASES))
 
-    scores = array("d")
-    eval_buckets = array("H")
-    gradable = array("b")  # per function, in id order: has enough cases to be an eval item
-    licenses: set[str] = set()
-    tally = QualityTally()
-    n_functions = n_cases = 0
+    folded = _Folded()
     min_eval_cases = cfg.split_config.min_eval_cases
     for function_id, (value, row_cases, license_, quality), _blob in _kept(runs, on_drop):
-        n_functions += 1
-        n_cases += row_cases
-        scores.append(value)
-        gradable.append(row_cases >= min_eval_cases)
+        folded.n_functions += 1
+        folded.n_cases += row_cases
+        folded.scores.append(value)
+        folded.gradable.append(row_cases >= min_eval_cases)
         if row_cases >= min_eval_cases:
-            eval_buckets.append(split.bucket(function_id, seed=cfg.seed))
-        licenses.add(license_ or "unknown")
+            folded.eval_buckets.append(split.bucket(function_id, seed=cfg.seed))
+        folded.licenses.add(license_ or "unknown")
         if quality:
-            tally.add(quality)
+            folded.tally.add(quality)
     if reached:
         raise crashes[min(reached)]
-    dropped = drops.ordered()
-    if not n_functions:
-        reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(dropped.items())) or "the input was empty"
-        raise DatasetError(f"no functions to build a dataset from ({n_input} records; {reasons})", path=str(out))
+    return folded
 
-    cuts = difficulty.thresholds(scores)
+
+def _plan_split(folded: _Folded, cfg: BuildConfig) -> SplitPlan:
+    """The difficulty thresholds, the eval share, and per level the bucket under which a gradable
+    function is held out (about a third of the eval items per level, see split.level_thresholds)."""
+    cuts = difficulty.thresholds(folded.scores)
     share = split.effective_share(
-        eval_buckets, eval_share=cfg.eval_share, min_eval_items=cfg.min_eval_items, max_share=cfg.max_eval_share
+        folded.eval_buckets, eval_share=cfg.eval_share, min_eval_items=cfg.min_eval_items, max_share=cfg.max_eval_share
     )
-    n_eval_expected = sum(1 for b in eval_buckets if b < round(share * 10_000))
-    # Which functions: about a third per difficulty level (see split.level_thresholds).
+    n_eval_expected = sum(1 for b in folded.eval_buckets if b < round(share * 10_000))
     by_level: dict[str, list[int]] = {level: [] for level in schema.DIFFICULTIES}
-    for value, bucket in zip((v for v, ok in zip(scores, gradable) if ok), eval_buckets):
+    for value, bucket in zip((v for v, ok in zip(folded.scores, folded.gradable) if ok), folded.eval_buckets):
         by_level[difficulty.level(value, cuts)].append(bucket)
     eval_below = split.level_thresholds(by_level, n_eval_expected, schema.DIFFICULTIES)
-    del scores, eval_buckets, gradable, by_level
+    return SplitPlan(cuts=cuts, share=share, n_eval_expected=n_eval_expected, eval_below=eval_below,
+                     n_train_expected=folded.n_functions - n_eval_expected)
 
-    # Pass 3, in id order: split, render and write every config; count as the rows go by.
-    def writer(config: str, split_name: str) -> shards.ShardWriter:
-        return shards.ShardWriter(staged / config, split_name, config, cfg.shard_rows)
 
-    train_out = {config: writer(config, "train") for config in ("raw", *schema.TRAINING_CONFIGS, "rl")}
-    eval_out = {level: writer("eval", level) for level in schema.DIFFICULTIES}
-    writers += [*train_out.values(), *eval_out.values()]
-    level_counts = {name: Counter() for name in schema.CONFIGS}
-    raw_fields = list(schema.features("raw"))
-    first_rows: dict[str, dict[str, Any]] = {}
-    lengths = {name: array("L") for name in ("prompted: prompt (characters)", "prompted: completion (characters)",
-                                             "rl: prompt (characters)", "eval: prompt (characters)", "raw: cases per function")}
-
-    coverage = {"lines": array("d"), "branches": array("d")}
-    outcomes: Counter = Counter()
-
-    def add(config: str, out_writer: shards.ShardWriter, row: dict[str, Any]) -> None:
-        out_writer.add(row)
-        first_rows.setdefault(config, row)
-    n_train = n_eval = demoted = 0
-    with progress() as bar:
-        task = bar.add_task("Rendering prompts", total=n_functions - n_eval_expected)
-        for function_id, _facts, blob in _kept(runs):
-            row = pickle.loads(blob)
-            level = difficulty.level(row["stats"]["difficulty_score"], cuts)
-            row["difficulty"] = level
-            is_gradable = len(row["cases"]) >= min_eval_cases
-            if is_gradable and split.bucket(function_id, seed=cfg.seed) < eval_below[level]:
-                n_eval += 1
-                eval_row = _eval_row(row, cfg)
-                add("eval", eval_out[level], eval_row)
-                lengths["eval: prompt (characters)"].append(len(eval_row["prompt"]))
-                level_counts["eval"][level] += 1
-                continue
-            if not is_gradable and split.is_eval_candidate(function_id, seed=cfg.seed, eval_share=share):
-                demoted += 1
-            n_train += 1
-            add("raw", train_out["raw"], {key: row[key] for key in raw_fields})
-            lengths["raw: cases per function"].append(len(row["cases"]))
-            for name, stat in (("lines", "line_coverage"), ("branches", "branch_coverage")):
-                if row["stats"].get(stat) is not None:
-                    coverage[name].append(row["stats"][stat])
-            outcomes.update(case["outcome"] for case in row["cases"])
-            level_counts["raw"][level] += 1
-            for sample in templates.render_samples(row, n=cfg.samples_per_function, seed=cfg.seed):
-                for config in schema.TRAINING_CONFIGS:
-                    add(config, train_out[config], templates.training_row(sample, config))
-                    level_counts[config][level] += 1
-                lengths["prompted: prompt (characters)"].append(len(sample["prompt"]) + len(templates.PROMPT_END))
-                lengths["prompted: completion (characters)"].append(len(sample["completion"]))
-            # Graded on hidden cases, as eval items are: only functions with enough of them.
-            if len(row["cases"]) >= min_eval_cases:
-                rl_row = _rl_row(row, cfg)
-                add("rl", train_out["rl"], rl_row)
-                lengths["rl: prompt (characters)"].append(len(rl_row["prompt"][0]["content"]))
-                level_counts["rl"][level] += 1
-            bar.advance(task)
-    runs.cleanup()
-
-    files: list[Path] = []
-    splits: dict[str, list[str]] = {}
-    outputs = [*((config, "train", out) for config, out in train_out.items()),
-               *(("eval", level, eval_out[level]) for level in schema.DIFFICULTIES)]
-    sizes: dict[str, dict[str, tuple[int, int]]] = {}
-    download_sizes: Counter = Counter()
-    for config, name, out_writer in outputs:
-        paths = out_writer.close()
-        files += paths
-        download_sizes[config] += sum(path.stat().st_size for path in paths)
-        # ``datasets`` refuses to load a split without rows: an empty split gets no file and
-        # no entry in the card.
-        if out_writer.rows:
-            splits.setdefault(config, []).append(name)
-            sizes.setdefault(config, {})[name] = (out_writer.rows, out_writer.nbytes)
-
-    def by_level(config: str) -> dict[str, int]:
-        return {level: level_counts[config].get(level, 0) for level in schema.DIFFICULTIES}
-
-    counts = {config: {"train": by_level(config)} for config in train_out}
-    counts["eval"] = {"test": by_level("eval")}
-    facts = {
-        **(summary or {}),
-        "build": {
-            "seed": cfg.seed,
-            "eval share": cfg.eval_share,
-            "eval share used": share,
-            "samples per function": cfg.samples_per_function,
-            "records in": n_input,
-            "functions": n_functions,
-            "train functions": n_train,
-            "eval functions": n_eval,
-            "eval candidates with too few cases (to train)": demoted,
-            "difficulty thresholds": f"easy < {cuts[0]:g} <= medium < {cuts[1]:g} <= hard",
-            "dropped": dict(dropped),
-        },
-    }
-    quality = _quality(tally, summary or {}, dropped)
-    plots = build_plots(
-        {config: by_level(config) for config in ("raw", "rl", "eval")},
-        {"prompt": lengths["prompted: prompt (characters)"], "completion": lengths["prompted: completion (characters)"]},
-        coverage,
-        dict(sorted(outcomes.items())),
-    )
+def _card_text(out: Path, cfg: BuildConfig, summary: Mapping[str, Any], provenance: Mapping[str, Any], folded: _Folded,
+               plan: SplitPlan, written: RowsWritten, counts: dict, facts: dict, splits: dict[str, list[str]],
+               dataset_info: Any, *, extra: str) -> str:
+    """The card, from the final counts."""
     n_prompted = sum(counts["prompted"]["train"].values())
-    text = card_mod.render_card(
+    return card_mod.render_card(
         {
             "pretty_name": cfg.pretty_name,
-            "n_rows": max(n_train, n_prompted, n_eval),
+            "n_rows": max(written.n_train, n_prompted, written.n_eval),
             "counts": counts,
             "facts": facts,
-            "thresholds": cuts,
-            "licenses": sorted(licenses),
+            "thresholds": plan.cuts,
+            "licenses": sorted(folded.licenses),
             "load_name": out.name,
             "samples_per_function": cfg.samples_per_function,
             "n_instructions": len(templates.INSTRUCTIONS),
             "n_formats": len(templates.CASE_FORMATS),
             "min_hidden": cfg.split_config.min_hidden,
             "splits": splits,
-            "dataset_info": card_mod.dataset_info_metadata(sizes, download_sizes),
+            "dataset_info": dataset_info,
             "source_datasets": "\n".join(f"- {name}" for name in provenance.get("source_datasets", ["original"])),
             "harness_imports": literals.harness_imports(),
-            "examples": card_mod.example_rows({c: first_rows[c] for c in schema.CONFIGS if c in first_rows}),
-            "lengths": card_mod.length_table(lengths),
+            "examples": card_mod.example_rows({c: written.first_rows[c] for c in schema.CONFIGS if c in written.first_rows}),
+            "lengths": card_mod.length_table(written.lengths),
             "python_version": provenance.get("versions", {}).get("python") or platform.python_version(),
             "writer_phrase": _writer_phrase(provenance),
-            "corpus_phrase": _corpus_phrase(provenance, summary or {}),
+            "corpus_phrase": _corpus_phrase(provenance, summary),
         },
-        extra_sections=plots_section(plots) + "\n\n" + card_mod.quality_section(quality),
-    )
-    (staged / "README.md").write_text(text, encoding="utf-8")
-    for name, (_, png) in plots.items():
-        (staged / PLOTS_DIR).mkdir(exist_ok=True)
-        (staged / PLOTS_DIR / name).write_bytes(png)
-    made_by = {**provenance, "dataset": {**asdict(cfg), "eval_share_used": share}}
-    (staged / "build.json").write_text(json.dumps(made_by, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    check_target(out)  # it may have changed while we were writing
-    swap_into_place(staged, out)
-
-    return BuildReport(
-        out_dir=out,
-        n_input=n_input,
-        n_train=n_train,
-        n_eval=n_eval,
-        eval_demoted=demoted,
-        thresholds=cuts,
-        counts=counts,
-        dropped=dict(dropped),
-        files=[path.relative_to(staged).as_posix() for path in files] + ["README.md", "build.json"]
-        + [f"{PLOTS_DIR}/{name}" for name in plots],
-        cases=n_cases,
-        quality=quality,
+        extra_sections=extra,
     )
