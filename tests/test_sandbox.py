@@ -97,8 +97,10 @@ def test_zygote_imports_stay_light():
             "print(' '.join(sorted(m for m in sys.modules if m.startswith(('case2code_hub', 'datasets', 'pyarrow')))))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert "datasets" not in loaded and "pyarrow" not in loaded
-    # The grammar, its errors and its one parse lock (all standard library only); nothing else of ours.
-    light = ("case2code_hub.literals", "case2code_hub.errors", "case2code_hub.utils", "case2code_hub.utils.syntax")
+    # The grammar, its errors and its one parse lock, the data contract (its address check; it
+    # imports ``datasets`` only to build Features) and the version: all standard library only.
+    light = ("case2code_hub.literals", "case2code_hub.errors", "case2code_hub.utils", "case2code_hub.utils.syntax",
+             "case2code_hub.schema", "case2code_hub._version")
     assert not [m for m in loaded if m.startswith("case2code_hub.") and m not in light
                 and not m.startswith("case2code_hub.sandbox")]
 

@@ -295,3 +295,53 @@ def test_objects_sit_at_the_same_place_in_every_run_and_under_every_isolation():
     print(f"modes compared: {sorted({mode for mode, _ in seen})}")
     assert len(set(seen.values())) == 1, seen
     assert next(iter(seen.values()))[0] == "returned"
+
+
+ORDER_OF_TYPES = '''
+import sys
+from case2code_hub.sandbox import Sandbox, SandboxConfig
+from case2code_hub.schema import ExecutionTask
+
+code = "def f(data):\\n    types = set()\\n    for x in data:\\n        types.add(type(x))\\n    return [t.__name__ for t in types]\\n"
+with Sandbox(SandboxConfig(workers=1, runs=2)) as sandbox:
+    (result,) = sandbox.run([ExecutionTask(id="t", code=code, entry_point="f",
+                                           inputs=["[fractions.Fraction(0, 1), decimal.Decimal('7'), 1, 2.5]"])])
+import case2code_hub
+print(result.cases[0].outcome, result.cases[0].output, case2code_hub.__file__)
+'''
+
+
+def test_outputs_that_follow_addresses_do_not_depend_on_bytecode_files(tmp_path):
+    """A set of classes iterates in an order that follows their addresses, which follow the
+    zygote's heap layout: loading our modules from source or from .pyc files laid it out
+    differently, so a checkout built other bytes before and after a test run had compiled them.
+    The same package from bare sources, then with every .pyc written, must give the same output."""
+    import subprocess
+    import sys
+
+    package = tmp_path / "pkg"
+    shutil.copytree(isolation.package_root() + "/case2code_hub", package / "case2code_hub",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    # The calling process writes no .pyc either: only the sandbox's own compilation can.
+    env = {**os.environ, "PYTHONPATH": str(package), "PYTHONDONTWRITEBYTECODE": "1"}
+
+    def output() -> str:
+        done = subprocess.run([sys.executable, "-c", ORDER_OF_TYPES], env=env, cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        said, _, where = done.stdout.strip().rpartition(" ")
+        assert where.startswith(str(package)), where  # the copy ran, not this checkout
+        return said
+
+    # From bare sources: the sandbox compiles the package before its zygotes start (they write no
+    # .pyc themselves), so they load every module of ours as a pip-installed copy does.
+    outputs = [output()]
+    compiled = package / "case2code_hub" / "sandbox" / "__pycache__"
+    for module in ("zygote", "runner", "canonical", "protocol"):
+        assert list(compiled.glob(f"{module}.*.pyc")), module
+    # Then with the .pyc files already there, and with every one compiled afresh.
+    outputs.append(output())
+    subprocess.run([sys.executable, "-m", "compileall", "-f", "-q", str(package)], check=True, timeout=120)
+    outputs.append(output())
+    assert outputs[0].startswith("returned ['")
+    assert outputs == [outputs[0]] * 3

@@ -139,6 +139,32 @@ def choose(isolation: str, *, scratch_mb: int) -> Launch:
 ADDR_NO_RANDOMIZE = 0x0040000
 
 
+_COMPILED = False
+
+
+def compile_package() -> None:
+    """Write the package's missing or stale bytecode files, once per process, where the folder is
+    writable (the zygotes never write them: PYTHONDONTWRITEBYTECODE).
+
+    A zygote's heap layout, and so the addresses that some outputs follow (see
+    :func:`fixed_addresses`), differs between loading a module from its ``.pyc`` and compiling its
+    source: in a source checkout, whose ``.pyc`` files come and go, the same build gave different
+    bytes before and after a test run had written them. A ``pip install`` compiles them already;
+    this makes a checkout match. A read-only install without them stays as it is (and as stable).
+    """
+    global _COMPILED
+    if _COMPILED:
+        return
+    _COMPILED = True
+    import compileall
+
+    try:
+        # optimize=0: the zygote runs without -O, so it reads the plain .pyc, whatever this process runs with.
+        compileall.compile_dir(os.path.join(package_root(), "case2code_hub"), quiet=2, workers=1, optimize=0)
+    except OSError:  # a read-only install: its state does not change either
+        pass
+
+
 @contextlib.contextmanager
 def fixed_addresses() -> Iterator[None]:
     """Processes started inside this block run with address-space randomisation off, where the

@@ -226,6 +226,7 @@ class Sandbox:
         }
         command = [*self._launch.prefix, sys.executable, "-s", "-m", "case2code_hub.sandbox.zygote"]
         cwd = "/" if bwrap else self._scratch_host
+        isolation.compile_package()
         with isolation.fixed_addresses():
             return _Zygote(command, env, run, cwd, None if bwrap else root, self._settings(run, root))
 
