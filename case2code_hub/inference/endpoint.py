@@ -42,7 +42,9 @@ logger = get_logger(__name__)
 
 GRAMMAR_MIN_VERSION = (1, 4, 3)  # TGI releases that accept ``parameters.grammar``
 ADAPTIVE_START = 2  # requests in flight to a server that states no limit, at first
-ADAPTIVE_SLOWER = 1.5  # grow while a round's median answer is at most this much slower than the fastest
+# One more request in flight only pays where the server answers more per second with it: grow
+# from c to c + 1 while c gave at least this share of the gain ideal scaling would (c / (c - 1)).
+ADAPTIVE_GAIN = 0.5
 
 
 def _version_tuple(version: str | None) -> tuple[int, ...]:
@@ -92,8 +94,10 @@ class EndpointSession:
         self.info: EndpointInfo | None = None
         self.concurrency: int | None = None
         self.adaptive = False
-        self._latencies: list[float] = []
-        self._fastest = float("inf")
+        self._round_start: float | None = None  # when the current round of answers began
+        self._round_answers = 0
+        self._throughput: dict[int, float] = {}  # answers per second, the best round at each level
+        self._warm = False  # the first round (connections opening) is not measured
 
     def _resolve_token(self) -> str | None:
         if self.config.token:
@@ -117,9 +121,9 @@ class EndpointSession:
         self.info = info
         self.concurrency = concurrency
         # A server that says nothing of its limit (llama-cpp-python, some OpenAI-style proxies),
-        # asked with no --concurrency: start with a few requests in flight and add one while the
-        # answers come as fast as the fastest seen; halve on a timeout, 429 or 503. A server that
-        # decodes one request at a time then holds about two, not sixteen in its queue.
+        # asked with no --concurrency: start with a few requests in flight and add one while that
+        # makes the answers come faster per second; halve on a timeout, 429 or 503. A server that
+        # decodes one request at a time then holds two or three, not sixteen in its queue.
         self.adaptive = config.concurrency is None and server_limit is None
         # A slot ("lane") per request in flight, spread over a few HTTP clients: httpcore scans
         # every pooled connection for each request, so small pools cost less CPU per request.
@@ -313,9 +317,8 @@ class EndpointSession:
                 lane = await self.lanes.acquire(order)
                 try:
                     self.stats["requests"] += 1
-                    sent = loop.time()
                     answer = await attempt(self.clients[lane % len(self.clients)])
-                    self._answered_in(loop.time() - sent)
+                    self._answered(loop.time())
                     return answer
                 finally:
                     self.lanes.release(lane)
@@ -366,24 +369,39 @@ class EndpointSession:
         return {"text": text, "finish_reason": choice.get("finish_reason"),
                 "tokens_in": int(usage.get("prompt_tokens") or 0), "tokens_out": int(usage.get("completion_tokens") or 0)}
 
-    def _answered_in(self, seconds: float) -> None:
-        """Adaptive concurrency: after a round of answers at this level, one more in flight while
-        their median latency stays within ``ADAPTIVE_SLOWER`` of the fastest answer seen."""
+    def _answered(self, now: float) -> None:
+        """Adaptive concurrency, probed by throughput: a round is as many answers as requests in
+        flight; after a measured round at level ``c``, one more in flight if ``c`` answered at least
+        ``1 + ADAPTIVE_GAIN / (c - 1)`` times as many per second as the best round at ``c - 1``
+        (the starting level is always probed once). A server that decodes one request at a time
+        answers as many per second at any level, so it stays where the probe left it; latency
+        alone cannot tell that apart from a warm-up, whose first answers are the slowest."""
         if not self.adaptive:
             return
-        self._latencies.append(seconds)
-        self._fastest = min(self._fastest, seconds)
-        if len(self._latencies) >= self.lanes.allowed:
-            median = sorted(self._latencies)[len(self._latencies) // 2]
-            self._latencies = []
-            if median <= ADAPTIVE_SLOWER * self._fastest and self.lanes.allowed < self.lanes.count:
-                self.lanes.grow()
-                self.stats["concurrency_reached"] = max(self.stats["concurrency_reached"], self.lanes.allowed)
+        if self._round_start is None:
+            self._round_start = now
+            return
+        self._round_answers += 1
+        level = self.lanes.allowed
+        if self._round_answers < level:
+            return
+        throughput = self._round_answers / max(now - self._round_start, 1e-6)
+        self._round_start, self._round_answers = now, 0
+        if not self._warm:
+            self._warm = True
+            return
+        self._throughput[level] = max(throughput, self._throughput.get(level, 0.0))
+        below = self._throughput.get(level - 1)
+        gained = below is None or throughput >= below * (1 + ADAPTIVE_GAIN / (level - 1))
+        if gained and level < self.lanes.count:
+            self.lanes.grow()
+            self.stats["concurrency_reached"] = max(self.stats["concurrency_reached"], self.lanes.allowed)
 
     def _slow_down(self) -> None:
         if self.adaptive:
             self.lanes.shrink()
-            self._latencies = []
+            # The server changed its mind: measure afresh from the level it is back at.
+            self._round_start, self._round_answers, self._throughput = None, 0, {}
 
     def _classify(self, exc: Exception) -> tuple[str, float | None]:
         """The stats key of a transient failure and the server's Retry-After; raises otherwise."""
