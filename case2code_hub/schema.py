@@ -36,8 +36,12 @@ def exception_type(output: str) -> str:
     """``"ValueError"`` of a raised case's output ``"ValueError: bad value"`` (the whole text when
     there is no colon)."""
     return output.split(":", 1)[0].strip()
+
+
 Difficulty = Literal["easy", "medium", "hard"]
 DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
+#: The columns that hold a level (``static_difficulty``: calibration keeps the static one there).
+DIFFICULTY_COLUMNS: tuple[str, ...] = ("difficulty", "static_difficulty")
 
 
 # ``difficulty`` is a ``ClassLabel`` in every config: our rows carry the level's name, the Parquet
@@ -52,6 +56,12 @@ def difficulty_code(name: str) -> int:
         return DIFFICULTIES.index(name)
     except ValueError:
         raise DatasetError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {name!r}") from None
+
+
+def with_difficulty_codes(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` as a Parquet file holds it: every level column (:data:`DIFFICULTY_COLUMNS`) as its
+    ClassLabel code. A shallow copy: the caller's row keeps the names."""
+    return {**row, **{name: difficulty_code(row[name]) for name in DIFFICULTY_COLUMNS if row.get(name) is not None}}
 
 
 def difficulty_name(value: int | str) -> str:

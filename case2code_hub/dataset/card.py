@@ -172,14 +172,11 @@ def example_rows(first_rows: Mapping[str, Mapping[str, Any]]) -> str:
     ``difficulty`` as ``load_dataset`` gives it (the ClassLabel's code)."""
     import json
 
-    from ..schema import difficulty_code
+    from ..schema import with_difficulty_codes
 
     parts = []
     for config, row in first_rows.items():
-        shown = dict(row)
-        if isinstance(shown.get("difficulty"), str):
-            shown["difficulty"] = difficulty_code(shown["difficulty"])
-        text = json.dumps(_shorten(shown), indent=2, ensure_ascii=False)
+        text = json.dumps(_shorten(with_difficulty_codes(dict(row))), indent=2, ensure_ascii=False)
         parts.append(f"`{config}`:\n\n```json\n{text}\n```")
     return "\n\n".join(parts) if parts else "No rows."
 

@@ -1,7 +1,11 @@
-"""Parquet shard writing for the dataset build: one split's rows streamed to fixed-setting shards.
+"""Parquet writing: one split's rows streamed to fixed-setting shards, and the eval config's files
+rewritten whole.
 
 :class:`ShardWriter` gathers rows into row groups (converted to Arrow a batch at a time) and writes
 ``{name}-0000i-of-0000n.parquet`` files byte for byte as writing the whole split at once would.
+:func:`write_level_files` writes the eval rows of ``import-official`` and ``calibrate``, one file
+per difficulty level. Rows carry level names; the files hold ClassLabel codes
+(:func:`~case2code_hub.schema.with_difficulty_codes`).
 """
 
 from __future__ import annotations
@@ -44,8 +48,6 @@ class ShardWriter:
         self.folder, self.name, self.shard_rows = folder, name, shard_rows
         self.row_group_rows, self.batch_rows = row_group_rows, batch_rows
         self.arrow_schema = schema.features(config).arrow_schema
-        # Rows carry the difficulty's name; the file its ClassLabel code.
-        self._encode_difficulty = "difficulty" in self.arrow_schema.names
         self.rows = 0
         # Arrow bytes of the rows written: what ``datasets`` records as a split's ``num_bytes``.
         self.nbytes = 0
@@ -77,9 +79,7 @@ class ShardWriter:
 
     def _convert(self) -> None:
         if self._pending:
-            rows = self._pending
-            if self._encode_difficulty:  # a shallow copy: the caller's row keeps the name
-                rows = [{**row, "difficulty": schema.difficulty_code(row["difficulty"])} for row in rows]
+            rows = [schema.with_difficulty_codes(row) for row in self._pending]
             self._batches.append(self._pa.Table.from_pylist(rows, schema=self.arrow_schema))
             self._pending = []
 
@@ -121,3 +121,19 @@ class ShardWriter:
                 writer.close()
             except Exception:  # noqa: BLE001 - already failing; the folder goes anyway
                 pass
+
+
+def write_level_files(folder: Path, rows: list[dict[str, Any]], arrow_schema: Any) -> dict[str, tuple[int, int]]:
+    """One ``{level}-00000-of-00001.parquet`` (zstd) in ``folder`` per difficulty level the rows
+    have, in level order, the rows in their given order; ``(rows, Arrow bytes)`` per level written."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sizes: dict[str, tuple[int, int]] = {}
+    for level in schema.DIFFICULTIES:
+        part = [schema.with_difficulty_codes(row) for row in rows if row["difficulty"] == level]
+        if part:
+            table = pa.Table.from_pylist(part, schema=arrow_schema)
+            pq.write_table(table, folder / f"{level}-00000-of-00001.parquet", compression="zstd")
+            sizes[level] = (table.num_rows, table.nbytes)
+    return sizes

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from ..dataset import card as card_mod
+from ..dataset.shards import write_level_files
 from ..errors import DatasetError, InputFileError
-from ..schema import CONFIGS, DIFFICULTIES, difficulty_code, difficulty_name, features
+from ..schema import CONFIGS, DIFFICULTIES, difficulty_name, features
 from ..utils.files import atomic_open, iter_jsonl
 from ..utils.logging import get_logger
 
@@ -139,14 +140,8 @@ def calibrate(
     staged = folder / ".eval.calibrating"
     shutil.rmtree(staged, ignore_errors=True)
     staged.mkdir()
-    levels = [level for level in DIFFICULTIES if any(r["difficulty"] == level for r in rows)]
-    sizes: dict[str, tuple[int, int]] = {}
-    for level in levels:
-        code = difficulty_code(level)
-        part = pa.Table.from_pylist([{**r, "difficulty": code, "static_difficulty": difficulty_code(r["static_difficulty"])}
-                                     for r in rows if r["difficulty"] == level], schema=schema)
-        pq.write_table(part, staged / f"{level}-00000-of-00001.parquet", compression="zstd")
-        sizes[level] = (part.num_rows, part.nbytes)
+    sizes = write_level_files(staged, rows, schema)
+    levels = list(sizes)
     download = sum(path.stat().st_size for path in staged.glob("*.parquet"))
     info = card_mod.dataset_info_metadata({"eval": sizes}, {"eval": download},
                                           features_of={"eval": written})[0]

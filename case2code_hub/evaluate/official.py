@@ -37,11 +37,12 @@ from typing import Any, Iterable, Literal
 from .. import literals
 from ..dataset import card as card_mod
 from ..dataset import difficulty
+from ..dataset.shards import write_level_files
 from ..dataset.staging import check_target, swap_into_place
 from ..dataset.templates import render_eval_prompt
 from ..errors import ConfigError, DatasetError, InputFileError, LiteralSyntaxError
 from ..sandbox.canonical import Unserializable, canonical_repr
-from ..schema import DIFFICULTIES, KEPT_OUTCOMES, ExecutionTask, difficulty_code, features, has_address
+from ..schema import DIFFICULTIES, KEPT_OUTCOMES, ExecutionTask, features, has_address
 from ..utils.logging import get_logger, progress
 from ..utils.syntax import parse_ast
 from .compare import case_matches
@@ -370,21 +371,12 @@ def _set_difficulty(items: list[dict[str, Any]]) -> None:
 
 
 def _write_folder(items: list[dict[str, Any]], out: Path, report: ImportReport, *, source: str, prompt: str) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    arrow_schema = eval_features().arrow_schema
-    levels = [level for level in DIFFICULTIES if any(item["difficulty"] == level for item in items)]
     out.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.importing-", dir=out.parent))
     try:
         os.chmod(staged, 0o755)
         (staged / "eval").mkdir()
-        for level in levels:
-            code = difficulty_code(level)  # the ClassLabel's code in the file; items keep the name
-            part = [{**item, "difficulty": code} for item in items if item["difficulty"] == level]
-            table = pa.Table.from_pylist(part, schema=arrow_schema)
-            pq.write_table(table, staged / "eval" / f"{level}-00000-of-00001.parquet", compression="zstd")
+        levels = list(write_level_files(staged / "eval", items, eval_features().arrow_schema))
         (staged / "README.md").write_text(_card(report, levels, source=source, prompt=prompt), encoding="utf-8")
         check_target(out)
         swap_into_place(staged, out)
