@@ -4,7 +4,8 @@ yield from harvested to kept functions with the reasons for every drop.
 
 Per-function numbers are computed once, where the cases are chosen, and travel with the function
 (shard rows, the raw config's ``stats``); :class:`QualityTally` folds them into the build's report
-(:func:`summarise` for a list). The quality of a built folder is :func:`case2code_hub.dataset.folder_stats.folder_quality`.
+(:func:`summarise` for a list). The quality of a built folder is
+:func:`case2code_hub.dataset.folder_stats.folder_quality`.
 """
 
 from __future__ import annotations

@@ -12,8 +12,10 @@ the quality summary; pass 3 merges again, renders every row and writes each spli
 at a time; the card, which needs the final counts, is written last. The output is byte for byte
 what holding everything in memory gave.
 
-The parts live beside it: :mod:`.shards` writes the Parquet shards; :mod:`.staging` checks the
-target, swaps the staged folder in and cleans up on SIGTERM. Their names are re-exported here.
+Pass 2 is :func:`_fold`, the split's decisions :func:`_plan_split`; pass 3 lives in :mod:`.rows`.
+The other parts live beside it too: :mod:`.shards` writes the Parquet shards; :mod:`.staging`
+checks the target, swaps the staged folder in and cleans up on SIGTERM (its names are re-exported
+here).
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 how many requests it takes at once, and retries with backoff and jitter within bounds.
 
 Shared by the LLM input writer (:mod:`case2code_hub.inputs.llm.session` adds prompts, the answer
-cache and parsing) and by ``case2code eval``'s completions (:mod:`case2code_hub.evaluate.completions`): "a request body in,
-the model's text out", never more requests in flight than the server's
-``max_concurrent_requests``. ``AsyncInferenceClient`` itself retries nothing.
+cache and parsing) and by ``case2code eval``'s completions
+(:mod:`case2code_hub.evaluate.completions`): "a request body in, the model's text out", never more
+requests in flight than the server's ``max_concurrent_requests``. ``AsyncInferenceClient`` itself
+retries nothing.
 """
 
 from __future__ import annotations

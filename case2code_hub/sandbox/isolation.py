@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import shutil
 import subprocess
@@ -139,9 +140,7 @@ def choose(isolation: str, *, scratch_mb: int) -> Launch:
 ADDR_NO_RANDOMIZE = 0x0040000
 
 
-_COMPILED = False
-
-
+@functools.cache
 def compile_package() -> None:
     """Write the package's missing or stale bytecode files, once per process, where the folder is
     writable (the zygotes never write them: PYTHONDONTWRITEBYTECODE).
@@ -152,14 +151,10 @@ def compile_package() -> None:
     bytes before and after a test run had written them. A ``pip install`` compiles them already;
     this makes a checkout match. A read-only install without them stays as it is (and as stable).
     """
-    global _COMPILED
-    if _COMPILED:
-        return
-    _COMPILED = True
     import compileall
 
     try:
-        # optimize=0: the zygote runs without -O, so it reads the plain .pyc, whatever this process runs with.
+        # optimize=0: the zygote runs without -O, so it reads the plain .pyc whatever this process runs with.
         compileall.compile_dir(os.path.join(package_root(), "case2code_hub"), quiet=2, workers=1, optimize=0)
     except OSError:  # a read-only install: its state does not change either
         pass

@@ -14,8 +14,8 @@ from ...schema import Function
 from ...utils.logging import get_logger
 from . import prompts
 from .answer_cache import ResponseCache, cache_key
-from .writer_config import LLMWriterConfig
 from .parse import function_def, parse_answer, static_signature
+from .writer_config import LLMWriterConfig
 
 logger = get_logger(__name__)
 
@@ -112,7 +112,7 @@ class _WriterSession(EndpointSession):
         """The inputs read from the model's answer for ``function``, and the info of the request.
 
         ``order`` is the function's position in the run: the oldest waiting function gets the next
-        free lane (see :mod:`.lanes`).
+        free lane (see :mod:`case2code_hub.inference.lanes`).
         """
         info: dict[str, Any] = {
             "writer": writer_label(self.info),
