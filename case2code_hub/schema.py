@@ -25,11 +25,15 @@ KEPT_OUTCOMES: tuple[str, ...] = ("returned", "raised")
 #: holding one is ever reproducible: the sandbox masks them in exception messages (``at 0x...``),
 #: refuses reprs that show one, and no case with one reaches the data.
 ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]+")
+#: Every match of :data:`ADDRESS` holds this text. Looking for it first (a C substring search) spares
+#: the regex, whose leading ``\b`` makes it try every position: 15 us on a 700-character output,
+#: more than the builtin repr that made the text, and the sandbox checks every output.
+ADDRESS_MARK = "at 0x"
 
 
 def has_address(text: str) -> bool:
     """Whether ``text`` shows a memory address (see :data:`ADDRESS`)."""
-    return ADDRESS.search(text) is not None
+    return ADDRESS_MARK in text and ADDRESS.search(text) is not None
 
 
 def exception_type(output: str) -> str:

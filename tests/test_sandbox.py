@@ -15,6 +15,7 @@ from case2code_hub.cli import app
 from case2code_hub.errors import ConfigError, SandboxError
 from case2code_hub.sandbox import Sandbox, SandboxConfig, execute
 from case2code_hub.sandbox.canonical import Unserializable, canonical_repr
+from case2code_hub.schema import ADDRESS, has_address
 from case2code_hub.schema import ExecutionTask
 
 FAST = dict(workers=1, timeout=0.5)
@@ -33,6 +34,14 @@ def test_canonical_repr_sorts_sets_and_keeps_the_rest_builtin():
         canonical_repr(object())
     with pytest.raises(Unserializable, match="longer than 10"):
         canonical_repr(list(range(100)), cap=10)
+
+
+def test_the_address_check_finds_addresses_only():
+    # The substring looked for first must not change what the regex alone would say.
+    texts = ["<generator object f at 0x7f3a9c>", "x at 0xABC", "[1, 'at 0x1']", "that 0x10", "at 0x", "at 0xg",
+             "AT 0x1", "at  0x1", "flat 0x1", "(at 0x9)", "", "a" * 5000 + " at 0x1"]
+    assert [has_address(t) for t in texts] == [ADDRESS.search(t) is not None for t in texts] == [
+        True, True, True, False, False, False, False, False, False, True, False, True]
 
 
 def test_canonical_repr_prints_builtin_names_plainly_and_namespaces_like_containers():

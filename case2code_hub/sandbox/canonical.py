@@ -13,7 +13,7 @@ import builtins
 import itertools
 import types
 
-from ..schema import ADDRESS
+from ..schema import has_address
 
 # Saved before any user code runs: a function may replace builtins.repr, len, sorted, ...
 _repr = builtins.repr
@@ -30,7 +30,6 @@ _list = builtins.list
 _chain = itertools.chain.from_iterable
 _namespace = _type(types.SimpleNamespace())
 
-_shows_address = ADDRESS.search
 _LEAVES = frozenset({int, float, complex, bool, type(None), type(Ellipsis)})
 
 
@@ -187,6 +186,6 @@ def canonical_repr(value: object, *, cap: int = 10_000) -> str:
         raise Unserializable(f"<unserializable: repr raised {_type(exc).__name__}>") from None
     if _type(text) is not _str:
         raise Unserializable("<unserializable: repr did not return a str>")
-    if _shows_address(text) is not None:
+    if has_address(text):
         raise Unserializable("<unserializable: repr shows a memory address>")
     return text

@@ -15,7 +15,7 @@ import time
 import types
 
 from .. import literals
-from ..schema import ADDRESS
+from ..schema import ADDRESS, ADDRESS_MARK
 from . import landlock, protocol
 from .canonical import Unserializable, canonical_repr
 from .operands import HOOK, OperandLog, instrumented
@@ -119,7 +119,8 @@ def _exception_text(exc: BaseException) -> str:
         message = "<str() failed>"
     if _len(message) > MESSAGE_CAP:
         message = message[:MESSAGE_CAP] + "..."
-    message = ADDRESS.sub("at 0x...", message)
+    if ADDRESS_MARK in message:
+        message = ADDRESS.sub("at 0x...", message)
     return _clean_text(f"{name}: {message}" if message else name)
 
 
