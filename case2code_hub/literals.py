@@ -289,6 +289,11 @@ def _no_json_constant(name: str) -> Any:
     raise ValueError(name)  # NaN and Infinity are JSON's extensions, not Python literals
 
 
+# One decoder for every parse: ``json.loads`` with an argument builds a new one per call (1.2 us,
+# half of the parse of a short input).
+_JSON_DECODER = json.JSONDecoder(parse_constant=_no_json_constant)
+
+
 def _json_word(match: re.Match) -> str:
     return _JSON_WORD_OF[match.group(1)]
 
@@ -327,7 +332,7 @@ def _json_arguments(source: str) -> list[Any] | None:
     if words:
         parts[0::2] = [_JSON_WORDS.sub(_json_word, text) for text in outside]
     try:
-        value = json.loads("[" + '"'.join(parts) + "\n]", parse_constant=_no_json_constant)
+        value = _JSON_DECODER.decode("[" + '"'.join(parts) + "\n]")
     except (ValueError, RecursionError):
         return None
     return value
