@@ -16,7 +16,8 @@ locked-down children. Run with the project venv:
     .venv/bin/python scripts/bench_sandbox.py [--shape both] [--workers 2] [--hogs 0]
 
 Prints, per shape: where the time of a call goes (parsing its input, the call, canonical repr,
-framing, the fork per function), both throughputs and ``<shape>: sandbox/loop throughput ratio =
+framing, a fresh child per function), both throughputs, the ceiling that forking a fresh child
+per function and run leaves at the cores measured, and ``<shape>: sandbox/loop throughput ratio =
 X`` (goal >= 1.5 on 2 cores). The stdlib shape also prints ``sandbox/process-per-call throughput
 ratio`` (goal >= 300). ``--hogs N`` runs N CPU-bound processes beside the whole benchmark (a busy
 machine): the outputs must not change, only the time.
@@ -202,54 +203,102 @@ def _spin(count: int) -> float:
 
 
 def parallel_capacity(workers: int) -> float:
-    """How many cores' worth of pure-Python work ``workers`` processes get right now (shared machines)."""
-    alone = _spin(3_000_000)
-    began = time.perf_counter()
-    pids = []
-    for _ in range(workers):
-        pid = os.fork()
-        if pid == 0:
-            _spin(3_000_000)
-            os._exit(0)
-        pids.append(pid)
-    for pid in pids:
-        os.waitpid(pid, 0)
-    return workers * alone / (time.perf_counter() - began)
+    """How many cores' worth of pure-Python work ``workers`` processes get right now (shared machines):
+    the median of three tries, at most ``workers`` (one slow solo run can make it look like more)."""
+    tries = []
+    for _ in range(3):
+        alone = _spin(3_000_000)
+        began = time.perf_counter()
+        pids = []
+        for _ in range(workers):
+            pid = os.fork()
+            if pid == 0:
+                _spin(3_000_000)
+                os._exit(0)
+            pids.append(pid)
+        for pid in pids:
+            os.waitpid(pid, 0)
+        tries.append(min(workers, workers * alone / (time.perf_counter() - began)))
+    return sorted(tries)[1]
 
 
-_FORK_COST = r"""
-import os, sys, time
+_FRESH_CHILD = r"""
+import gc, json, os, sys, time
+from case2code_hub import literals
 from case2code_hub.sandbox import zygote
-for name in zygote.PRELOAD:
+from case2code_hub.sandbox.canonical import canonical_repr
+for name in zygote.PRELOAD:  # a process the size of a zygote, its objects frozen as the zygote's are
     try:
         __import__(name)
     except ImportError:
         pass
-began = time.perf_counter()
-for _ in range(200):
+tasks = json.loads(sys.stdin.read())
+gc.freeze()
+
+
+def run(task):
+    namespace = {"__name__": "bench"}
+    exec(compile(task["code"], "<function>", "exec"), namespace)
+    fn = namespace[task["entry_point"]]
+    outputs = []
+    for source in task["inputs"]:
+        args, kwargs = literals.parse_arguments(source)
+        try:
+            outputs.append(canonical_repr(fn(*args, **kwargs)))
+        except Exception as exc:
+            outputs.append(type(exc).__name__)
+    return "\n".join(outputs).encode()
+
+
+def in_child(task):
+    read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
+        view = memoryview(run(task))
+        while view:
+            view = view[os.write(write_end, view):]
         os._exit(0)
+    os.close(write_end)
+    while os.read(read_end, 1 << 20):
+        pass
+    os.close(read_end)
     os.waitpid(pid, 0)
-print((time.perf_counter() - began) / 200)
+
+
+timings = {"here": 0.0, "child": 0.0}
+for task in tasks:  # alternated, so that drift in the machine's speed hits both alike
+    began = time.perf_counter()
+    run(task)
+    timings["here"] += time.perf_counter() - began
+    began = time.perf_counter()
+    in_child(task)
+    timings["child"] += time.perf_counter() - began
+print(json.dumps(timings))
 """
 
 
-def fork_seconds() -> float:
-    """A fork, the child's exit and the wait, in a process the size of a zygote (this one is bigger)."""
-    done = subprocess.run([sys.executable, "-c", _FORK_COST], capture_output=True, text=True, check=True)
-    return float(done.stdout)
+def fresh_child_seconds(tasks: list[ExecutionTask]) -> tuple[float, float]:
+    """Seconds to run ``tasks`` (parse, call, canonical repr) in one process, and in a fresh forked
+    child per function from a process the size of a zygote, as the sandbox runs them.
+
+    The difference is what a fresh child costs: the fork, exit and wait, and the page faults of
+    every page it writes (copy-on-write or new).
+    """
+    job = json.dumps([{"code": t.code, "entry_point": t.entry_point, "inputs": list(t.inputs)} for t in tasks])
+    done = subprocess.run([sys.executable, "-c", _FRESH_CHILD], input=job, capture_output=True, text=True, check=True)
+    timings = json.loads(done.stdout)
+    return timings["here"], timings["child"]
 
 
 def breakdown(tasks: list[ExecutionTask], *, sample: int = 40) -> dict[str, float]:
     """Microseconds per call of each part of the sandbox's work, measured in this process on a sample.
 
     ``framing`` is the child's batch frame, the zygote's check of it and the parent's reading;
-    ``fork`` is a fork, the child's exit and the wait, spread over one function's inputs (the
-    sandbox forks once per function and run). Not counted: the page faults of a fresh child (it
-    touches new memory for every parsed input) and the processes' switching.
+    ``fresh child`` is what running each function in a fresh forked child adds to a call (the
+    sandbox forks once per function and run): the fork, exit and wait, and the page faults of
+    every page the child writes. Not counted: the processes' switching.
     """
-    parts = dict.fromkeys(("parse", "call", "canonical repr", "builtin repr", "framing", "fork"), 0.0)
+    parts = dict.fromkeys(("parse", "call", "canonical repr", "builtin repr", "framing"), 0.0)
     calls = 0
     for task in tasks[:sample]:
         namespace: dict = {"__name__": "bench"}
@@ -283,7 +332,8 @@ def breakdown(tasks: list[ExecutionTask], *, sample: int = 40) -> dict[str, floa
         protocol.FrameBuffer(max_size=1 << 30).feed(frame)  # the parent reads it
         parts["framing"] += time.perf_counter() - t0
     per_call = {name: seconds / calls * 1e6 for name, seconds in parts.items()}
-    per_call["fork"] = fork_seconds() * len(tasks[:sample]) / calls * 1e6
+    here, in_children = fresh_child_seconds(tasks[:sample])
+    per_call["fresh child"] = (in_children - here) / calls * 1e6
     return per_call
 
 
@@ -309,8 +359,10 @@ def bench_shape(name: str, tasks: list[ExecutionTask], args) -> None:
     with Sandbox(config) as sandbox:
         start_seconds = time.perf_counter() - began
         began = time.perf_counter()
+        cpu_began = sandbox.cpu_seconds() + time.process_time()
         results = list(sandbox.run(tasks))
         sandbox_seconds = time.perf_counter() - began
+        sandbox_cpu = sandbox.cpu_seconds() + time.process_time() - cpu_began
         protections = sandbox.protections
     sandbox_rate = calls / sandbox_seconds
 
@@ -340,6 +392,19 @@ def bench_shape(name: str, tasks: list[ExecutionTask], args) -> None:
         per_call_rate = sampled / per_call_seconds
         print(f"[{name}] (c) process per call: {sampled} calls in {per_call_seconds:.2f} s, {per_call_rate:,.1f} calls/s")
         print(f"{name}: sandbox/process-per-call throughput ratio = {sandbox_rate / per_call_rate:.0f}")
+    # Where the sandbox's CPU time goes beside the loop's, per call. The ratio can reach at most the
+    # cores it gets times loop / sandbox CPU per call; a fresh child per function and run alone
+    # leaves cores * loop / (loop + fresh child).
+    loop_per_call = loop_seconds / (calls * args.runs) * 1e6
+    sandbox_per_call = sandbox_cpu / (calls * args.runs) * 1e6
+    fresh = max(0.0, parts["fresh child"])
+    print(f"[{name}] CPU per call: loop {loop_per_call:.1f} us, sandbox {sandbox_per_call:.1f} us (workers, their children "
+          f"and this process) = the loop's work + {fresh:.1f} us for the fresh child + "
+          f"{sandbox_per_call - loop_per_call - fresh:.1f} us for the rest (runner, framing, relay, merge, switching)")
+    cores = min(args.workers, os.cpu_count() or 1)
+    print(f"[{name}] on all {cores} cores: a fresh child per function and run alone leaves a ratio of at most "
+          f"{cores * loop_per_call / (loop_per_call + fresh):.2f}; this CPU per call, at most "
+          f"{cores * loop_per_call / sandbox_per_call:.2f}")
     print(f"{name}: sandbox/loop throughput ratio = {sandbox_rate / loop_rate:.2f}")
 
 
@@ -363,7 +428,8 @@ def main() -> None:
             _hog()
         hogs.append(pid)
     try:
-        print(f"parallel capacity now: {args.workers} processes get {parallel_capacity(args.workers):.2f} cores "
+        args.capacity = parallel_capacity(args.workers)
+        print(f"parallel capacity now: {args.workers} processes get {args.capacity:.2f} cores "
               f"({args.hogs} CPU hogs running; a shared machine: the ratios move with this)")
         if args.shape in ("stdlib", "both"):
             bench_shape("stdlib", make_stdlib_tasks(args.inputs, args.seed), args)
