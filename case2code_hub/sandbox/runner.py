@@ -475,6 +475,9 @@ def _run_cases(fn, operands, todo, inputs, progress, settings, reporter: _Report
     for index in todo:
         progress[PROGRESS_INDEX] = index
         progress[PROGRESS_PHASE] = PHASE_CALL
+        # The parse is not the call's: the zygote's watch of this call's CPU time starts at _arm,
+        # not at the last call's start (0 means no call is running).
+        progress[PROGRESS_CPU] = 0
         args, kwargs = _parse(inputs[index])
         if args is None:
             reporter.add(index, "unserializable", kwargs)
