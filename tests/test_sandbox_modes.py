@@ -303,35 +303,49 @@ def test_objects_sit_at_the_same_place_in_every_run_and_under_every_isolation():
     assert next(iter(seen.values()))[0] in ("returned", "nondeterministic")
 
 
-ORDER_OF_TYPES = '''
+ORDER_OF_TYPES = """
 import sys
 from case2code_hub.sandbox import Sandbox, SandboxConfig
 from case2code_hub.schema import ExecutionTask
 
-code = "def f(data):\\n    types = set()\\n    for x in data:\\n        types.add(type(x))\\n    return [t.__name__ for t in types]\\n"
+# Twenty classes of the modules the zygote preloads: the order of a set of them follows more bits
+# of their addresses than a set of four does, so a shifted heap shows.
+code = (
+    "import collections, datetime, decimal, enum, fractions, json, random, re, statistics, string, textwrap\\n"
+    "def f(data):\\n"
+    "    types = {type(x) for x in data}\\n"
+    "    types |= {collections.OrderedDict, collections.deque, collections.Counter, collections.defaultdict,\\n"
+    "              datetime.date, datetime.datetime, datetime.timedelta, enum.Enum, json.JSONDecoder, re.Pattern,\\n"
+    "              string.Template, textwrap.TextWrapper, random.Random, statistics.NormalDist, decimal.Context,\\n"
+    "              collections.ChainMap}\\n"
+    "    return [t.__name__ for t in types]\\n"
+)
 with Sandbox(SandboxConfig(workers=1, runs=2)) as sandbox:
     (result,) = sandbox.run([ExecutionTask(id="t", code=code, entry_point="f",
                                            inputs=["[fractions.Fraction(0, 1), decimal.Decimal('7'), 1, 2.5]"])])
 import case2code_hub
 print(result.cases[0].outcome, result.cases[0].output, case2code_hub.__file__)
-'''
+"""
 
 
-def test_outputs_that_follow_addresses_do_not_depend_on_bytecode_files(tmp_path):
+def test_outputs_that_follow_addresses_do_not_depend_on_bytecode_files_our_code_or_the_install(tmp_path):
     """A set of classes iterates in an order that follows their addresses, which follow the
-    zygote's heap layout: loading our modules from source or from .pyc files laid it out
-    differently, so a checkout built other bytes before and after a test run had compiled them.
-    The same package from bare sources, then with every .pyc written, must give the same output."""
+    zygote's heap layout. It used to follow what came before the warm imports: our modules from
+    source or from .pyc files, their size, the install's site-packages and paths. Now the zygote
+    imports the warm modules first (``zygote.BOOTSTRAP``), so the same Python gives the same order
+    from bare sources, with .pyc files, from a copy whose code is larger and sits elsewhere, and
+    from this checkout."""
     import subprocess
     import sys
 
-    package = tmp_path / "pkg"
-    shutil.copytree(isolation.package_root() + "/case2code_hub", package / "case2code_hub",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    # The calling process writes no .pyc either: only the sandbox's own compilation can.
-    env = {**os.environ, "PYTHONPATH": str(package), "PYTHONDONTWRITEBYTECODE": "1"}
+    def copy_package(where):
+        shutil.copytree(isolation.package_root() + "/case2code_hub", where / "case2code_hub",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        return where
 
-    def output() -> str:
+    def output(package) -> str:
+        # The calling process writes no .pyc either: only the sandbox's own compilation can.
+        env = {**os.environ, "PYTHONPATH": str(package), "PYTHONDONTWRITEBYTECODE": "1"}
         done = subprocess.run([sys.executable, "-c", ORDER_OF_TYPES], env=env, cwd=tmp_path, capture_output=True, text=True,
                               timeout=120)
         assert done.returncode == 0, done.stderr
@@ -339,15 +353,22 @@ def test_outputs_that_follow_addresses_do_not_depend_on_bytecode_files(tmp_path)
         assert where.startswith(str(package)), where  # the copy ran, not this checkout
         return said
 
+    package = copy_package(tmp_path / "pkg")
     # From bare sources: the sandbox compiles the package before its zygotes start (they write no
     # .pyc themselves), so they load every module of ours as a pip-installed copy does.
-    outputs = [output()]
+    outputs = [output(package)]
     compiled = package / "case2code_hub" / "sandbox" / "__pycache__"
     for module in ("zygote", "runner", "canonical", "protocol"):
         assert list(compiled.glob(f"{module}.*.pyc")), module
     # Then with the .pyc files already there, and with every one compiled afresh.
-    outputs.append(output())
+    outputs.append(output(package))
     subprocess.run([sys.executable, "-m", "compileall", "-f", "-q", str(package)], check=True, timeout=120)
-    outputs.append(output())
+    outputs.append(output(package))
+    # A copy elsewhere whose modules are larger: another version of our code, another install.
+    larger = copy_package(tmp_path / "another" / "install" / "of" / "the" / "package")
+    for module in ("sandbox/runner.py", "literals.py"):
+        with open(larger / "case2code_hub" / module, "a") as handle:
+            handle.write("\n".join(f"\ndef _padding_{i}(x):\n    return [x, {i}, {{'k': x}}]\n" for i in range(300)))
+    outputs.append(output(larger))
     assert outputs[0].startswith("returned ['")
-    assert outputs == [outputs[0]] * 3
+    assert outputs == [outputs[0]] * 4

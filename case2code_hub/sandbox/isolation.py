@@ -13,6 +13,7 @@ import ctypes
 import functools
 import os
 import shutil
+import site
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -38,8 +39,14 @@ class Launch:
 
 
 def package_root() -> str:
-    """The directory holding the ``case2code_hub`` package (put on the zygote's PYTHONPATH)."""
+    """The directory holding the ``case2code_hub`` package (put on the zygote's sys.path)."""
     return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def site_dirs() -> list[str]:
+    """This environment's site-packages folders: a zygote runs the base interpreter without
+    ``site`` (see ``zygote.BOOTSTRAP``) and adds them after its warm imports."""
+    return [folder for folder in site.getsitepackages() if os.path.isdir(folder)]
 
 
 def secret_paths(environ: dict[str, str] | None = None) -> tuple[list[str], list[str]]:

@@ -20,7 +20,7 @@ from ..errors import SandboxError
 from ..schema import Case, CaseCoverage, ExecutionResult, ExecutionTask
 from ..utils.logging import get_logger
 from . import isolation, protocol
-from .zygote import SETUP_WALL_LIMIT, widen_pipe
+from .zygote import BOOTSTRAP, SETUP_WALL_LIMIT, widen_pipe
 from .config import SandboxConfig
 
 logger = get_logger(__name__)
@@ -31,6 +31,9 @@ PER_ZYGOTE_INFLIGHT = 3
 WATCHDOG_SLACK = 1.0
 SLOW_SOURCE = 0.1
 ZYGOTE_CRASH = "Crashed: sandbox worker died"
+# The interpreter a virtual environment was made from: zygotes need no site-packages, and a venv's
+# own location would shape their memory (see zygote.BOOTSTRAP).
+_BASE_PYTHON = getattr(sys, "_base_executable", None) or sys.executable
 
 
 class _NotReady:
@@ -60,7 +63,7 @@ class _Zygote:
         self.out_fd = self.proc.stdout.fileno()
         for fd in (self.in_fd, self.out_fd):
             widen_pipe(fd)
-        try:  # the settings go first, on stdin, not in argv (see zygote.main); the pipe is empty
+        try:  # the settings go first, on stdin, not in argv (see zygote.BOOTSTRAP); the pipe is empty
             protocol.write_all(self.in_fd, protocol.encode(settings))
         except OSError:
             pass  # it died at once: waiting for it to be ready says so, in words
@@ -207,6 +210,7 @@ class Sandbox:
             "scratch_root": scratch_root,
             "pidns": self._launch.pidns, "seccomp": bool(cfg.seccomp), "landlock": bool(cfg.landlock),
             "package_root": isolation.package_root(),  # readable under Landlock
+            "site_dirs": isolation.site_dirs(),  # the environment's packages, readable too
             "coverage_run": run == 0,
         }
 
@@ -221,10 +225,10 @@ class Sandbox:
         # off sys.path): what a zygote allocates before its imports must not depend on the mode.
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": str(cfg.seed + run),
-            "PYTHONPATH": isolation.package_root(), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
+            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
             "PYTHONSAFEPATH": "1",
         }
-        command = [*self._launch.prefix, sys.executable, "-s", "-m", "case2code_hub.sandbox.zygote"]
+        command = [*self._launch.prefix, _BASE_PYTHON, "-s", "-S", "-c", BOOTSTRAP]
         cwd = "/" if bwrap else self._scratch_host
         isolation.compile_package()
         with isolation.fixed_addresses():

@@ -4,7 +4,7 @@ it with a deadline, classifies the case that killed or hung it, and relays resul
 A task with a ``session`` key leaves its child waiting for the next round of the same function
 (``_Session``); the zygote runs one task at a time, so the waiting children only read.
 
-Run as ``python -m case2code_hub.sandbox.zygote``; the first frame on stdin is its settings, the
+Started as ``python -s -S -c BOOTSTRAP`` (see ``BOOTSTRAP``); the first frame on stdin is its settings, the
 next ones are tasks, and frames on stdout are results (see ``protocol``). It imports only the standard library,
 ``case2code_hub.literals`` and ``case2code_hub.sandbox`` modules.
 """
@@ -32,6 +32,40 @@ PRELOAD = (
     "statistics", "enum", "numbers", "unicodedata", "colorsys", "fnmatch", "posixpath", "html",
     "struct", "binascii", "base64", "hashlib", "zlib", "array", "calendar", "dataclasses",
     "urllib.parse", "difflib", "keyword", "ctypes", "threading", "socket",
+)
+# How the pool starts a zygote: ``BASE_PYTHON -s -S -c BOOTSTRAP``, its settings frame on stdin.
+# The preloaded modules come first, before anything that varies between installs is in the
+# process: no module of ours (its size), no ``site`` (.pth files, editable-install finders), no
+# path of ours on sys.path (an import lists each folder it searches) or in argv, and the base
+# interpreter rather than a virtual environment's (whose location lands in the interpreter's own
+# allocations). The addresses of the preloaded classes, which a set of classes iterates by, then
+# follow the Python build alone. Only then come the settings (read with the standard library),
+# our package, and the environment's site-packages, so functions import what they did before.
+BOOTSTRAP = (
+    "import importlib, json, os, struct, sys\n"
+    f"for name in {PRELOAD!r}:\n"
+    "    try:\n"
+    "        importlib.import_module(name)\n"
+    "    except ImportError:\n"
+    "        pass\n"
+    "def read(size):\n"
+    "    data = b''\n"
+    "    while len(data) < size:\n"
+    "        chunk = os.read(0, size - len(data))\n"
+    "        if not chunk:\n"
+    "            raise SystemExit('zygote: no settings on stdin')\n"
+    "        data += chunk\n"
+    "    return data\n"
+    "(size,) = struct.unpack('>I', read(4))\n"
+    "if size > 1 << 20:\n"
+    "    raise SystemExit('zygote: settings frame too large')\n"
+    "settings = json.loads(read(size))\n"
+    "sys.path.insert(0, settings['package_root'])\n"
+    "import site\n"
+    "for folder in settings['site_dirs']:\n"
+    "    site.addsitedir(folder)\n"
+    "from case2code_hub.sandbox.zygote import main\n"
+    "main(settings)\n"
 )
 CHILD_FRAME_CAP = 16 << 20
 # Sessions (children kept between rounds) a zygote holds at most; the search closes each one when
@@ -146,7 +180,7 @@ class Zygote:
         if self.seccomp:
             protections.append("seccomp")
         if self.settings.get("landlock", True) and landlock.abi_version() > 0:
-            rules = landlock.child_rules([self.settings["package_root"]])
+            rules = landlock.child_rules([self.settings["package_root"], *self.settings.get("site_dirs", ())])
             if _works_in_child(lambda: landlock.works(rules, self.scratch_root)):
                 self.landlock = rules
                 protections.append("landlock")
@@ -776,20 +810,22 @@ def _clean(text: str) -> str:
     return text
 
 
-def main() -> None:
-    """Import the warm modules, then read the settings (the first frame on stdin).
+def main(settings: dict | None = None) -> None:
+    """Serve tasks with ``settings`` (which ``BOOTSTRAP`` read); without them, import the warm
+    modules, then read the settings (the first frame on stdin).
 
     In that order so that where the imported objects sit in memory does not depend on the settings
     (paths that differ between isolation modes): a set of classes iterates in an order that follows
     their addresses, and a function that shows such an order must show the same one under bwrap,
     unshare or none.
     """
-    for name in PRELOAD:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass
-    settings = protocol.read_frame(0, max_size=protocol.TASK_FRAME_CAP)
+    if settings is None:
+        for name in PRELOAD:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                pass
+        settings = protocol.read_frame(0, max_size=protocol.TASK_FRAME_CAP)
     if not isinstance(settings, dict):
         raise SystemExit("zygote: no settings on stdin")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
