@@ -15,7 +15,7 @@ import time
 import types
 
 from .. import literals
-from ..schema import ADDRESS, ADDRESS_MARK
+from ..schema import mask_addresses
 from . import landlock, protocol
 from .canonical import Unserializable, canonical_repr
 from .operands import HOOK, OperandLog, instrumented
@@ -119,8 +119,7 @@ def _exception_text(exc: BaseException) -> str:
         message = "<str() failed>"
     if _len(message) > MESSAGE_CAP:
         message = message[:MESSAGE_CAP] + "..."
-    if ADDRESS_MARK in message:
-        message = ADDRESS.sub("at 0x...", message)
+    message = mask_addresses(message)
     return _clean_text(f"{name}: {message}" if message else name)
 
 
@@ -354,8 +353,8 @@ def child_main(task: dict, *, todo: list[int], flush_through: int, result_fd: in
     the same way, and exits at end of file.
     """
     try:
-        reporter, measure = _prepare(task, todo, flush_through, result_fd, scratch, settings,
-                                             seccomp_filter, landlock_ruleset, command_fd)
+        reporter, measure = _prepare(task, flush_through, result_fd, scratch, settings, seccomp_filter,
+                                     landlock_ruleset, command_fd)
     except SetupFailed as exc:
         _report_setup_failure(result_fd, str(exc))
     except BaseException as exc:
@@ -405,8 +404,8 @@ def _tick(settings: dict) -> float:
     return min(0.05, max(0.005, settings["timeout"] / 10))
 
 
-def _prepare(task, todo, flush_through, result_fd, scratch, settings, seccomp_filter, landlock_ruleset, command_fd=None):
-    """Lock the child down and read its inputs: everything before the first line of user code."""
+def _prepare(task, flush_through, result_fd, scratch, settings, seccomp_filter, landlock_ruleset, command_fd=None):
+    """Lock the child down and arm its timer: everything before the first line of user code."""
     # First, while the ruleset's fd is open (lock_down closes it). The zygote found Landlock
     # working: a child that cannot enforce it runs no code (fails closed).
     if landlock_ruleset is not None and not landlock.enforce(landlock_ruleset):
@@ -465,7 +464,7 @@ def _run_cases(fn, operands, todo, inputs, progress, settings, reporter: _Report
 
     Each input is parsed just before its call, not all of them before the first: a fresh child's
     new memory costs a page fault per page, and 500 inputs of a few hundred ints parsed at once
-    are 3 MB of it, where one at a time reuses the last one's memory (10% of a containers
+    are 3 MB of it, where one at a time reuses the last one's memory (5% of a containers
     benchmark's time). The function's code runs between parses and could tamper with the parser,
     but that gains it nothing it lacks: it already decides what it returns for every input, and
     both runs must agree.
