@@ -14,7 +14,6 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import gc
-import importlib
 import mmap
 import os
 import select
@@ -810,22 +809,14 @@ def _clean(text: str) -> str:
     return text
 
 
-def main(settings: dict | None = None) -> None:
-    """Serve tasks with ``settings`` (which ``BOOTSTRAP`` read); without them, import the warm
-    modules, then read the settings (the first frame on stdin).
+def main(settings: dict) -> None:
+    """Serve tasks with ``settings``, which ``BOOTSTRAP`` read after the warm imports.
 
-    In that order so that where the imported objects sit in memory does not depend on the settings
-    (paths that differ between isolation modes): a set of classes iterates in an order that follows
-    their addresses, and a function that shows such an order must show the same one under bwrap,
-    unshare or none.
+    In that order so that where the imported objects sit in memory depends on the Python build
+    alone (not on paths that differ between isolation modes and installs): a set of classes
+    iterates in an order that follows their addresses, and a function that shows such an order
+    must show the same one under bwrap, unshare or none, from any install.
     """
-    if settings is None:
-        for name in PRELOAD:
-            try:
-                importlib.import_module(name)
-            except ImportError:
-                pass
-        settings = protocol.read_frame(0, max_size=protocol.TASK_FRAME_CAP)
     if not isinstance(settings, dict):
         raise SystemExit("zygote: no settings on stdin")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
@@ -834,7 +825,3 @@ def main(settings: dict | None = None) -> None:
     # collector would touch (and so copy-on-write) every one of them.
     gc.freeze()
     zygote.serve()
-
-
-if __name__ == "__main__":
-    main()
